@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`. Both install what is missing.
+SHELL := /bin/bash
+.PHONY: deps build test demo lint typecheck testenv-up testenv-down bench clean
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.package-lock.json
+
+build: deps
+	npm run build
+
+lint: deps
+	npm run lint
+
+typecheck: deps
+	npm run typecheck
+
+testenv-up: deps
+	scripts/testenv up
+
+testenv-down:
+	scripts/testenv down
+
+# The suite starts its own environment when none is up, and stops it afterwards.
+test: deps
+	test/kube/build.sh >/dev/null
+	npx vitest run
+
+demo: build
+	scripts/demo
+
+bench: build
+	scripts/testenv up >/dev/null
+	node --import tsx bench/run.ts
+
+clean:
+	rm -rf dist

@@ -1,0 +1,74 @@
+import { UnrecoverableError } from 'bullmq';
+
+/**
+ * Every error Driftless raises on purpose. `permanent` decides retries: a permanent failure
+ * is caused by the input (config, manifests, policy) and retrying cannot fix it.
+ */
+export class DriftlessError extends Error {
+  readonly permanent: boolean = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Invalid configuration: names the file, the path inside it and what was expected. */
+export class ConfigError extends DriftlessError {
+  override readonly permanent = true;
+  constructor(
+    readonly file: string,
+    readonly problems: readonly { path: string; message: string }[],
+  ) {
+    super(
+      `${file}: invalid configuration\n` +
+        problems.map((p) => `  - ${p.path || '(root)'}: ${p.message}`).join('\n'),
+    );
+  }
+}
+
+/** A problem with one object of a target's manifests; `source` is the file it came from. */
+export interface ObjectProblem {
+  /** `Kind/namespace/name` or `Kind/name` for cluster-scoped objects, or the file when unparsable. */
+  subject: string;
+  /** Path of the manifest file, relative to the repository root. */
+  source: string;
+  message: string;
+}
+
+/**
+ * A sync stage failed because of what is in Git (invalid YAML, unknown kind, forbidden
+ * namespace, rejected by the API server's dry run). Nothing is retried.
+ */
+export class ManifestError extends DriftlessError {
+  override readonly permanent = true;
+  constructor(
+    readonly stage: 'render' | 'plan' | 'apply' | 'prune' | 'wait',
+    readonly problems: readonly ObjectProblem[],
+  ) {
+    super(
+      `${stage} failed for ${problems.length} object${problems.length === 1 ? '' : 's'}:\n` +
+        problems.map((p) => `  - ${p.subject} (${p.source}): ${p.message}`).join('\n'),
+    );
+  }
+}
+
+/** Git could not produce the requested commit (unknown sha, auth refused, host down). */
+export class FetchError extends DriftlessError {
+  constructor(
+    message: string,
+    override readonly permanent: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Converts a permanent DriftlessError into BullMQ's UnrecoverableError so the job fails at once. */
+export function toJobError(err: unknown): Error {
+  if (err instanceof DriftlessError && err.permanent) {
+    const unrecoverable = new UnrecoverableError(err.message);
+    unrecoverable.cause = err;
+    return unrecoverable;
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/helpers/global-setup.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Integration tests share one API server and one Redis; files run in parallel forks but
+    // each uses its own namespaces, queue prefixes and repositories.
+    pool: 'forks',
+    poolOptions: { forks: { maxForks: 2 } },
+    reporters: ['default'],
+  },
+});
