@@ -1,0 +1,116 @@
+import https from 'node:https';
+import http from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+
+/** How to reach a cluster: a kubeconfig file (and context) or the pod's service account. */
+export type ClusterConnection = { kubeconfig: string; context?: string } | { inCluster: true };
+
+/** An error answered by the API server, with its Status reason (NotFound, Conflict, Invalid, ...). */
+export class KubeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: { causes?: { field?: string; message?: string; reason?: string }[] },
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+  get notFound(): boolean {
+    return this.status === 404;
+  }
+  /** 4xx other than throttling and conflicts: the request itself is wrong, retrying will not help. */
+  get permanent(): boolean {
+    return this.status >= 400 && this.status < 500 && this.status !== 429 && this.status !== 409;
+  }
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | undefined>;
+}
+
+/**
+ * A raw JSON client for the Kubernetes API on top of client-node's KubeConfig (which handles
+ * every auth method). We do not use KubernetesObjectApi for objects: it deserializes into
+ * typed models, which drops fields its models do not know and turns timestamps into Dates,
+ * and that would make diffs against live objects lie.
+ */
+export class KubeClient {
+  private readonly agent: https.Agent | http.Agent;
+  private readonly server: URL;
+  private authCache?: { headers: http.OutgoingHttpHeaders; tls: https.RequestOptions; at: number };
+
+  private constructor(private readonly kubeConfig: KubeConfig) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('kubeconfig has no current cluster');
+    this.server = new URL(cluster.server);
+    const options = { keepAlive: true, maxSockets: 64 };
+    this.agent = this.server.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+  }
+
+  static fromConnection(connection: ClusterConnection): KubeClient {
+    const kc = new KubeConfig();
+    if ('inCluster' in connection) kc.loadFromCluster();
+    else {
+      kc.loadFromFile(connection.kubeconfig);
+      if (connection.context) kc.setCurrentContext(connection.context);
+    }
+    return new KubeClient(kc);
+  }
+
+  get serverUrl(): string {
+    return this.server.toString();
+  }
+
+  /** Auth headers and TLS material; refreshed every minute so rotating tokens keep working. */
+  private async auth(): Promise<NonNullable<KubeClient['authCache']>> {
+    if (this.authCache && Date.now() - this.authCache.at < 60_000) return this.authCache;
+    const opts: https.RequestOptions = {};
+    await this.kubeConfig.applyToHTTPSOptions(opts);
+    const { headers = {}, ...tls } = opts;
+    this.authCache = { headers: headers as http.OutgoingHttpHeaders, tls, at: Date.now() };
+    return this.authCache;
+  }
+
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const { headers: authHeaders, tls } = await this.auth();
+    const url = new URL(path, this.server);
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+    const headers: http.OutgoingHttpHeaders = { ...authHeaders, accept: 'application/json' };
+    if (payload) {
+      headers['content-type'] = options.contentType ?? 'application/json';
+      headers['content-length'] = payload.length;
+    }
+    const transport = url.protocol === 'https:' ? https : http;
+    return new Promise<T>((resolve, reject) => {
+      const req = transport.request(url, { ...tls, method, headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          let data: unknown;
+          try {
+            data = text ? JSON.parse(text) : undefined;
+          } catch {
+            data = undefined;
+          }
+          if (status >= 200 && status < 300) return resolve(data as T);
+          const s = (data ?? {}) as { reason?: string; message?: string; details?: KubeApiError['details'] };
+          reject(new KubeApiError(status, s.reason ?? String(status), s.message ?? (text.slice(0, 500) || `HTTP ${status}`), s.details));
+        });
+      });
+      req.on('error', reject);
+      req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${url.pathname}: no answer from the API server in 60 s`)));
+      req.end(payload);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,287 @@
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  FAILSAFE_SCHEMA,
+  NOT_RESOLVED,
+  Schema,
+  YAMLException,
+  boolYaml11Tag,
+  floatYaml11Tag,
+  intYaml11Tag,
+  loadAll,
+  mergeTag,
+  nullYaml11Tag,
+} from 'js-yaml';
+import type { ScalarTagDefinition } from 'js-yaml';
+import { ManifestError } from '../../errors.js';
+import type { ObjectProblem } from '../../errors.js';
+import { subjectOf } from '../manifest.js';
+import type { Manifest } from '../manifest.js';
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+/** YAML 1.1 scalars without sexagesimal numbers, which kubectl's YAML decoder (go-yaml v2) does not read either. */
+function withoutSexagesimal<T>(tag: ScalarTagDefinition<T>): ScalarTagDefinition<T> {
+  return { ...tag, resolve: (source, explicit, name) => (source.includes(':') ? NOT_RESOLVED : tag.resolve(source, explicit, name)) };
+}
+
+/**
+ * Scalars resolve the way kubectl reads them (go-yaml v2, YAML 1.1): `defaultMode: 0644` is the
+ * octal 420 and `on`/`yes` are booleans. Timestamps stay strings, as they do in kubectl, and
+ * `12:30` is not the number 750.
+ */
+export const KUBERNETES_YAML_SCHEMA = new Schema([
+  ...FAILSAFE_SCHEMA.tags,
+  nullYaml11Tag,
+  boolYaml11Tag,
+  withoutSexagesimal(intYaml11Tag),
+  withoutSexagesimal(floatYaml11Tag),
+  mergeTag,
+]);
+
+/** A file to read: its absolute path and its `source` (relative to the checkout, forward slashes). */
+interface SourceFile {
+  absolute: string;
+  source: string;
+}
+
+/** Where a document is, for messages: `document 2`, `document 1, item 3`, or '' for a single-document file. */
+type Location = string;
+
+/** Path relative to `root` with forward slashes, as `Manifest.source` wants it. */
+export function toSource(root: string, absolute: string): string {
+  return path.relative(root, absolute).split(path.sep).join('/');
+}
+
+export function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
+
+function hasManifestExtension(name: string): boolean {
+  return MANIFEST_EXTENSIONS.has(path.extname(name).toLowerCase());
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+}
+
+function at(location: Location, message: string): string {
+  return location ? `${location}: ${message}` : message;
+}
+
+/**
+ * Parses every document of a YAML (or JSON) text. Returns the documents, or a problem naming the
+ * file with line and column. Documents are deep-copied through JSON so that YAML aliases never
+ * share objects: mutating one object's labels later must not change another field.
+ */
+export function parseDocuments(text: string, source: string): { documents: unknown[] } | { problem: ObjectProblem } {
+  try {
+    const documents = loadAll(text, {
+      schema: KUBERNETES_YAML_SCHEMA,
+      filename: source,
+      // JSON.parse semantics for .json files: a repeated key overrides instead of failing
+      json: source.toLowerCase().endsWith('.json'),
+    });
+    return { documents: documents.map((doc) => (doc === undefined ? null : JSON.parse(JSON.stringify(doc)))) };
+  } catch (err) {
+    if (err instanceof YAMLException && err.mark) {
+      const { line, column } = err.mark;
+      return { problem: { subject: source, source, message: `invalid YAML at line ${line + 1}, column ${column + 1}: ${err.reason}` } };
+    }
+    return { problem: { subject: source, source, message: `invalid YAML: ${err instanceof Error ? err.message : String(err)}` } };
+  }
+}
+
+/** A document that claims to be a Kubernetes object (it has an apiVersion or a kind). */
+export function looksLikeObject(document: unknown): document is Record<string, unknown> {
+  return isMapping(document) && ('apiVersion' in document || 'kind' in document);
+}
+
+/**
+ * Checks one object (expanding `List`s) and appends it to `out`, or appends what is wrong with it
+ * to `problems`.
+ */
+export function collectObject(
+  document: unknown,
+  source: string,
+  location: Location,
+  out: Manifest[],
+  problems: ObjectProblem[],
+): void {
+  if (!isMapping(document)) {
+    problems.push({ subject: source, source, message: at(location, `expected a Kubernetes object, got ${describeType(document)}`) });
+    return;
+  }
+  const { apiVersion, kind, metadata } = document;
+  const subject = typeof kind === 'string' && kind ? kind : source;
+  const fail = (message: string) => problems.push({ subject, source, message: at(location, message) });
+
+  if (apiVersion === undefined && kind === undefined) return void fail('not a Kubernetes object: apiVersion and kind are missing');
+  if (apiVersion === undefined) return void fail('apiVersion is missing');
+  if (kind === undefined) return void fail('kind is missing');
+  if (typeof apiVersion !== 'string' || !apiVersion) return void fail(`apiVersion must be a non-empty string, got ${describeType(apiVersion)}`);
+  if (typeof kind !== 'string' || !kind) return void fail(`kind must be a non-empty string, got ${describeType(kind)}`);
+
+  // kubectl reads any `*List` with items as a list of objects (v1 List, ConfigMapList, ...)
+  if (kind === 'List' || (kind.endsWith('List') && Array.isArray(document.items))) {
+    const { items } = document;
+    if (!Array.isArray(items)) return void fail(`a ${kind} needs an items list`);
+    items.forEach((item, index) => {
+      const itemLocation = location ? `${location}, item ${index + 1}` : `item ${index + 1}`;
+      collectObject(item, source, itemLocation, out, problems);
+    });
+    return;
+  }
+
+  if (metadata === undefined || metadata === null) return void fail('metadata.name is missing');
+  if (!isMapping(metadata)) return void fail(`metadata must be a mapping, got ${describeType(metadata)}`);
+  const { name, generateName, namespace } = metadata;
+  if (name === undefined || name === null) {
+    // generateName creates a new object on every apply; server-side apply needs a fixed name
+    return void fail(generateName === undefined ? 'metadata.name is missing' : 'metadata.generateName is not supported: set metadata.name');
+  }
+  if (typeof name !== 'string') return void fail(`metadata.name must be a string, got ${describeType(name)}`);
+  if (!name) return void fail('metadata.name is empty');
+  if (namespace !== undefined && namespace !== null && typeof namespace !== 'string') {
+    return void fail(`metadata.namespace must be a string, got ${describeType(namespace)}`);
+  }
+  out.push({ object: document as Manifest['object'], source });
+}
+
+/**
+ * Turns the documents of one file into manifests. A file none of whose documents looks like a
+ * Kubernetes object (a values.yaml, a CI config) is not a manifest file and yields nothing; in a
+ * manifest file every non-empty document must be an object.
+ */
+export function collectDocuments(documents: unknown[], source: string, out: Manifest[], problems: ObjectProblem[]): void {
+  if (!documents.some(looksLikeObject)) return;
+  const present = documents.filter((doc) => doc !== null);
+  const multi = present.length > 1;
+  documents.forEach((doc, index) => {
+    if (doc === null) return;
+    collectObject(doc, source, multi ? `document ${index + 1}` : '', out, problems);
+  });
+}
+
+/** Identity of an object for duplicate detection: API group, kind, namespace, name. */
+function identityOf(object: Manifest['object']): string {
+  const slash = object.apiVersion.indexOf('/');
+  const group = slash === -1 ? '' : object.apiVersion.slice(0, slash);
+  return JSON.stringify([group, object.kind, object.metadata.namespace ?? '', object.metadata.name]);
+}
+
+/** Problems for every object defined more than once; each names both places. */
+export function findDuplicates(manifests: readonly Manifest[]): ObjectProblem[] {
+  const seen = new Map<string, Manifest>();
+  const problems: ObjectProblem[] = [];
+  for (const manifest of manifests) {
+    const key = identityOf(manifest.object);
+    const first = seen.get(key);
+    if (!first) {
+      seen.set(key, manifest);
+      continue;
+    }
+    problems.push({
+      subject: subjectOf(manifest.object),
+      source: manifest.source,
+      message:
+        first.source === manifest.source
+          ? `defined twice in ${manifest.source}`
+          : `defined twice: in ${first.source} and in ${manifest.source}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Lists the manifest files under `start`, sorted, skipping dot-files and dot-directories. Symbolic
+ * links are followed only while they stay inside the checkout (`rootReal`).
+ */
+async function listFiles(root: string, rootReal: string, start: string, problems: ObjectProblem[]): Promise<SourceFile[]> {
+  const files: SourceFile[] = [];
+
+  async function walk(dir: string, dirReal: string, ancestors: readonly string[]): Promise<void> {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const absolute = path.join(dir, entry.name);
+      const source = toSource(root, absolute);
+      let real = path.join(dirReal, entry.name);
+      let isDirectory = entry.isDirectory();
+      let isFile = entry.isFile();
+      if (entry.isSymbolicLink()) {
+        try {
+          real = await realpath(absolute);
+          const target = await stat(real);
+          isDirectory = target.isDirectory();
+          isFile = target.isFile();
+        } catch {
+          if (hasManifestExtension(entry.name)) {
+            problems.push({ subject: source, source, message: 'broken symbolic link' });
+          }
+          continue;
+        }
+        if ((isDirectory || hasManifestExtension(entry.name)) && !isInside(rootReal, real)) {
+          problems.push({ subject: source, source, message: 'symbolic link points outside the checkout' });
+          continue;
+        }
+      }
+      if (isDirectory) {
+        if (ancestors.includes(real)) {
+          problems.push({ subject: source, source, message: 'symbolic link loop' });
+          continue;
+        }
+        await walk(absolute, real, [...ancestors, real]);
+      } else if (isFile && hasManifestExtension(entry.name)) {
+        files.push({ absolute, source });
+      }
+    }
+  }
+
+  await walk(start, await realpath(start), [await realpath(start)]);
+  files.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  return files;
+}
+
+/**
+ * Reads the plain manifests under `target` (a directory or one file inside `root`, already
+ * checked to be inside it). Every problem in every file is collected into one ManifestError.
+ */
+export async function renderPlain(root: string, target: string): Promise<Manifest[]> {
+  const rootReal = await realpath(root);
+  const problems: ObjectProblem[] = [];
+  const targetStat = await stat(target);
+  const files = targetStat.isDirectory()
+    ? await listFiles(root, rootReal, target, problems)
+    : [{ absolute: target, source: toSource(root, target) }];
+
+  const manifests: Manifest[] = [];
+  // sequential reads: manifest trees are small, and this keeps file descriptors bounded
+  for (const file of files) {
+    const parsed = parseDocuments(await readFile(file.absolute, 'utf8'), file.source);
+    if ('problem' in parsed) {
+      problems.push(parsed.problem);
+      continue;
+    }
+    collectDocuments(parsed.documents, file.source, manifests, problems);
+  }
+  problems.push(...findDuplicates(manifests));
+  if (problems.length > 0) throw new ManifestError('render', sortProblems(problems));
+  return manifests;
+}
+
+/** Problems in file order, so the report reads top to bottom; stable within one file. */
+function sortProblems(problems: ObjectProblem[]): ObjectProblem[] {
+  return problems
+    .map((problem, index) => ({ problem, index }))
+    .sort((a, b) => (a.problem.source < b.problem.source ? -1 : a.problem.source > b.problem.source ? 1 : a.index - b.index))
+    .map(({ problem }) => problem);
+}
