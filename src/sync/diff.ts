@@ -1,5 +1,5 @@
 import { createTwoFilesPatch } from 'diff';
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 
 type Obj = Record<string, unknown>;
 

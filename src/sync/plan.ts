@@ -144,8 +144,8 @@ async function listMembers(ctx: PlanContext, scope: InventoryScope): Promise<Map
  */
 export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Promise<Plan> {
   const { client, policy, parent } = ctx;
+  // policy and kind problems do not stop the dry run of the rest: the failure lists every bad object
   const { resolved, problems } = await resolve(manifests, ctx);
-  if (problems.length > 0) throw new ManifestError('plan', problems);
 
   const previousScope = await readInventory(client, parent);
   const scope: InventoryScope = { groupKinds: new Set(), namespaces: new Set([parent.namespace]) };

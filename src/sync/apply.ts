@@ -1,0 +1,76 @@
+import pLimit from 'p-limit';
+import { KubeApiError } from '../kube/client.js';
+import { getObject, serverSideApply } from '../kube/objects.js';
+import { ManifestError, type ObjectProblem } from '../errors.js';
+import type { Change } from './changeset.js';
+import { unionScope, writeInventory } from './inventory.js';
+import { Stage, stageOf } from './order.js';
+import type { Plan, PlanContext, PlannedObject } from './plan.js';
+
+/** Some objects were written before others failed: `applied` says what already changed. */
+export class PartialApplyError extends ManifestError {
+  constructor(
+    problems: readonly ObjectProblem[],
+    readonly applied: readonly Change[],
+  ) {
+    super('apply', problems);
+  }
+}
+
+const isWrite = (o: PlannedObject) => o.change.action === 'created' || o.change.action === 'configured';
+
+async function waitEstablished(ctx: PlanContext, object: PlannedObject, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const live = await getObject(ctx.client, object.info, undefined, object.desired.metadata.name);
+    const conditions = (live?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+    if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) return;
+    if (Date.now() > deadline) {
+      throw new ManifestError('apply', [{ subject: object.change.subject, source: object.manifest.source, message: `not Established after ${timeoutMs / 1000}s` }]);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * Writes the plan to the cluster in stages: CRDs (then waits until they are Established),
+ * Namespaces, then everything else with bounded concurrency. Objects whose dry run matched the
+ * live object are not written, so they keep their resourceVersion. Returns one Change per object.
+ */
+export async function apply(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number } = {}): Promise<Change[]> {
+  // the union first: if we stop between apply and prune, the next prune still sees every member
+  await writeInventory(ctx.client, ctx.parent, unionScope(plan.previousScope, plan.scope));
+  const applied: Change[] = [];
+  const limit = pLimit(ctx.policy.concurrency);
+
+  const write = async (objects: PlannedObject[], dryRun = false): Promise<void> => {
+    const problems: ObjectProblem[] = [];
+    await Promise.all(
+      objects.map((o) =>
+        limit(async () => {
+          try {
+            await serverSideApply(ctx.client, o.info, o.desired, { dryRun });
+            if (!dryRun) applied.push(o.change);
+          } catch (err) {
+            if (!(err instanceof KubeApiError && err.permanent)) throw err;
+            problems.push({ subject: o.change.subject, source: o.manifest.source, message: err.message });
+          }
+        }),
+      ),
+    );
+    if (problems.length > 0) throw new PartialApplyError(problems, applied);
+  };
+
+  const inStage = (stage: Stage) => plan.objects.filter((o) => stageOf(o.desired) === stage && isWrite(o));
+  const crds = inStage(Stage.CustomResourceDefinitions);
+  await write(crds);
+  await Promise.all(crds.map((crd) => waitEstablished(ctx, crd, options.crdTimeoutMs ?? 60_000)));
+  if (crds.length > 0) ctx.discovery.invalidate();
+  await write(inStage(Stage.Namespaces));
+
+  const rest = inStage(Stage.Rest);
+  // objects whose CRD or Namespace did not exist at plan time: validate all before writing any
+  await write(rest.filter((o) => o.deferred), true);
+  await write(rest);
+  return plan.objects.map((o) => o.change);
+}
