@@ -104,6 +104,11 @@ export function looksLikeObject(document: unknown): document is Record<string, u
   return isMapping(document) && ('apiVersion' in document || 'kind' in document);
 }
 
+/** A kustomization or component: build input for kustomize, never an object for the cluster. */
+function isKustomizeConfig(document: unknown): boolean {
+  return isMapping(document) && typeof document.apiVersion === 'string' && document.apiVersion.startsWith('kustomize.config.k8s.io/');
+}
+
 /**
  * Checks one object (expanding `List`s) and appends it to `out`, or appends what is wrong with it
  * to `problems`.
@@ -152,20 +157,19 @@ export function collectObject(
   if (namespace !== undefined && namespace !== null && typeof namespace !== 'string') {
     return void fail(`metadata.namespace must be a string, got ${describeType(namespace)}`);
   }
-  out.push({ object: document as Manifest['object'], source });
+  out.push({ object: document as unknown as Manifest['object'], source });
 }
 
 /**
  * Turns the documents of one file into manifests. A file none of whose documents looks like a
- * Kubernetes object (a values.yaml, a CI config) is not a manifest file and yields nothing; in a
- * manifest file every non-empty document must be an object.
+ * Kubernetes object (a values.yaml, a CI config, a kustomization) is not a manifest file and yields
+ * nothing; in a manifest file every non-empty document must be an object.
  */
 export function collectDocuments(documents: unknown[], source: string, out: Manifest[], problems: ObjectProblem[]): void {
-  if (!documents.some(looksLikeObject)) return;
-  const present = documents.filter((doc) => doc !== null);
-  const multi = present.length > 1;
+  if (!documents.some((doc) => looksLikeObject(doc) && !isKustomizeConfig(doc))) return;
+  const multi = documents.filter((doc) => doc !== null).length > 1;
   documents.forEach((doc, index) => {
-    if (doc === null) return;
+    if (doc === null || isKustomizeConfig(doc)) return;
     collectObject(doc, source, multi ? `document ${index + 1}` : '', out, problems);
   });
 }

@@ -1,0 +1,481 @@
+import { chmod, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DriftlessError, ManifestError } from '../../src/errors.js';
+import type { Manifest } from '../../src/sync/manifest.js';
+import { subjectOf } from '../../src/sync/manifest.js';
+import { renderManifests } from '../../src/sync/render/index.js';
+import type { RenderOptions } from '../../src/sync/render/index.js';
+import { renderKustomize } from '../../src/sync/render/kustomize.js';
+
+const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'driftless-render-'));
+});
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+let counter = 0;
+/** Writes `files` (path → content) into a fresh directory and returns it. */
+async function tree(files: Record<string, string>): Promise<string> {
+  const root = path.join(scratch, `repo-${++counter}`);
+  await mkdir(root, { recursive: true });
+  for (const [file, content] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
+    await writeFile(path.join(root, file), content);
+  }
+  return root;
+}
+
+function render(checkoutDir: string, options: Partial<RenderOptions> = {}): Promise<Manifest[]> {
+  return renderManifests({ checkoutDir, path: '.', mode: 'auto', kubectl: KUBECTL, ...options });
+}
+
+/** The ManifestError a render throws (fails the test if it does not throw one). */
+async function renderError(checkoutDir: string, options: Partial<RenderOptions> = {}): Promise<ManifestError> {
+  const error = await render(checkoutDir, options).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(ManifestError);
+  return error as ManifestError;
+}
+
+const summary = (manifests: Manifest[]) => manifests.map((m) => [m.source, subjectOf(m.object)]);
+
+const cm = (name: string, extra = '') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${extra}`;
+
+describe('plain render', () => {
+  it('reads nested directories, multi-document files, Lists and JSON in file-then-document order', async () => {
+    const root = await tree({
+      'z.json': JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'shop' } }),
+      'b.yaml': `${cm('b1')}---\n# only a comment\n---\n${cm('b2', '  namespace: shop\n')}...\n`,
+      'a/b.yml': cm('nested'),
+      'a.yaml': cm('a'),
+      'a/deep/list.yaml': [
+        'apiVersion: v1',
+        'kind: List',
+        'items:',
+        '- {apiVersion: v1, kind: Service, metadata: {name: web, namespace: shop}}',
+        '- {apiVersion: apps/v1, kind: Deployment, metadata: {name: web, namespace: shop}}',
+      ].join('\n'),
+      'a/deep/values.yaml': 'replicas: 3\nimage: {tag: latest}\n',
+      'a/deep/empty.yaml': '',
+      'a/deep/nulls.yaml': '---\n~\n---\n',
+      'README.md': '# not yaml: [\n',
+      'notes.txt': 'kind: nothing',
+      '.github/workflows/ci.yml': 'on: push\njobs: [\n',
+      'a/.hidden/broken.yaml': 'apiVersion: v1\nkind: [\n',
+      '.gitlab-ci.yml': 'test:\n  script: !reference [.setup, script]\n',
+      // kustomize's own files are build input, not cluster objects
+      'a/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [b.yml]\n',
+    });
+
+    const manifests = await render(root, { mode: 'plain' });
+
+    expect(summary(manifests)).toEqual([
+      ['a.yaml', 'ConfigMap/a'],
+      ['a/b.yml', 'ConfigMap/nested'],
+      ['a/deep/list.yaml', 'Service/shop/web'],
+      ['a/deep/list.yaml', 'Deployment/shop/web'],
+      ['b.yaml', 'ConfigMap/b1'],
+      ['b.yaml', 'ConfigMap/shop/b2'],
+      ['z.json', 'Namespace/shop'],
+    ]);
+  });
+
+  it('gives the same order whatever order the files were written in', async () => {
+    const names = ['m.yaml', 'a/z.yaml', 'a/a.yaml', 'b.yaml', 'A.yaml', 'a-b.yaml'];
+    const forward = await tree(Object.fromEntries(names.map((n, i) => [n, cm(`o${i}`)])));
+    const backward = await tree(Object.fromEntries([...names].reverse().map((n) => [n, cm(`o${names.indexOf(n)}`)])));
+
+    const first = summary(await render(forward));
+    expect(summary(await render(backward))).toEqual(first);
+    expect(first.map(([source]) => source)).toEqual(['A.yaml', 'a-b.yaml', 'a/a.yaml', 'a/z.yaml', 'b.yaml', 'm.yaml']);
+  });
+
+  it('reads scalars the way kubectl does and never shares objects between aliases', async () => {
+    const root = await tree({
+      'web.yaml': [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata: {name: web, labels: &labels {app: web}}',
+        'spec:',
+        '  selector: {matchLabels: *labels}',
+        '  template:',
+        '    spec:',
+        '      volumes: [{name: c, configMap: {name: c, defaultMode: 0644}}]',
+        '      containers: [{name: web, image: "nginx", env: [{name: AT, value: 12:30}, {name: DAY, value: 2024-01-01}]}]',
+      ].join('\n'),
+    });
+
+    const [web] = await render(root);
+    const object = web!.object as unknown as {
+      metadata: { labels: Record<string, string> };
+      spec: { selector: { matchLabels: Record<string, string> }; template: { spec: { volumes: { configMap: { defaultMode: number } }[]; containers: { env: { value: unknown }[] }[] } } };
+    };
+    expect(object.spec.template.spec.volumes[0]!.configMap.defaultMode).toBe(0o644);
+    expect(object.spec.template.spec.containers[0]!.env.map((e) => e.value)).toEqual(['12:30', '2024-01-01']);
+
+    object.metadata.labels['applyset.kubernetes.io/part-of'] = 'x';
+    expect(object.spec.selector.matchLabels).toEqual({ app: 'web' });
+  });
+
+  it('does not count objects in different namespaces or API groups as duplicates', async () => {
+    const root = await tree({
+      'a.yaml': cm('same', '  namespace: one\n'),
+      'b.yaml': cm('same', '  namespace: two\n'),
+      'c.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: same, namespace: one}\n',
+      'd.yaml': 'apiVersion: example.com/v1\nkind: Deployment\nmetadata: {name: same, namespace: one}\n',
+    });
+    expect(await render(root)).toHaveLength(4);
+  });
+
+  const broken: { name: string; files: Record<string, string>; problems: { subject: string; source: string; message: RegExp }[] }[] = [
+    {
+      name: 'invalid YAML names the file, line and column',
+      files: { 'deploy/web.yaml': `${cm('ok')}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n data: y\n` },
+      problems: [{ subject: 'deploy/web.yaml', source: 'deploy/web.yaml', message: /^invalid YAML at line 10, column 2: / }],
+    },
+    {
+      name: 'invalid JSON names the file, line and column',
+      files: { 'x.json': '{\n  "apiVersion": "v1",\n  "kind": "ConfigMap"\n  "metadata": {}\n}\n' },
+      problems: [{ subject: 'x.json', source: 'x.json', message: /^invalid YAML at line 4, column 3: / }],
+    },
+    {
+      name: 'a missing name',
+      files: { 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: shop}\n' },
+      problems: [{ subject: 'ConfigMap', source: 'cm.yaml', message: /^metadata\.name is missing$/ }],
+    },
+    {
+      name: 'no metadata at all',
+      files: { 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\ndata: {}\n' },
+      problems: [{ subject: 'ConfigMap', source: 'cm.yaml', message: /^metadata\.name is missing$/ }],
+    },
+    {
+      name: 'generateName instead of a name',
+      files: { 'job.yaml': 'apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-}\n' },
+      problems: [{ subject: 'Job', source: 'job.yaml', message: /generateName is not supported/ }],
+    },
+    {
+      name: 'a name that is not a string',
+      files: { 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 1234}\n' },
+      problems: [{ subject: 'ConfigMap', source: 'cm.yaml', message: /^metadata\.name must be a string, got a number$/ }],
+    },
+    {
+      name: 'a kind without apiVersion, and an apiVersion without kind, per document',
+      files: { 'two.yaml': 'kind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nmetadata: {name: b}\n' },
+      problems: [
+        { subject: 'ConfigMap', source: 'two.yaml', message: /^document 1: apiVersion is missing$/ },
+        { subject: 'two.yaml', source: 'two.yaml', message: /^document 2: kind is missing$/ },
+      ],
+    },
+    {
+      name: 'a document that is not an object, in a manifest file',
+      files: { 'mixed.yaml': `${cm('a')}---\nreplicas: 3\n---\n- a list\n` },
+      problems: [
+        { subject: 'mixed.yaml', source: 'mixed.yaml', message: /^document 2: not a Kubernetes object/ },
+        { subject: 'mixed.yaml', source: 'mixed.yaml', message: /^document 3: expected a Kubernetes object, got a list$/ },
+      ],
+    },
+    {
+      name: 'a bad item inside a List',
+      files: { 'list.yaml': 'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: ok}}\n- {apiVersion: v1, kind: Secret}\n' },
+      problems: [{ subject: 'Secret', source: 'list.yaml', message: /^item 2: metadata\.name is missing$/ }],
+    },
+    {
+      name: 'duplicates in two files name both files',
+      files: { 'a/web.yaml': cm('web', '  namespace: shop\n'), 'b/web.yml': `${cm('web', '  namespace: shop\n')}` },
+      problems: [{ subject: 'ConfigMap/shop/web', source: 'b/web.yml', message: /^defined twice: in a\/web\.yaml and in b\/web\.yml$/ }],
+    },
+    {
+      name: 'a duplicate inside one file',
+      files: { 'x.yaml': `${cm('dup')}---\n${cm('dup')}` },
+      problems: [{ subject: 'ConfigMap/dup', source: 'x.yaml', message: /^defined twice in x\.yaml$/ }],
+    },
+  ];
+
+  it.each(broken)('rejects $name', async ({ files, problems }) => {
+    const error = await renderError(await tree(files));
+    expect(error.stage).toBe('render');
+    expect(error.permanent).toBe(true);
+    expect(error.problems).toHaveLength(problems.length);
+    problems.forEach((expected, i) => {
+      const actual = error.problems[i]!;
+      expect({ subject: actual.subject, source: actual.source }).toEqual({ subject: expected.subject, source: expected.source });
+      expect(actual.message).toMatch(expected.message);
+    });
+  });
+
+  it('collects every problem of every file into one error', async () => {
+    const root = await tree({
+      'a-bad-yaml.yaml': 'a: [\n',
+      'b-no-name.yaml': 'apiVersion: v1\nkind: Secret\n',
+      'c-good.yaml': cm('good'),
+      'd-dup.yaml': cm('good'),
+      'e-generate.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {generateName: p-}\n',
+    });
+    const error = await renderError(root);
+    expect(error.problems.map((p) => p.source)).toEqual(['a-bad-yaml.yaml', 'b-no-name.yaml', 'd-dup.yaml', 'e-generate.yaml']);
+    expect(error.message).toMatch(/^render failed for 4 objects:/);
+    for (const problem of error.problems) expect(error.message).toContain(`(${problem.source}): ${problem.message}`);
+  });
+
+  it('follows symbolic links that stay inside the checkout', async () => {
+    const root = await tree({ 'deploy/app.yaml': cm('app'), 'shared/common.yaml': cm('common'), 'other/extra.yaml': cm('extra') });
+    await symlink('../shared', path.join(root, 'deploy/shared'));
+    await symlink(path.join(root, 'other/extra.yaml'), path.join(root, 'deploy/extra.yml'));
+
+    expect(summary(await render(root, { path: 'deploy' }))).toEqual([
+      ['deploy/app.yaml', 'ConfigMap/app'],
+      ['deploy/extra.yml', 'ConfigMap/extra'],
+      ['deploy/shared/common.yaml', 'ConfigMap/common'],
+    ]);
+  });
+
+  it('rejects symbolic links that leave the checkout, broken links and loops', async () => {
+    const outside = await tree({ 'secret.yaml': cm('stolen'), 'dir/x.yaml': cm('stolen-too') });
+    const root = await tree({ 'deploy/app.yaml': cm('app') });
+    await symlink(path.join(outside, 'secret.yaml'), path.join(root, 'deploy/evil.yaml'));
+    await symlink(path.join(outside, 'dir'), path.join(root, 'deploy/evil-dir'));
+    await symlink('../../nowhere.yaml', path.join(root, 'deploy/dangling.yaml'));
+    await symlink('.', path.join(root, 'deploy/loop'));
+    // never read, so harmless
+    await symlink(path.join(outside, 'secret.yaml'), path.join(root, 'deploy/LICENSE'));
+
+    const error = await renderError(root, { path: 'deploy' });
+    expect(error.problems).toEqual([
+      { subject: 'deploy/dangling.yaml', source: 'deploy/dangling.yaml', message: 'broken symbolic link' },
+      { subject: 'deploy/evil-dir', source: 'deploy/evil-dir', message: 'symbolic link points outside the checkout' },
+      { subject: 'deploy/evil.yaml', source: 'deploy/evil.yaml', message: 'symbolic link points outside the checkout' },
+      { subject: 'deploy/loop', source: 'deploy/loop', message: 'symbolic link loop' },
+    ]);
+    expect(error.message).not.toContain('stolen');
+  });
+
+  it('returns nothing for a directory without manifests', async () => {
+    expect(await render(await tree({ 'README.md': 'hi', 'values.yaml': 'a: 1\n' }))).toEqual([]);
+  });
+});
+
+describe('target path', () => {
+  it('renders a single file when the path names one', async () => {
+    const root = await tree({ 'deploy/web.yaml': cm('web'), 'deploy/other.yaml': cm('other') });
+    expect(summary(await render(root, { path: 'deploy/web.yaml' }))).toEqual([['deploy/web.yaml', 'ConfigMap/web']]);
+  });
+
+  it('accepts ./ prefixes and trailing slashes', async () => {
+    const root = await tree({ 'deploy/web.yaml': cm('web') });
+    expect(summary(await render(root, { path: './deploy/' }))).toEqual([['deploy/web.yaml', 'ConfigMap/web']]);
+  });
+
+  const refused: { path: string; link?: boolean; message: RegExp }[] = [
+    { path: '../elsewhere', message: /leaves the repository/ },
+    { path: 'deploy/../../x', message: /leaves the repository/ },
+    { path: '/etc', message: /must be relative/ },
+    { path: 'missing', message: /does not exist in this commit/ },
+    { path: 'escape', link: true, message: /points outside the checkout/ },
+  ];
+  it.each(refused)('refuses $path', async ({ path: target, link, message }) => {
+    const root = await tree({ 'deploy/web.yaml': cm('web') });
+    if (link) await symlink(os.tmpdir(), path.join(root, target));
+    const error = await renderError(root, { path: target });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]!.subject).toBe('path');
+    expect(error.problems[0]!.message).toMatch(message);
+  });
+});
+
+const base = {
+  'deploy/base/kustomization.yaml': [
+    'apiVersion: kustomize.config.k8s.io/v1beta1',
+    'kind: Kustomization',
+    'resources: [deployment.yaml, service.yaml]',
+  ].join('\n'),
+  'deploy/base/deployment.yaml': [
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata: {name: web, annotations: {team: shop}}',
+    'spec:',
+    '  selector: {matchLabels: {app: web}}',
+    '  template:',
+    '    metadata: {labels: {app: web}}',
+    '    spec:',
+    '      containers: [{name: web, image: nginx, envFrom: [{configMapRef: {name: settings}}]}]',
+  ].join('\n'),
+  'deploy/base/service.yaml': 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n',
+};
+
+const overlay = (extra = '') => [
+  'apiVersion: kustomize.config.k8s.io/v1beta1',
+  'kind: Kustomization',
+  'namespace: shop',
+  'namePrefix: prod-',
+  'resources: [../../base]',
+  'configMapGenerator:',
+  '- name: settings',
+  '  literals: [MODE=production]',
+  extra,
+].join('\n');
+
+describe('kustomize render (real kubectl)', () => {
+  it('builds an overlay with namePrefix and a configMapGenerator; source is the kustomization', async () => {
+    const root = await tree({ ...base, 'deploy/overlays/prod/kustomization.yaml': overlay() });
+
+    const manifests = await render(root, { path: 'deploy/overlays/prod' });
+
+    const kustomization = 'deploy/overlays/prod/kustomization.yaml';
+    const byKind = Object.fromEntries(manifests.map((m) => [m.object.kind, m]));
+    expect(manifests.map((m) => m.source)).toEqual([kustomization, kustomization, kustomization]);
+    expect(Object.keys(byKind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
+    expect(subjectOf(byKind.Service!.object)).toBe('Service/shop/prod-web');
+    expect(subjectOf(byKind.Deployment!.object)).toBe('Deployment/shop/prod-web');
+    const configMap = byKind.ConfigMap!.object as Manifest['object'] & { data: Record<string, string> };
+    expect(configMap.metadata.name).toMatch(/^prod-settings-[a-z0-9]{10}$/);
+    expect(configMap.data).toEqual({ MODE: 'production' });
+    // kustomize rewrites the reference to the generated name
+    expect(JSON.stringify(byKind.Deployment!.object)).toContain(`"name":"${configMap.metadata.name}"`);
+    // the same build twice is the same result
+    expect(await render(root, { path: 'deploy/overlays/prod' })).toEqual(manifests);
+  });
+
+  it('uses origin annotations for per-file sources and strips them', async () => {
+    const root = await tree({ ...base, 'deploy/overlays/prod/kustomization.yaml': overlay('buildMetadata: [originAnnotations]') });
+
+    const manifests = await render(root, { path: 'deploy/overlays/prod', mode: 'kustomize' });
+
+    expect(manifests.map((m) => [m.object.kind, m.source]).sort()).toEqual([
+      ['ConfigMap', 'deploy/overlays/prod/kustomization.yaml'],
+      ['Deployment', 'deploy/base/deployment.yaml'],
+      ['Service', 'deploy/base/service.yaml'],
+    ]);
+    for (const { object } of manifests) {
+      expect(object.metadata.annotations?.['config.kubernetes.io/origin']).toBeUndefined();
+    }
+    const deployment = manifests.find((m) => m.object.kind === 'Deployment')!;
+    expect(deployment.object.metadata.annotations).toEqual({ team: 'shop' });
+    const service = manifests.find((m) => m.object.kind === 'Service')!;
+    expect(service.object.metadata).not.toHaveProperty('annotations');
+  });
+
+  it('auto mode picks kustomize for kustomization.yml and Kustomization too', async () => {
+    for (const file of ['kustomization.yml', 'Kustomization']) {
+      const root = await tree({ 'app/cm.yaml': cm('x'), [`app/${file}`]: 'resources: [cm.yaml]\nnamePrefix: k-\n' });
+      const manifests = await render(root, { path: 'app' });
+      expect(summary(manifests)).toEqual([[`app/${file}`, 'ConfigMap/k-x']]);
+    }
+  });
+
+  it('plain mode ignores a kustomization', async () => {
+    const root = await tree({ 'app/cm.yaml': cm('x'), 'app/kustomization.yaml': 'resources: [cm.yaml]\nnamePrefix: k-\n' });
+    expect(summary(await render(root, { path: 'app', mode: 'plain' }))).toEqual([['app/cm.yaml', 'ConfigMap/x']]);
+  });
+
+  const failures: { name: string; files: Record<string, string>; source: string; message: RegExp }[] = [
+    {
+      name: 'a missing resource',
+      files: { 'deploy/broken/kustomization.yaml': 'resources: [missing.yaml]\n' },
+      source: 'deploy/broken/kustomization.yaml',
+      message: /missing\.yaml/,
+    },
+    {
+      name: 'invalid YAML in the kustomization',
+      files: { 'deploy/broken/kustomization.yaml': 'resources: [a\n  b: c\n' },
+      source: 'deploy/broken/kustomization.yaml',
+      message: /invalid Kustomization|yaml/i,
+    },
+    {
+      name: 'invalid YAML in a resource',
+      files: { 'deploy/broken/kustomization.yml': 'resources: [cm.yaml]\n', 'deploy/broken/cm.yaml': 'apiVersion: v1\nkind: [\n' },
+      source: 'deploy/broken/kustomization.yml',
+      message: /cm\.yaml/,
+    },
+  ];
+  it.each(failures)('reports $name as one problem with kubectl\'s reason', async ({ files, source, message }) => {
+    const root = await tree(files);
+    const error = await renderError(root, { path: 'deploy/broken' });
+    expect(error.permanent).toBe(true);
+    expect(error.problems).toHaveLength(1);
+    const [problem] = error.problems;
+    expect(problem!.subject).toBe('kustomization');
+    expect(problem!.source).toBe(source);
+    expect(problem!.message).toMatch(message);
+    // klog prefixes and the checkout's absolute path are noise on a pull request
+    expect(problem!.message).not.toMatch(/^E\d{4}/);
+    expect(problem!.message).not.toContain(scratch);
+  });
+
+  it('refuses a resource that is a symbolic link out of the kustomization', async () => {
+    const outside = await tree({ 'secret.yaml': cm('stolen') });
+    const root = await tree({ 'app/kustomization.yaml': 'resources: [evil.yaml]\n' });
+    await symlink(path.join(outside, 'secret.yaml'), path.join(root, 'app/evil.yaml'));
+    const error = await renderError(root, { path: 'app' });
+    expect(error.problems[0]!.message).toMatch(/security|not in or below/);
+  });
+
+  it('refuses kustomize mode without a kustomization', async () => {
+    const root = await tree({ 'app/cm.yaml': cm('x') });
+    const error = await renderError(root, { path: 'app', mode: 'kustomize' });
+    expect(error.problems[0]!.message).toMatch(/no kustomization\.yaml/);
+  });
+});
+
+describe('kustomize process', () => {
+  /** A stand-in kubectl (a real executable) for what the real one cannot be made to do on demand. */
+  async function fakeKubectl(script: string): Promise<string> {
+    const dir = await tree({ 'kubectl': `#!/bin/sh\n${script}\n` });
+    const file = path.join(dir, 'kubectl');
+    await chmod(file, 0o755);
+    return file;
+  }
+
+  it('passes only PATH and HOME to kubectl', async () => {
+    const kubectl = await fakeKubectl([
+      'echo "apiVersion: v1"; echo "kind: ConfigMap"; echo "metadata: {name: env}"; echo "data:"',
+      'env | cut -d= -f1 | grep -v "^_$" | grep -v "^PWD$" | grep -v "^SHLVL$" | sort | sed "s/.*/  \\0: set/"',
+      'echo "  ARGS: \\"$*\\""',
+    ].join('\n'));
+    const root = await tree({ 'app/kustomization.yaml': 'resources: []\n' });
+    process.env.DRIFTLESS_TEST_SECRET = 'hunter2';
+    try {
+      const [manifest] = await render(root, { path: 'app', kubectl });
+      const data = (manifest!.object as unknown as { data: Record<string, string> }).data;
+      expect(Object.keys(data).sort()).toEqual(['ARGS', 'HOME', 'PATH']);
+      expect(data.ARGS).toBe(`kustomize ${path.join(await realpath(root), 'app')}`);
+    } finally {
+      delete process.env.DRIFTLESS_TEST_SECRET;
+    }
+  });
+
+  it('validates the built objects like plain files', async () => {
+    const kubectl = await fakeKubectl("printf 'apiVersion: v1\\nkind: Pod\\nmetadata: {generateName: p-}\\n---\\napiVersion: v1\\nkind: Pod\\nmetadata: {name: ok}\\n'");
+    const root = await tree({ 'app/kustomization.yaml': 'resources: []\n' });
+    const error = await renderError(root, { path: 'app', kubectl });
+    expect(error.problems).toEqual([
+      { subject: 'Pod', source: 'app/kustomization.yaml', message: 'object 1 of the build: metadata.generateName is not supported: set metadata.name' },
+    ]);
+  });
+
+  it('a kubectl that cannot run is a retryable error, not a manifest failure', async () => {
+    const root = await tree({ 'app/kustomization.yaml': 'resources: []\n' });
+    const error = await render(root, { path: 'app', kubectl: path.join(root, 'no-such-kubectl') }).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DriftlessError);
+    expect(error).not.toBeInstanceOf(ManifestError);
+    expect((error as DriftlessError).permanent).toBe(false);
+  });
+
+  it('a build that takes too long is killed and retryable', async () => {
+    const kubectl = await fakeKubectl('exec sleep 5');
+    const root = await tree({ 'app/kustomization.yaml': 'resources: []\n' });
+    const started = Date.now();
+    const error = await renderKustomize({ root, dir: 'app', file: 'kustomization.yaml', kubectl, timeoutMs: 200 }).catch((err: unknown) => err);
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(error).toBeInstanceOf(DriftlessError);
+    expect((error as DriftlessError).permanent).toBe(false);
+    expect((error as Error).message).toMatch(/timed out/);
+  });
+});
