@@ -136,6 +136,8 @@ export class TestRepo {
       ['commit.gpgSign', 'false'],
       // a local `git push` into this repo updates the checked-out branch and the working tree
       ['receive.denyCurrentBranch', 'updateInstead'],
+      // http-backend would enable pushes for any authenticated user (REMOTE_USER); tests commit here
+      ['http.receivepack', 'false'],
     ];
     for (const [key, value] of config) await repo.git(['config', key, value]);
     return repo;
@@ -397,8 +399,9 @@ export class GitHttpServer {
     // the backend may exit (e.g. 404) before reading the whole body
     child.stdin.on('error', () => undefined);
     req.pipe(child.stdin);
+    // a client that hangs up mid-response leaves no backend behind
     res.on('close', () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (!res.writableFinished && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
 
     let head = Buffer.alloc(0);

@@ -1,0 +1,1014 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local stand-in for the GitHub REST API v3: the endpoints Driftless calls, with the real
+ * response shapes and status codes, state in memory, every request recorded. Point the real
+ * Octokit at `url`.
+ */
+
+const DOCS = 'https://docs.github.com/rest';
+
+/** One request as the stand-in received it. */
+export interface RecordedRequest {
+  method: string;
+  /** Path as received (still percent-encoded), without the query. */
+  path: string;
+  query: Record<string, string>;
+  /** Parsed JSON body, or undefined when there was none. */
+  body: unknown;
+  headers: http.IncomingHttpHeaders;
+  /** Response status; 0 until answered. */
+  status: number;
+}
+
+/** Options of GitHubStandIn.start. */
+export interface GitHubStandInOptions {
+  /** When set, requests need `Authorization: token <token>` or `Bearer <token>`. */
+  token?: string;
+  /** Login of the authenticated user (creator of statuses, author of comments). */
+  login?: string;
+}
+
+/** Roles as GitHub names them; `none` for a known user without access. */
+export type RepoRole = 'read' | 'triage' | 'write' | 'maintain' | 'admin' | 'none';
+
+export type CommitState = 'error' | 'failure' | 'pending' | 'success';
+
+export type DeploymentState = 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
+
+export interface GitHubUser {
+  login: string;
+  id: number;
+  node_id: string;
+  avatar_url: string;
+  gravatar_id: string;
+  url: string;
+  html_url: string;
+  type: 'User' | 'Bot' | 'Organization';
+  site_admin: boolean;
+}
+
+export interface CommitStatus {
+  url: string;
+  avatar_url: string;
+  id: number;
+  node_id: string;
+  state: CommitState;
+  description: string | null;
+  target_url: string | null;
+  context: string;
+  created_at: string;
+  updated_at: string;
+  creator: GitHubUser;
+}
+
+export interface IssueComment {
+  id: number;
+  node_id: string;
+  url: string;
+  html_url: string;
+  issue_url: string;
+  body: string;
+  user: GitHubUser;
+  created_at: string;
+  updated_at: string;
+  author_association: string;
+  performed_via_github_app: null;
+  /** Counts per reaction content, as GitHub embeds them. */
+  reactions: { url: string; total_count: number } & Record<string, number | string>;
+}
+
+type StoredComment = Omit<IssueComment, 'reactions'> & { issue: number };
+
+export interface Reaction {
+  id: number;
+  node_id: string;
+  user: GitHubUser;
+  content: string;
+  created_at: string;
+}
+
+export interface Deployment {
+  url: string;
+  id: number;
+  node_id: string;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: unknown;
+  original_environment: string;
+  environment: string;
+  description: string | null;
+  creator: GitHubUser;
+  created_at: string;
+  updated_at: string;
+  statuses_url: string;
+  repository_url: string;
+  transient_environment: boolean;
+  production_environment: boolean;
+  performed_via_github_app: null;
+}
+
+export interface DeploymentStatus {
+  url: string;
+  id: number;
+  node_id: string;
+  state: DeploymentState;
+  creator: GitHubUser;
+  description: string;
+  environment: string;
+  target_url: string;
+  log_url: string;
+  environment_url: string;
+  created_at: string;
+  updated_at: string;
+  deployment_url: string;
+  repository_url: string;
+  performed_via_github_app: null;
+}
+
+/** A changed file of a pull request, as given to setPull; defaults fill the rest. */
+export interface PullFileInput {
+  filename: string;
+  status?: 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
+  additions?: number;
+  deletions?: number;
+  patch?: string;
+  previous_filename?: string;
+}
+
+/** A pull request as a test describes it to setPull. */
+export interface PullInput {
+  number: number;
+  title?: string;
+  body?: string | null;
+  state?: 'open' | 'closed';
+  merged?: boolean;
+  draft?: boolean;
+  /** Login of the author. */
+  user?: string;
+  /** `repo` is the head repository's full name; a different one than the base makes a fork PR. */
+  head: { ref: string; sha: string; repo?: string };
+  base: { ref: string; sha?: string };
+  merge_commit_sha?: string | null;
+  files?: (string | PullFileInput)[];
+}
+
+interface Failure {
+  method: string;
+  path: RegExp;
+  status: number;
+  remaining: number;
+  body: unknown;
+}
+
+interface RepoState {
+  owner: string;
+  name: string;
+  statuses: Map<string, CommitStatus[]>;
+  comments: Map<number, StoredComment>;
+  reactions: Map<number, Reaction[]>;
+  permissions: Map<string, { login: string; role: RepoRole }>;
+  pulls: Map<number, PullInput>;
+  refs: Map<string, string>;
+  deployments: Map<number, Deployment>;
+  deploymentStatuses: Map<number, DeploymentStatus[]>;
+}
+
+/** An error answer: status and the JSON body GitHub would send. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(String(body.message));
+  }
+}
+
+const notFound = (): HttpError => new HttpError(404, { message: 'Not Found', documentation_url: DOCS });
+
+const validationFailed = (resource: string, field: string, code: string, message?: string): HttpError =>
+  new HttpError(422, {
+    message: 'Validation Failed',
+    errors: [{ resource, field, code, ...(message === undefined ? {} : { message }) }],
+    documentation_url: DOCS,
+  });
+
+const COMMIT_STATES: readonly string[] = ['error', 'failure', 'pending', 'success'];
+const DEPLOYMENT_STATES: readonly string[] = ['error', 'failure', 'inactive', 'in_progress', 'queued', 'pending', 'success'];
+const REACTIONS: readonly string[] = ['+1', '-1', 'laugh', 'confused', 'heart', 'hooray', 'rocket', 'eyes'];
+const ROLE_PERMISSION: Record<RepoRole, 'admin' | 'write' | 'read' | 'none'> = {
+  admin: 'admin',
+  maintain: 'write',
+  write: 'write',
+  triage: 'read',
+  read: 'read',
+  none: 'none',
+};
+
+/** GitHub timestamps have no milliseconds. */
+const now = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const nodeId = (type: string, id: number): string => Buffer.from(`0:${type}${id}`).toString('base64');
+
+const isSha = (value: string): boolean => /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(value);
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+type Params = Record<string, string>;
+type Handler = (ctx: Context) => { status: number; body: unknown; headers?: Record<string, string> };
+
+interface Context {
+  params: Params;
+  query: Record<string, string>;
+  body: Record<string, unknown>;
+  repo: RepoState;
+  fullName: string;
+}
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+/** Reads `key` of a JSON body as a string (or null/undefined), else 422 like GitHub. */
+function optionalString(body: Record<string, unknown>, key: string, resource: string): string | null | undefined {
+  const value = body[key];
+  if (value === undefined || value === null || typeof value === 'string') return value;
+  throw validationFailed(resource, key, 'invalid', `${key} is not a string`);
+}
+
+export class GitHubStandIn {
+  /** Every request received, in order. */
+  readonly requests: RecordedRequest[] = [];
+  private readonly repos = new Map<string, RepoState>();
+  private readonly users = new Map<string, GitHubUser>();
+  private readonly failures: Failure[] = [];
+  private readonly routes: Route[] = [];
+  /** Stable ids for repositories and pull requests, which are described without one. */
+  private readonly repoIds = new Map<string, number>();
+  private readonly pullIds = new Map<string, number>();
+  private nextId = 1_000_001;
+  private closing: Promise<void> | undefined;
+  private readonly login: string;
+
+  private constructor(
+    private readonly server: http.Server,
+    /** Base URL to give Octokit as `baseUrl`, e.g. http://127.0.0.1:40123 */
+    readonly url: string,
+    private readonly token: string | undefined,
+    login: string,
+  ) {
+    this.login = login;
+    this.defineRoutes();
+  }
+
+  static async start(options: GitHubStandInOptions = {}): Promise<GitHubStandIn> {
+    const server = http.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const { port } = server.address() as AddressInfo;
+    const standin = new GitHubStandIn(server, `http://127.0.0.1:${port}`, options.token, options.login ?? 'driftless[bot]');
+    server.on('request', (req, res) => {
+      standin.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) standin.send(res, 500, { message: String(error) });
+        else res.destroy();
+      });
+    });
+    return standin;
+  }
+
+  /** Stops listening and ends open connections; safe to call twice. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    return this.closing;
+  }
+
+  /** Recorded requests with this method whose path matches. */
+  find(method: string, path: RegExp | string): RecordedRequest[] {
+    const pattern = typeof path === 'string' ? new RegExp(path) : path;
+    return this.requests.filter((r) => r.method === method.toUpperCase() && pattern.test(r.path));
+  }
+
+  /** Forgets recorded requests, keeping state. */
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
+  /**
+   * The next `times` requests with this method and a matching path are answered with `status`
+   * (and `body`, `{message}` by default) before auth or routing, to exercise retries.
+   */
+  failNext(method: string, path: RegExp | string, status: number, times = 1, body?: unknown): void {
+    const pattern = typeof path === 'string' ? new RegExp(path) : path;
+    this.failures.push({ method: method.toUpperCase(), path: pattern, status, remaining: times, body });
+  }
+
+  /** Gives `user` a role on `owner/repo`; GitHub maps maintain→write and triage→read. */
+  setPermission(fullName: string, user: string, role: RepoRole): void {
+    this.user(user);
+    this.repo(fullName).permissions.set(user.toLowerCase(), { login: user, role });
+  }
+
+  /** Defines (or replaces) a pull request of `owner/repo`; its head and base refs become known refs. */
+  setPull(fullName: string, pull: PullInput): void {
+    const repo = this.repo(fullName);
+    repo.pulls.set(pull.number, structuredClone(pull));
+    if (pull.head.repo === undefined || pull.head.repo.toLowerCase() === fullName.toLowerCase()) {
+      repo.refs.set(pull.head.ref, pull.head.sha.toLowerCase());
+    }
+    if (pull.base.sha !== undefined) repo.refs.set(pull.base.ref, pull.base.sha.toLowerCase());
+  }
+
+  /** Points a branch or tag name at a sha, for deployments and status reads by ref. */
+  setRef(fullName: string, ref: string, sha: string): void {
+    this.repo(fullName).refs.set(ref.replace(/^refs\/(?:heads|tags)\//, ''), sha.toLowerCase());
+  }
+
+  /** Adds a comment by another user (e.g. a `/deploy` command), as if made on GitHub. */
+  addComment(fullName: string, issue: number, body: string, login: string): IssueComment {
+    return this.createComment(this.repo(fullName), fullName, issue, body, login);
+  }
+
+  /** Commit statuses of a sha, newest first. */
+  statuses(fullName: string, sha: string): CommitStatus[] {
+    return [...(this.repo(fullName).statuses.get(sha.toLowerCase()) ?? [])].reverse();
+  }
+
+  /** Comments of an issue or pull request, oldest first. */
+  comments(fullName: string, issue: number): IssueComment[] {
+    const repo = this.repo(fullName);
+    return [...repo.comments.values()].filter((c) => c.issue === issue).map((c) => this.commentView(repo, c));
+  }
+
+  /** Reactions on an issue comment. */
+  reactions(fullName: string, commentId: number): Reaction[] {
+    return [...(this.repo(fullName).reactions.get(commentId) ?? [])];
+  }
+
+  /** Deployments of a repository, newest first. */
+  deployments(fullName: string): Deployment[] {
+    return [...this.repo(fullName).deployments.values()].reverse();
+  }
+
+  /** Statuses of a deployment, newest first. */
+  deploymentStatuses(fullName: string, deploymentId: number): DeploymentStatus[] {
+    return [...(this.repo(fullName).deploymentStatuses.get(deploymentId) ?? [])].reverse();
+  }
+
+  private id(): number {
+    return this.nextId++;
+  }
+
+  private user(login: string): GitHubUser {
+    const key = login.toLowerCase();
+    let user = this.users.get(key);
+    if (!user) {
+      const id = this.id();
+      user = {
+        login,
+        id,
+        node_id: nodeId('User', id),
+        avatar_url: `${this.url}/avatars/u/${id}?v=4`,
+        gravatar_id: '',
+        url: `${this.url}/users/${encodeURIComponent(login)}`,
+        html_url: `${this.url}/${encodeURIComponent(login)}`,
+        type: login.endsWith('[bot]') ? 'Bot' : 'User',
+        site_admin: false,
+      };
+      this.users.set(key, user);
+    }
+    return user;
+  }
+
+  private repo(fullName: string): RepoState {
+    const key = fullName.toLowerCase();
+    let repo = this.repos.get(key);
+    if (!repo) {
+      const [owner, name, ...rest] = fullName.split('/');
+      if (!owner || !name || rest.length > 0) throw new Error(`GitHubStandIn: expected owner/repo, got ${fullName}`);
+      repo = {
+        owner,
+        name,
+        statuses: new Map(),
+        comments: new Map(),
+        reactions: new Map(),
+        permissions: new Map(),
+        pulls: new Map(),
+        refs: new Map(),
+        deployments: new Map(),
+        deploymentStatuses: new Map(),
+      };
+      this.repos.set(key, repo);
+    }
+    return repo;
+  }
+
+  private repoUrl(repo: RepoState): string {
+    return `${this.url}/repos/${repo.owner}/${repo.name}`;
+  }
+
+  private repoView(fullName: string, fork = false): Record<string, unknown> {
+    const repo = this.repo(fullName);
+    const id = this.repoIds.get(fullName.toLowerCase()) ?? this.id();
+    this.repoIds.set(fullName.toLowerCase(), id);
+    return {
+      id,
+      node_id: nodeId('Repository', id),
+      name: repo.name,
+      full_name: `${repo.owner}/${repo.name}`,
+      private: false,
+      owner: this.user(repo.owner),
+      html_url: `${this.url}/${repo.owner}/${repo.name}`,
+      description: null,
+      fork,
+      url: this.repoUrl(repo),
+      default_branch: 'main',
+      visibility: 'public',
+    };
+  }
+
+  /** A ref (sha, branch or tag name, refs/heads/...) as a sha, if known. */
+  private resolveRef(repo: RepoState, ref: string): string | undefined {
+    if (isSha(ref)) return ref.toLowerCase();
+    return repo.refs.get(ref.replace(/^refs\/(?:heads|tags)\//, ''));
+  }
+
+  private latestByContext(repo: RepoState, sha: string): CommitStatus[] {
+    const latest = new Map<string, CommitStatus>();
+    for (const status of repo.statuses.get(sha) ?? []) latest.set(status.context, status);
+    return [...latest.values()];
+  }
+
+  private createComment(repo: RepoState, fullName: string, issue: number, body: string, login: string): IssueComment {
+    const id = this.id();
+    const at = now();
+    const permission = repo.permissions.get(login.toLowerCase());
+    const comment: StoredComment = {
+      id,
+      node_id: nodeId('IssueComment', id),
+      url: `${this.repoUrl(repo)}/issues/comments/${id}`,
+      html_url: `${this.url}/${fullName}/pull/${issue}#issuecomment-${id}`,
+      issue_url: `${this.repoUrl(repo)}/issues/${issue}`,
+      body,
+      user: this.user(login),
+      created_at: at,
+      updated_at: at,
+      author_association:
+        login.toLowerCase() === repo.owner.toLowerCase()
+          ? 'OWNER'
+          : permission && permission.role !== 'none'
+            ? 'COLLABORATOR'
+            : 'NONE',
+      performed_via_github_app: null,
+      issue,
+    };
+    repo.comments.set(id, comment);
+    return this.commentView(repo, comment);
+  }
+
+  private commentView(repo: RepoState, comment: StoredComment): IssueComment {
+    const { issue: _issue, ...view } = comment;
+    const reactions = repo.reactions.get(comment.id) ?? [];
+    const count = (content: string): number => reactions.filter((r) => r.content === content).length;
+    return {
+      ...view,
+      reactions: {
+        url: `${comment.url}/reactions`,
+        total_count: reactions.length,
+        ...Object.fromEntries(REACTIONS.map((content) => [content, count(content)])),
+      },
+    };
+  }
+
+  /** Slices a list by per_page/page and builds the Link header the way GitHub does. */
+  private page<T>(
+    items: T[],
+    query: Record<string, string>,
+    path: string,
+  ): { status: number; body: T[]; headers: Record<string, string> } {
+    const perPage = Math.min(Math.max(Number.parseInt(query.per_page ?? '30', 10) || 30, 1), 100);
+    const page = Math.max(Number.parseInt(query.page ?? '1', 10) || 1, 1);
+    const last = Math.max(Math.ceil(items.length / perPage), 1);
+    const link = (n: number, rel: string): string => {
+      const params = new URLSearchParams({ ...query, per_page: String(perPage), page: String(n) });
+      return `<${this.url}${path}?${params.toString()}>; rel="${rel}"`;
+    };
+    const links: string[] = [];
+    if (page > 1) links.push(link(page - 1, 'prev'));
+    if (page < last) links.push(link(page + 1, 'next'), link(last, 'last'));
+    if (page > 1) links.push(link(1, 'first'));
+    return {
+      status: 200,
+      body: items.slice((page - 1) * perPage, page * perPage),
+      headers: links.length > 0 ? { link: links.join(', ') } : {},
+    };
+  }
+
+  private defineRoutes(): void {
+    const R = '/repos/(?<owner>[^/]+)/(?<repo>[^/]+)';
+    const add = (method: string, path: string, handler: Handler): void => {
+      this.routes.push({ method, pattern: new RegExp(`^${R}${path}/?$`), handler });
+    };
+
+    add('POST', '/statuses/(?<sha>[^/]+)', ({ params, body, repo }) => {
+      const sha = params.sha ?? '';
+      if (!isSha(sha)) throw new HttpError(422, { message: `No commit found for SHA: ${sha}`, documentation_url: DOCS });
+      const state = body.state;
+      if (typeof state !== 'string' || !COMMIT_STATES.includes(state)) {
+        throw validationFailed('Status', 'state', 'custom', 'state is not included in the list');
+      }
+      const description = optionalString(body, 'description', 'Status') ?? null;
+      if (description !== null && description.length > 140) {
+        throw validationFailed('Status', 'description', 'custom', 'description is too long (maximum is 140 characters)');
+      }
+      const id = this.id();
+      const at = now();
+      const creator = this.user(this.login);
+      const status: CommitStatus = {
+        url: `${this.repoUrl(repo)}/statuses/${sha.toLowerCase()}`,
+        avatar_url: creator.avatar_url,
+        id,
+        node_id: nodeId('StatusContext', id),
+        state: state as CommitState,
+        description,
+        target_url: optionalString(body, 'target_url', 'Status') ?? null,
+        context: optionalString(body, 'context', 'Status') ?? 'default',
+        created_at: at,
+        updated_at: at,
+        creator,
+      };
+      const list = repo.statuses.get(sha.toLowerCase()) ?? [];
+      list.push(status);
+      repo.statuses.set(sha.toLowerCase(), list);
+      return { status: 201, body: status };
+    });
+
+    add('GET', '/commits/(?<ref>.+)/statuses', ({ params, query, repo }) => {
+      const sha = this.resolveRef(repo, params.ref ?? '');
+      if (sha === undefined) throw notFound();
+      const list = [...(repo.statuses.get(sha) ?? [])].reverse();
+      return this.page(list, query, `/repos/${repo.owner}/${repo.name}/commits/${params.ref}/statuses`);
+    });
+
+    add('GET', '/commits/(?<ref>.+)/status', ({ params, query, repo, fullName }) => {
+      const sha = this.resolveRef(repo, params.ref ?? '');
+      if (sha === undefined) throw notFound();
+      const latest = this.latestByContext(repo, sha);
+      const states = latest.map((s) => s.state);
+      const state =
+        states.includes('error') || states.includes('failure')
+          ? 'failure'
+          : states.length === 0 || states.includes('pending')
+            ? 'pending'
+            : 'success';
+      const paged = this.page(latest, query, `/repos/${repo.owner}/${repo.name}/commits/${params.ref}/status`);
+      return {
+        status: 200,
+        headers: paged.headers,
+        body: {
+          state,
+          statuses: paged.body,
+          sha,
+          total_count: latest.length,
+          repository: this.repoView(fullName),
+          commit_url: `${this.repoUrl(repo)}/commits/${sha}`,
+          url: `${this.repoUrl(repo)}/commits/${sha}/status`,
+        },
+      };
+    });
+
+    add('GET', '/issues/(?<issue>\\d+)/comments', ({ params, query, repo }) => {
+      const issue = Number(params.issue);
+      const list = [...repo.comments.values()].filter((c) => c.issue === issue).map((c) => this.commentView(repo, c));
+      return this.page(list, query, `/repos/${repo.owner}/${repo.name}/issues/${issue}/comments`);
+    });
+
+    add('POST', '/issues/(?<issue>\\d+)/comments', ({ params, body, repo, fullName }) => {
+      const text = optionalString(body, 'body', 'IssueComment');
+      if (text === undefined || text === null) throw validationFailed('IssueComment', 'body', 'missing_field');
+      if (text.length > 65536) {
+        throw validationFailed('IssueComment', 'body', 'custom', 'body is too long (maximum is 65536 characters)');
+      }
+      return { status: 201, body: this.createComment(repo, fullName, Number(params.issue), text, this.login) };
+    });
+
+    add('GET', '/issues/comments/(?<id>\\d+)', ({ params, repo }) => {
+      const comment = repo.comments.get(Number(params.id));
+      if (!comment) throw notFound();
+      return { status: 200, body: this.commentView(repo, comment) };
+    });
+
+    add('PATCH', '/issues/comments/(?<id>\\d+)', ({ params, body, repo }) => {
+      const comment = repo.comments.get(Number(params.id));
+      if (!comment) throw notFound();
+      const text = optionalString(body, 'body', 'IssueComment');
+      if (text === undefined || text === null) throw validationFailed('IssueComment', 'body', 'missing_field');
+      if (text.length > 65536) {
+        throw validationFailed('IssueComment', 'body', 'custom', 'body is too long (maximum is 65536 characters)');
+      }
+      comment.body = text;
+      comment.updated_at = now();
+      return { status: 200, body: this.commentView(repo, comment) };
+    });
+
+    add('GET', '/issues/comments/(?<id>\\d+)/reactions', ({ params, query, repo }) => {
+      const id = Number(params.id);
+      if (!repo.comments.has(id)) throw notFound();
+      const list = (repo.reactions.get(id) ?? []).filter((r) => query.content === undefined || r.content === query.content);
+      return this.page(list, query, `/repos/${repo.owner}/${repo.name}/issues/comments/${id}/reactions`);
+    });
+
+    add('POST', '/issues/comments/(?<id>\\d+)/reactions', ({ params, body, repo }) => {
+      const id = Number(params.id);
+      if (!repo.comments.has(id)) throw notFound();
+      const content = body.content;
+      if (typeof content !== 'string' || !REACTIONS.includes(content)) {
+        throw validationFailed('Reaction', 'content', 'invalid');
+      }
+      const list = repo.reactions.get(id) ?? [];
+      // the same reaction by the same user is not duplicated: GitHub answers 200 with the existing one
+      const existing = list.find((r) => r.content === content && r.user.login === this.login);
+      if (existing) return { status: 200, body: existing };
+      const reactionId = this.id();
+      const reaction: Reaction = {
+        id: reactionId,
+        node_id: nodeId('Reaction', reactionId),
+        user: this.user(this.login),
+        content,
+        created_at: now(),
+      };
+      list.push(reaction);
+      repo.reactions.set(id, list);
+      return { status: 201, body: reaction };
+    });
+
+    add('GET', '/collaborators/(?<user>[^/]+)/permission', ({ params, repo }) => {
+      const entry = repo.permissions.get((params.user ?? '').toLowerCase());
+      if (!entry) throw notFound();
+      const permission = ROLE_PERMISSION[entry.role];
+      const roleName = entry.role;
+      const at = (roles: RepoRole[]): boolean => roles.includes(entry.role);
+      return {
+        status: 200,
+        body: {
+          permission,
+          role_name: roleName,
+          user: {
+            ...this.user(entry.login),
+            permissions: {
+              admin: at(['admin']),
+              maintain: at(['admin', 'maintain']),
+              push: at(['admin', 'maintain', 'write']),
+              triage: at(['admin', 'maintain', 'write', 'triage']),
+              pull: at(['admin', 'maintain', 'write', 'triage', 'read']),
+            },
+            role_name: roleName,
+          },
+        },
+      };
+    });
+
+    add('GET', '/pulls/(?<number>\\d+)', ({ params, fullName }) => ({
+      status: 200,
+      body: this.pullView(fullName, Number(params.number)),
+    }));
+
+    add('GET', '/pulls/(?<number>\\d+)/files', ({ params, query, repo, fullName }) => {
+      const pull = repo.pulls.get(Number(params.number));
+      if (!pull) throw notFound();
+      const files = (pull.files ?? []).map((input) => {
+        const file = typeof input === 'string' ? { filename: input } : input;
+        const additions = file.additions ?? 1;
+        const deletions = file.deletions ?? 0;
+        const sha = createHash('sha1').update(`${pull.head.sha}:${file.filename}`).digest('hex');
+        const encoded = file.filename.split('/').map(encodeURIComponent).join('/');
+        return {
+          sha,
+          filename: file.filename,
+          status: file.status ?? 'modified',
+          additions,
+          deletions,
+          changes: additions + deletions,
+          blob_url: `${this.url}/${fullName}/blob/${pull.head.sha}/${encoded}`,
+          raw_url: `${this.url}/${fullName}/raw/${pull.head.sha}/${encoded}`,
+          contents_url: `${this.repoUrl(repo)}/contents/${encoded}?ref=${pull.head.sha}`,
+          ...(file.patch === undefined ? {} : { patch: file.patch }),
+          ...(file.previous_filename === undefined ? {} : { previous_filename: file.previous_filename }),
+        };
+      });
+      return this.page(files, query, `/repos/${repo.owner}/${repo.name}/pulls/${pull.number}/files`);
+    });
+
+    add('POST', '/deployments', ({ body, repo }) => {
+      const ref = optionalString(body, 'ref', 'Deployment');
+      if (ref === undefined || ref === null || ref === '') throw validationFailed('Deployment', 'ref', 'missing_field');
+      const sha = this.resolveRef(repo, ref);
+      if (sha === undefined) throw new HttpError(422, { message: `No ref found for: ${ref}`, documentation_url: DOCS });
+      const environment = optionalString(body, 'environment', 'Deployment') ?? 'production';
+      const required = body.required_contexts;
+      if (required !== undefined && (!Array.isArray(required) || required.some((c) => typeof c !== 'string'))) {
+        throw validationFailed('Deployment', 'required_contexts', 'invalid');
+      }
+      // as on GitHub: omitted required_contexts means every context on the commit must be green
+      const latest = this.latestByContext(repo, sha);
+      const contexts: string[] = (required as string[] | undefined) ?? latest.map((s) => s.context);
+      const failing = contexts
+        .map((context) => ({ context, state: latest.find((s) => s.context === context)?.state ?? 'missing' }))
+        .filter((c) => c.state !== 'success');
+      if (failing.length > 0) {
+        throw new HttpError(409, {
+          message: `Conflict: Commit status checks failed for ${ref}.`,
+          errors: [{ contexts: failing, resource: 'Deployment', field: 'required_contexts' }],
+          documentation_url: DOCS,
+        });
+      }
+      const id = this.id();
+      const at = now();
+      const deployment: Deployment = {
+        url: `${this.repoUrl(repo)}/deployments/${id}`,
+        id,
+        node_id: nodeId('Deployment', id),
+        sha,
+        ref,
+        task: optionalString(body, 'task', 'Deployment') ?? 'deploy',
+        payload: body.payload ?? {},
+        original_environment: environment,
+        environment,
+        description: optionalString(body, 'description', 'Deployment') ?? null,
+        creator: this.user(this.login),
+        created_at: at,
+        updated_at: at,
+        statuses_url: `${this.repoUrl(repo)}/deployments/${id}/statuses`,
+        repository_url: this.repoUrl(repo),
+        transient_environment: body.transient_environment === true,
+        production_environment:
+          typeof body.production_environment === 'boolean' ? body.production_environment : environment === 'production',
+        performed_via_github_app: null,
+      };
+      repo.deployments.set(id, deployment);
+      return { status: 201, body: deployment };
+    });
+
+    add('GET', '/deployments', ({ query, repo }) => {
+      const list = [...repo.deployments.values()]
+        .reverse()
+        .filter(
+          (d) =>
+            (query.sha === undefined || d.sha === query.sha.toLowerCase()) &&
+            (query.ref === undefined || d.ref === query.ref) &&
+            (query.task === undefined || d.task === query.task) &&
+            (query.environment === undefined || d.environment === query.environment),
+        );
+      return this.page(list, query, `/repos/${repo.owner}/${repo.name}/deployments`);
+    });
+
+    add('GET', '/deployments/(?<id>\\d+)', ({ params, repo }) => {
+      const deployment = repo.deployments.get(Number(params.id));
+      if (!deployment) throw notFound();
+      return { status: 200, body: deployment };
+    });
+
+    add('POST', '/deployments/(?<id>\\d+)/statuses', ({ params, body, repo }) => {
+      const deployment = repo.deployments.get(Number(params.id));
+      if (!deployment) throw notFound();
+      const state = body.state;
+      if (typeof state !== 'string' || !DEPLOYMENT_STATES.includes(state)) {
+        throw validationFailed('DeploymentStatus', 'state', 'custom', 'state is not included in the list');
+      }
+      const description = optionalString(body, 'description', 'DeploymentStatus') ?? '';
+      if (description.length > 140) {
+        throw validationFailed('DeploymentStatus', 'description', 'custom', 'description is too long (maximum is 140 characters)');
+      }
+      const environment = optionalString(body, 'environment', 'DeploymentStatus');
+      if (environment) deployment.environment = environment;
+      const logUrl = optionalString(body, 'log_url', 'DeploymentStatus') ?? optionalString(body, 'target_url', 'DeploymentStatus') ?? '';
+      const id = this.id();
+      const at = now();
+      const status: DeploymentStatus = {
+        url: `${deployment.url}/statuses/${id}`,
+        id,
+        node_id: nodeId('DeploymentStatus', id),
+        state: state as DeploymentState,
+        creator: this.user(this.login),
+        description,
+        environment: deployment.environment,
+        target_url: logUrl,
+        log_url: logUrl,
+        environment_url: optionalString(body, 'environment_url', 'DeploymentStatus') ?? '',
+        created_at: at,
+        updated_at: at,
+        deployment_url: deployment.url,
+        repository_url: this.repoUrl(repo),
+        performed_via_github_app: null,
+      };
+      const list = repo.deploymentStatuses.get(deployment.id) ?? [];
+      list.push(status);
+      repo.deploymentStatuses.set(deployment.id, list);
+      deployment.updated_at = at;
+      if (state === 'success' && body.auto_inactive !== false) this.deactivateOthers(repo, deployment);
+      return { status: 201, body: status };
+    });
+
+    add('GET', '/deployments/(?<id>\\d+)/statuses', ({ params, query, repo }) => {
+      const id = Number(params.id);
+      if (!repo.deployments.has(id)) throw notFound();
+      const list = [...(repo.deploymentStatuses.get(id) ?? [])].reverse();
+      return this.page(list, query, `/repos/${repo.owner}/${repo.name}/deployments/${id}/statuses`);
+    });
+  }
+
+  /**
+   * GitHub's auto_inactive: prior successful deployments to the same environment that are
+   * neither transient nor production get an `inactive` status.
+   */
+  private deactivateOthers(repo: RepoState, current: Deployment): void {
+    for (const other of repo.deployments.values()) {
+      if (other.id === current.id || other.environment !== current.environment) continue;
+      if (other.transient_environment || other.production_environment) continue;
+      const list = repo.deploymentStatuses.get(other.id) ?? [];
+      const last = list[list.length - 1];
+      if (last?.state !== 'success') continue;
+      const id = this.id();
+      const at = now();
+      list.push({
+        ...last,
+        url: `${other.url}/statuses/${id}`,
+        id,
+        node_id: nodeId('DeploymentStatus', id),
+        state: 'inactive',
+        description: '',
+        created_at: at,
+        updated_at: at,
+      });
+    }
+  }
+
+  private pullView(fullName: string, number: number): Record<string, unknown> {
+    const repo = this.repo(fullName);
+    const pull = repo.pulls.get(number);
+    if (!pull) throw notFound();
+    const base = `${this.repoUrl(repo)}`;
+    const headRepoName = pull.head.repo ?? fullName;
+    const fork = headRepoName.toLowerCase() !== fullName.toLowerCase();
+    const headOwner = headRepoName.split('/')[0] ?? repo.owner;
+    const id = this.pullIds.get(`${fullName.toLowerCase()}#${number}`) ?? this.id();
+    this.pullIds.set(`${fullName.toLowerCase()}#${number}`, id);
+    const merged = pull.merged ?? false;
+    const state = pull.state ?? (merged ? 'closed' : 'open');
+    const author = pull.user ?? 'octocat';
+    const at = now();
+    return {
+      url: `${base}/pulls/${number}`,
+      id,
+      node_id: nodeId('PullRequest', id),
+      html_url: `${this.url}/${fullName}/pull/${number}`,
+      diff_url: `${this.url}/${fullName}/pull/${number}.diff`,
+      patch_url: `${this.url}/${fullName}/pull/${number}.patch`,
+      issue_url: `${base}/issues/${number}`,
+      commits_url: `${base}/pulls/${number}/commits`,
+      review_comments_url: `${base}/pulls/${number}/comments`,
+      comments_url: `${base}/issues/${number}/comments`,
+      statuses_url: `${base}/statuses/${pull.head.sha}`,
+      number,
+      state,
+      locked: false,
+      title: pull.title ?? `Pull request ${number}`,
+      user: this.user(author),
+      body: pull.body ?? null,
+      labels: [],
+      created_at: at,
+      updated_at: at,
+      closed_at: state === 'closed' ? at : null,
+      merged_at: merged ? at : null,
+      merge_commit_sha: pull.merge_commit_sha ?? null,
+      draft: pull.draft ?? false,
+      head: {
+        label: `${headOwner}:${pull.head.ref}`,
+        ref: pull.head.ref,
+        sha: pull.head.sha,
+        user: this.user(headOwner),
+        repo: this.repoView(headRepoName, fork),
+      },
+      base: {
+        label: `${repo.owner}:${pull.base.ref}`,
+        ref: pull.base.ref,
+        sha: pull.base.sha ?? this.resolveRef(repo, pull.base.ref) ?? '0'.repeat(40),
+        user: this.user(repo.owner),
+        repo: this.repoView(fullName),
+      },
+      author_association: 'CONTRIBUTOR',
+      merged,
+      mergeable: merged ? null : true,
+      mergeable_state: merged ? 'unknown' : 'clean',
+      merged_by: merged ? this.user(author) : null,
+      comments: this.comments(fullName, number).length,
+      commits: 1,
+      additions: 0,
+      deletions: 0,
+      changed_files: pull.files?.length ?? 0,
+    };
+  }
+
+  private authorized(header: string | undefined): boolean {
+    if (this.token === undefined) return true;
+    const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match?.[1]) return false;
+    return timingSafeEqual(digest(match[1]), digest(this.token));
+  }
+
+  private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(text)),
+      'x-github-media-type': 'github.v3; format=json',
+      'x-github-api-version-selected': '2022-11-28',
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '4999',
+      'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
+      'x-ratelimit-used': '1',
+      'x-ratelimit-resource': 'core',
+      'x-github-request-id': `STANDIN:${this.requests.length}`,
+      ...headers,
+    });
+    res.end(text);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const entry: RecordedRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      body: undefined,
+      headers: req.headers,
+      status: 0,
+    };
+    this.requests.push(entry);
+    res.on('finish', () => {
+      entry.status = res.statusCode;
+    });
+
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    if (raw.trim() !== '') {
+      try {
+        entry.body = JSON.parse(raw);
+      } catch {
+        this.send(res, 400, { message: 'Problems parsing JSON', documentation_url: DOCS });
+        return;
+      }
+    }
+
+    const failure = this.failures.find((f) => f.remaining > 0 && f.method === entry.method && f.path.test(entry.path));
+    if (failure) {
+      failure.remaining -= 1;
+      this.send(res, failure.status, failure.body ?? { message: http.STATUS_CODES[failure.status] ?? 'Error' });
+      return;
+    }
+
+    if (!this.authorized(req.headers.authorization)) {
+      this.send(res, 401, { message: 'Bad credentials', documentation_url: DOCS });
+      return;
+    }
+
+    for (const route of this.routes) {
+      if (route.method !== entry.method) continue;
+      const match = route.pattern.exec(entry.path);
+      if (!match) continue;
+      const params: Params = {};
+      try {
+        for (const [key, value] of Object.entries(match.groups ?? {})) params[key] = decodeURIComponent(value);
+      } catch {
+        break;
+      }
+      const body =
+        entry.body !== null && typeof entry.body === 'object' && !Array.isArray(entry.body)
+          ? (entry.body as Record<string, unknown>)
+          : {};
+      const fullName = `${params.owner}/${params.repo}`;
+      try {
+        const result = route.handler({ params, query: entry.query, body, repo: this.repo(fullName), fullName });
+        this.send(res, result.status, result.body, result.headers);
+      } catch (error) {
+        if (!(error instanceof HttpError)) throw error;
+        this.send(res, error.status, error.body);
+      }
+      return;
+    }
+    this.send(res, 404, { message: 'Not Found', documentation_url: DOCS });
+  }
+}
