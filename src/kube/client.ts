@@ -3,7 +3,7 @@ import http from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 
 /** How to reach a cluster: a kubeconfig file (and context) or the pod's service account. */
-export type ClusterConnection = { kubeconfig: string; context?: string } | { inCluster: true };
+export type ClusterConnection = { inCluster?: false; kubeconfig: string; context?: string } | { inCluster: true };
 
 /** An error answered by the API server, with its Status reason (NotFound, Conflict, Invalid, ...). */
 export class KubeApiError extends Error {
@@ -52,7 +52,7 @@ export class KubeClient {
 
   static fromConnection(connection: ClusterConnection): KubeClient {
     const kc = new KubeConfig();
-    if ('inCluster' in connection) kc.loadFromCluster();
+    if (connection.inCluster === true) kc.loadFromCluster();
     else {
       kc.loadFromFile(connection.kubeconfig);
       if (connection.context) kc.setCurrentContext(connection.context);

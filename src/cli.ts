@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { loadConfig } from './config/load.js';
+import type { Config, TargetConfig } from './config/schema.js';
+import { DriftlessError } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { startWeb, startWorkers, type Service } from './main.js';
+import { createProviders, sourceFor } from './providers/index.js';
+import { acquireLock } from './queue/lock.js';
+import { formatChanges } from './report/changeset-text.js';
+import { connectCluster, createRuntime } from './runtime.js';
+import { remoteHead } from './sync/fetch.js';
+import { planRevision } from './sync/pipeline.js';
+import { deployRevision } from './queue/deploy.js';
+
+const usage = `usage: driftless <command> [options]
+
+commands:
+  serve     --config FILE                 webhooks, health (HTTP)
+  worker    --config FILE                 sync and report workers
+  all       --config FILE                 both in one process
+  sync      --config FILE --target T [--revision SHA]   deploy now (default: the branch head)
+  diff      --config FILE --target T [--revision SHA]   what a sync would change; writes nothing
+  history   --config FILE --target T [--limit N]
+  validate-config FILE`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, target: { type: 'string', short: 't' }, revision: { type: 'string', short: 'r' }, limit: { type: 'string' } },
+  });
+  if (command === 'validate-config') {
+    const file = positionals[0] ?? values.config;
+    if (!file) throw new UsageError('validate-config needs a FILE');
+    const config = await loadConfig(file);
+    console.log(`${file}: valid (${config.targets.length} target${config.targets.length === 1 ? '' : 's'}: ${config.targets.map((t) => t.name).join(', ')})`);
+    return 0;
+  }
+  if (!command || !['serve', 'worker', 'all', 'sync', 'diff', 'history'].includes(command)) throw new UsageError(command ? `unknown command ${command}` : 'no command');
+  if (!values.config) throw new UsageError(`${command} needs --config FILE`);
+  const file = values.config;
+  const config = await loadConfig(file);
+  const log = createLogger();
+  switch (command) {
+    case 'serve':
+      return runUntilSignal(log, [await startWeb(config, file, log)]);
+    case 'worker':
+      return runUntilSignal(log, [startWorkers(config, log)]);
+    case 'all':
+      return runUntilSignal(log, [startWorkers(config, log), await startWeb(config, file, log)]);
+    case 'sync':
+      return sync(config, target(config, values.target), values.revision, log);
+    case 'diff':
+      return diff(config, target(config, values.target), values.revision, log);
+    case 'history':
+      return history(config, target(config, values.target), Number(values.limit ?? 20), log);
+  }
+  return 2;
+}
+
+function target(config: Config, name: string | undefined): TargetConfig {
+  if (!name) throw new UsageError('--target T is required');
+  const t = config.targets.find((x) => x.name === name);
+  if (!t) throw new UsageError(`unknown target ${name}; configured: ${config.targets.map((x) => x.name).join(', ')}`);
+  return t;
+}
+
+/** The given revision, or the head of the target's branch on the remote. */
+async function resolveRevision(config: Config, t: TargetConfig, revision: string | undefined): Promise<string> {
+  if (revision) return revision;
+  const src = sourceFor(createProviders(config), t, '');
+  const head = await remoteHead(src.cloneUrl, t.branch, src.credentials);
+  if (!head) throw new UsageError(`branch ${t.branch} does not exist in ${t.repo.spec}`);
+  return head;
+}
+
+async function sync(config: Config, t: TargetConfig, revision: string | undefined, log: Logger): Promise<number> {
+  const sha = await resolveRevision(config, t, revision);
+  const rt = createRuntime(config, log, 'worker');
+  const deliveryId = `cli-${randomUUID()}`;
+  const jobLog = log.child({ deliveryId, target: t.name, commit: sha });
+  try {
+    const lock = await acquireLock(rt.redis, rt.keys.lock(t.name));
+    if (!lock) throw new DriftlessError(`target ${t.name} is being synced by a worker right now; try again in a moment`);
+    const trigger = { kind: 'api' as const, deliveryId, actor: process.env.USER ?? 'cli' };
+    try {
+      const result = await deployRevision(rt, t, sha, trigger, { log: jobLog, finalAttempt: () => true });
+      console.log(`${t.name} @ ${sha.slice(0, 7)}\n${formatChanges(result.changes)}`);
+      return 0;
+    } finally {
+      await lock.release();
+    }
+  } finally {
+    await rt.close();
+  }
+}
+
+async function diff(config: Config, t: TargetConfig, revision: string | undefined, log: Logger): Promise<number> {
+  const sha = await resolveRevision(config, t, revision);
+  const { client, discovery } = connectCluster(config, t.cluster);
+  try {
+    const source = sourceFor(createProviders(config), t, sha);
+    const { plan } = await planRevision(source, { kube: client, discovery, cacheDir: config.git.cacheDir, log: log.child({ target: t.name, commit: sha }) });
+    const changes = [...plan.objects.map((o) => o.change), ...plan.prunable.map((p) => p.change)];
+    console.log(`${t.name} @ ${sha.slice(0, 7)} (plan only, nothing written)\n${formatChanges(changes, { diffs: true })}`);
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+async function history(config: Config, t: TargetConfig, limit: number, log: Logger): Promise<number> {
+  const rt = createRuntime(config, log, 'worker');
+  try {
+    const entries = await rt.history.list(t.name, limit);
+    if (entries.length === 0) console.log(`${t.name}: no syncs recorded`);
+    for (const e of entries) {
+      const when = new Date(e.finishedAt).toISOString();
+      const what = e.summary ? Object.entries(e.summary).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') : '';
+      console.log(`${when}  ${e.revision.slice(0, 7)}  ${e.result.padEnd(10)} ${e.trigger.kind}/${e.trigger.actor}  ${what}${e.message ? `  ${e.message.split('\n')[0]}` : ''}`);
+    }
+    return 0;
+  } finally {
+    await rt.close();
+  }
+}
+
+/** Runs services until SIGTERM/SIGINT, then closes them in order. */
+function runUntilSignal(log: Logger, services: Service[]): Promise<number> {
+  return new Promise((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      Promise.all(services.map((s) => s.close())).then(() => resolve(0), (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        resolve(1);
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) console.error(`${err.message}\n\n${usage}`);
+    else console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  },
+);

@@ -1,0 +1,64 @@
+import type { Server } from 'node:http';
+import type { Config } from './config/schema.js';
+import { ConfigError } from './errors.js';
+import type { Logger } from './log.js';
+import { GitHubWebhook } from './providers/github/webhook.js';
+import type { WebhookReceiver } from './providers/types.js';
+import { createSyncWorker } from './queue/sync-worker.js';
+import { createReportWorker } from './report/report-worker.js';
+import { createRuntime } from './runtime.js';
+import { createApp } from './server/app.js';
+import { Intake } from './server/intake.js';
+
+/** A running part of Driftless; `close()` stops it gracefully and is idempotent. */
+export interface Service {
+  close(): Promise<void>;
+}
+
+/** One receiver per provider that has a webhook secret; without any, the web refuses to start. */
+export function webhookReceivers(config: Config, file: string): WebhookReceiver[] {
+  const receivers: WebhookReceiver[] = [];
+  if (config.providers.github) receivers.push(new GitHubWebhook(config.providers.github.webhookSecret));
+  if (receivers.length === 0) {
+    throw new ConfigError(file, [{ path: 'providers', message: 'no webhook secret configured: set providers.github.webhookSecret (the service refuses unsigned webhooks)' }]);
+  }
+  return receivers;
+}
+
+/** The HTTP service: webhooks, /healthz, /readyz. Resolves once it listens. */
+export async function startWeb(config: Config, file: string, log: Logger): Promise<Service & { server: Server }> {
+  const receivers = webhookReceivers(config, file);
+  const rt = createRuntime(config, log, 'web');
+  const intake = new Intake({ redis: rt.redis, queues: rt.queues, keys: rt.keys, revisions: rt.revisions, targets: config.targets });
+  const app = createApp({ receivers, intake, redis: rt.redis, maxBodyBytes: config.server.maxBodyBytes, log });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.server.port, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  log.info({ port: typeof address === 'object' && address ? address.port : config.server.port }, 'listening');
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await rt.close();
+      })()),
+  };
+}
+
+/** Sync and report workers. */
+export function startWorkers(config: Config, log: Logger): Service {
+  const rt = createRuntime(config, log, 'worker');
+  const workers = [createSyncWorker(rt), createReportWorker(rt)];
+  log.info({ targets: config.targets.map((t) => t.name) }, 'workers started');
+  let closing: Promise<void> | undefined;
+  return {
+    close: () =>
+      (closing ??= (async () => {
+        await Promise.all(workers.map((w) => w.close()));
+        await rt.close();
+      })()),
+  };
+}

@@ -1,0 +1,296 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import type { CommentEvent, NeutralEvent, PullRequestEvent } from '../events.js';
+import { WebhookError, type ReceivedEvent, type WebhookReceiver } from '../types.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+const header = (headers: Headers, name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/** Options of GitLabWebhook. */
+export interface GitLabWebhookOptions {
+  /** Secret token of the GitLab webhook, compared with X-Gitlab-Token. */
+  webhookToken: string;
+  /** Signing token of the GitLab webhook (`whsec_<base64 key>`), to verify `webhook-signature`. */
+  signingToken?: string;
+}
+
+/** A signed delivery older (or newer) than this is refused as a possible replay. */
+const maxSignatureAgeSeconds = 5 * 60;
+
+const project = z.object({
+  id: z.number().int().positive(),
+  path_with_namespace: z.string().min(1),
+  git_http_url: z.string().optional(),
+});
+
+/** GitLab sends null instead of an empty list in some versions. */
+const list = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((v) => v ?? []);
+
+const commit = z.object({ added: list(z.string()), modified: list(z.string()), removed: list(z.string()) });
+
+/** The part of a Push Hook payload Driftless reads. */
+const pushSchema = z.object({
+  ref: z.string().min(1),
+  before: z.string().min(1),
+  after: z.string().min(1),
+  user_username: z.string().optional(),
+  user_name: z.string().optional(),
+  project,
+  commits: list(commit),
+  total_commits_count: z.number().int().nonnegative(),
+});
+
+/** The part of a Merge Request Hook payload Driftless reads. */
+const mergeRequestSchema = z.object({
+  user: z.object({ username: z.string() }),
+  project,
+  object_attributes: z.object({
+    iid: z.number().int().positive(),
+    action: z.string().optional(),
+    source_branch: z.string(),
+    target_branch: z.string(),
+    source_project_id: z.number().int(),
+    target_project_id: z.number().int(),
+    /** Present on `update` when the update pushed new commits. */
+    oldrev: z.string().optional(),
+    last_commit: z.object({ id: z.string() }).nullish(),
+    source: z.object({ git_http_url: z.string().optional() }).nullish(),
+  }),
+  changes: z.object({ target_branch: z.unknown().optional() }).nullish(),
+});
+
+/** The part of a Note Hook payload Driftless reads. */
+const noteSchema = z.object({
+  user: z.object({ username: z.string() }),
+  project,
+  object_attributes: z.object({
+    id: z.number().int().positive(),
+    note: z.string(),
+    noteable_type: z.string(),
+    system: z.boolean().optional(),
+    /** `create` or `update` (GitLab 16.x and later); absent means create. */
+    action: z.string().optional(),
+  }),
+  merge_request: z.object({ iid: z.number().int().positive() }).nullish(),
+});
+
+const objectKindSchema = z.object({ object_kind: z.string() });
+
+/** X-Gitlab-Event values and the payload kind each carries. */
+const eventKinds: Record<string, string> = {
+  'Push Hook': 'push',
+  'Tag Push Hook': 'tag_push',
+  'Merge Request Hook': 'merge_request',
+  'Note Hook': 'note',
+};
+
+const mergeRequestActions: Record<string, PullRequestEvent['action']> = {
+  open: 'opened',
+  reopen: 'reopened',
+  close: 'closed',
+  merge: 'merged',
+};
+
+const zeroSha = /^(?:0{40}|0{64})$/;
+
+/** Compares secrets of any length in constant time: equal-length digests, never an exception. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** The HMAC key of a signing token: Standard Webhooks' `whsec_<base64>`, or the token's bytes. */
+function signingKey(token: string): Buffer {
+  if (!token.startsWith('whsec_')) return Buffer.from(token, 'utf8');
+  const key = Buffer.from(token.slice('whsec_'.length), 'base64');
+  if (key.length === 0) throw new Error('providers.gitlab.signingToken: the whsec_ token holds no key');
+  return key;
+}
+
+function parse<T>(schema: z.ZodType<T>, payload: unknown, what: string): T {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
+    throw new WebhookError(400, `${what} payload is missing or has malformed fields: ${fields}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Verifies and normalizes GitLab webhook deliveries: the secret token (X-Gitlab-Token) and,
+ * when a signing token is configured, GitLab's signed webhooks (`webhook-signature`).
+ */
+export class GitLabWebhook implements WebhookReceiver {
+  readonly provider = 'gitlab' as const;
+  private readonly webhookToken: string;
+  private readonly signingKey: Buffer | undefined;
+
+  constructor(options: GitLabWebhookOptions) {
+    if (!options.webhookToken) throw new Error('providers.gitlab.webhookToken must not be empty');
+    this.webhookToken = options.webhookToken;
+    this.signingKey = options.signingToken ? signingKey(options.signingToken) : undefined;
+  }
+
+  /** Idempotency-Key is repeated on GitLab's retries; X-Gitlab-Webhook-UUID (older GitLab) is not. */
+  deliveryId(headers: Headers): string | undefined {
+    return header(headers, 'idempotency-key') || header(headers, 'webhook-id') || header(headers, 'x-gitlab-webhook-uuid') || undefined;
+  }
+
+  /**
+   * Every credential the delivery carries must match, and it must carry one: the token, or a
+   * signature when a signing token is configured (signature headers are ignored otherwise).
+   */
+  async verify(rawBody: Buffer, headers: Headers): Promise<void> {
+    const token = header(headers, 'x-gitlab-token') || undefined;
+    const signed = this.signingKey !== undefined && ['webhook-id', 'webhook-timestamp', 'webhook-signature'].some((h) => header(headers, h) !== undefined);
+    if (token === undefined && !signed) {
+      throw new WebhookError(
+        401,
+        this.signingKey
+          ? 'missing X-Gitlab-Token and webhook-signature headers: set the secret token or the signing token on the GitLab webhook'
+          : 'missing X-Gitlab-Token header: set a secret token on the GitLab webhook',
+      );
+    }
+    if (token !== undefined && !sameSecret(token, this.webhookToken)) {
+      throw new WebhookError(401, 'X-Gitlab-Token does not match providers.gitlab.webhookToken');
+    }
+    if (signed && this.signingKey) this.verifySignature(this.signingKey, rawBody, headers);
+    if (!header(headers, 'x-gitlab-event')) throw new WebhookError(400, 'missing X-Gitlab-Event header');
+  }
+
+  /** Standard Webhooks: `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, several allowed. */
+  private verifySignature(key: Buffer, rawBody: Buffer, headers: Headers): void {
+    const id = header(headers, 'webhook-id');
+    const timestamp = header(headers, 'webhook-timestamp');
+    const signatures = header(headers, 'webhook-signature');
+    if (!id || !timestamp || !signatures) {
+      throw new WebhookError(401, 'signed delivery needs webhook-id, webhook-timestamp and webhook-signature headers');
+    }
+    if (!/^\d{1,12}$/.test(timestamp)) throw new WebhookError(401, 'webhook-timestamp is not a Unix time in seconds');
+    const age = Math.floor(Date.now() / 1000) - Number(timestamp);
+    if (age > maxSignatureAgeSeconds) throw new WebhookError(401, 'webhook-timestamp is more than 5 minutes old: a replayed or late delivery');
+    if (age < -maxSignatureAgeSeconds) throw new WebhookError(401, 'webhook-timestamp is more than 5 minutes in the future: check the clocks');
+    const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`, 'utf8').update(rawBody).digest();
+    const match = signatures.split(' ').some((entry) => {
+      const comma = entry.indexOf(',');
+      if (comma < 0 || entry.slice(0, comma) !== 'v1') return false;
+      const given = Buffer.from(entry.slice(comma + 1), 'base64');
+      return given.length === expected.length && timingSafeEqual(given, expected);
+    });
+    if (!match) throw new WebhookError(401, 'webhook-signature does not match: the signing token differs from providers.gitlab.signingToken');
+  }
+
+  /**
+   * Pushes and ignored deliveries, as the server routes them today. Merge request and note
+   * events come out of `normalizeEvent` and are ignored here until the router handles them.
+   */
+  normalize(rawBody: Buffer, headers: Headers): ReceivedEvent {
+    const event = this.normalizeEvent(rawBody, headers);
+    if (event.kind === 'pull_request' || event.kind === 'comment') {
+      return { kind: 'ignored', reason: `${event.kind} events are not routed yet` };
+    }
+    return event;
+  }
+
+  /** Parses a verified payload into a neutral event; throws WebhookError(400) on malformed input. */
+  normalizeEvent(rawBody: Buffer, headers: Headers): NeutralEvent {
+    const name = header(headers, 'x-gitlab-event') ?? '';
+    let payload: unknown;
+    try {
+      payload = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      throw new WebhookError(400, 'body is not valid JSON');
+    }
+    // system hooks carry project events under one header; the payload names its kind
+    const kind = name === 'System Hook' ? objectKindSchema.safeParse(payload).data?.object_kind : eventKinds[name];
+    switch (kind) {
+      case 'push':
+        return this.push(parse(pushSchema, payload, 'Push Hook'));
+      case 'tag_push':
+        return { kind: 'ignored', reason: 'tag pushes do not deploy' };
+      case 'merge_request':
+        return this.mergeRequest(parse(mergeRequestSchema, payload, 'Merge Request Hook'));
+      case 'note':
+        return this.note(parse(noteSchema, payload, 'Note Hook'));
+      default:
+        return { kind: 'ignored', reason: `event ${name || '(none)'} is not handled` };
+    }
+  }
+
+  private push(p: z.infer<typeof pushSchema>): ReceivedEvent {
+    if (!p.ref.startsWith('refs/heads/')) return { kind: 'ignored', reason: `ref ${p.ref} is not a branch` };
+    const deleted = zeroSha.test(p.after);
+    // GitLab lists at most 20 commits (total_commits_count has the real number), and a new
+    // branch lists only commits new to the project: in both cases what changed is unknown
+    const complete = !deleted && !zeroSha.test(p.before) && p.total_commits_count <= p.commits.length;
+    return {
+      kind: 'push',
+      provider: 'gitlab',
+      repo: p.project.path_with_namespace,
+      ref: p.ref,
+      before: p.before,
+      after: p.after,
+      deleted,
+      changedPaths: complete ? [...new Set(p.commits.flatMap((c) => [...c.added, ...c.modified, ...c.removed]))] : undefined,
+      actor: p.user_username ?? p.user_name ?? 'unknown',
+      cloneUrl: p.project.git_http_url,
+    };
+  }
+
+  private mergeRequest(p: z.infer<typeof mergeRequestSchema>): PullRequestEvent | ReceivedEvent {
+    const mr = p.object_attributes;
+    const raw = mr.action ?? '';
+    let action = mergeRequestActions[raw];
+    if (raw === 'update') {
+      // title, label or assignee edits change nothing a preview shows
+      if (mr.oldrev === undefined && p.changes?.target_branch === undefined) {
+        return { kind: 'ignored', reason: 'merge request edited without new commits' };
+      }
+      action = 'updated';
+    }
+    if (action === undefined) return { kind: 'ignored', reason: `merge request action ${raw || '(none)'} is not handled` };
+    const sha = mr.last_commit?.id;
+    if (!sha && (action === 'opened' || action === 'reopened' || action === 'updated')) {
+      throw new WebhookError(400, 'Merge Request Hook payload has no object_attributes.last_commit');
+    }
+    return {
+      kind: 'pull_request',
+      provider: 'gitlab',
+      repo: p.project.path_with_namespace,
+      repoId: String(p.project.id),
+      action,
+      number: mr.iid,
+      // empty only when a closed or merged request no longer knows its head
+      head: { sha: sha ?? '', ref: mr.source_branch },
+      base: { ref: mr.target_branch },
+      fork: mr.source_project_id !== mr.target_project_id,
+      actor: p.user.username,
+      cloneUrl: mr.source?.git_http_url,
+    };
+  }
+
+  private note(p: z.infer<typeof noteSchema>): CommentEvent | ReceivedEvent {
+    const note = p.object_attributes;
+    if (note.noteable_type !== 'MergeRequest') return { kind: 'ignored', reason: `comment on a ${note.noteable_type}, not a merge request` };
+    if (note.system) return { kind: 'ignored', reason: 'system note' };
+    if (note.action !== undefined && note.action !== 'create') return { kind: 'ignored', reason: `comment ${note.action}: only new comments carry commands` };
+    if (!p.merge_request) throw new WebhookError(400, 'Note Hook payload on a merge request has no merge_request');
+    return {
+      kind: 'comment',
+      provider: 'gitlab',
+      repo: p.project.path_with_namespace,
+      repoId: String(p.project.id),
+      pr: p.merge_request.iid,
+      commentId: note.id,
+      author: p.user.username,
+      body: note.note,
+    };
+  }
+}

@@ -1,0 +1,38 @@
+/** Why a sync runs. Small and serializable: it travels through Redis. */
+export interface Trigger {
+  kind: 'push' | 'merge' | 'comment' | 'schedule' | 'api' | 'rollback';
+  /** Webhook delivery id, or a generated id for CLI/API/scheduled runs. */
+  deliveryId: string;
+  actor: string;
+  pr?: number;
+}
+
+/** A sync job: deploy `revision` when given, else the newest pending revision of the target. */
+export interface SyncJobData {
+  target: string;
+  revision?: string;
+  trigger: Trigger;
+}
+
+/** Neutral commit status states; each provider maps them to its own. */
+export type StatusState = 'pending' | 'running' | 'success' | 'failure' | 'error' | 'superseded';
+
+/** A report job: one commit status to post, retried on its own without re-running the deploy. */
+export interface StatusJobData {
+  target: string;
+  repo: string;
+  sha: string;
+  context: string;
+  state: StatusState;
+  description: string;
+  /** Lifecycle position; a status is never overwritten by one of a lower rank. */
+  rank: number;
+  deliveryId: string;
+}
+
+export const queueNames = { sync: 'sync', report: 'report' } as const;
+
+/** BullMQ custom job ids may not contain ':'. */
+export function jobId(...parts: string[]): string {
+  return parts.map((p) => p.replaceAll(':', '_')).join('.');
+}

@@ -1,0 +1,37 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { queueNames, type StatusJobData, type SyncJobData } from './jobs.js';
+
+/** Retries with backoff for transient failures; permanent ones fail at once (UnrecoverableError). */
+export const syncJobOptions: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2_000 },
+  removeOnComplete: { age: 24 * 3600, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** A status post that fails is retried for about ten minutes, on its own. */
+export const reportJobOptions: JobsOptions = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3600, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export interface Queues {
+  sync: Queue<SyncJobData>;
+  report: Queue<StatusJobData>;
+  close(): Promise<void>;
+}
+
+export function createQueues(connection: Redis, prefix: string): Queues {
+  const sync = new Queue<SyncJobData>(queueNames.sync, { connection, prefix, defaultJobOptions: syncJobOptions });
+  const report = new Queue<StatusJobData>(queueNames.report, { connection, prefix, defaultJobOptions: reportJobOptions });
+  return {
+    sync,
+    report,
+    close: async () => {
+      await Promise.all([sync.close(), report.close()]);
+    },
+  };
+}

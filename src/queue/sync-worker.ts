@@ -1,0 +1,109 @@
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { TargetConfig } from '../config/schema.js';
+import { toJobError } from '../errors.js';
+import { statusJob, type StatusPhase } from '../report/status.js';
+import type { Runtime } from '../runtime.js';
+import type { PendingRevision } from '../store/revisions.js';
+import { describeSummary, summarize } from '../sync/changeset.js';
+import { ensureCommits, isAncestor } from '../sync/fetch.js';
+import { SyncStageError } from '../sync/pipeline.js';
+import { deployRevision } from './deploy.js';
+import { queueNames, type StatusState, type SyncJobData, type Trigger } from './jobs.js';
+import { acquireLock } from './lock.js';
+import { chooseRevision } from './revision-choice.js';
+
+/** How long a job that found its target locked waits before it looks again. */
+const lockRetryMs = 1_000;
+
+export interface SyncWorkerOptions {
+  /** Jobs processed at once by this worker (different targets; one target is always serial). */
+  concurrency?: number;
+}
+
+/**
+ * Runs sync jobs: takes the target's lock, picks the newest pending revision, runs the pipeline,
+ * records history and reports statuses for it and for every revision it superseded.
+ */
+export function createSyncWorker(rt: Runtime, options: SyncWorkerOptions = {}): Worker<SyncJobData> {
+  const worker = new Worker<SyncJobData>(queueNames.sync, (job, token) => processSync(rt, job, token), {
+    connection: rt.redis,
+    prefix: rt.config.redis.prefix,
+    concurrency: options.concurrency ?? 4,
+  });
+  worker.on('failed', (job, err) => rt.log.warn({ target: job?.data.target, deliveryId: job?.data.trigger.deliveryId, err: err.message }, 'sync job failed'));
+  return worker;
+}
+
+async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | undefined): Promise<unknown> {
+  const target = rt.target(job.data.target);
+  if (!target) throw new UnrecoverableError(`target ${job.data.target} is not in the configuration`);
+  const lock = await acquireLock(rt.redis, rt.keys.lock(target.name));
+  if (!lock) {
+    // another worker syncs this target: step aside without holding a worker slot
+    await job.moveToDelayed(Date.now() + lockRetryMs + Math.floor(Math.random() * 250), token);
+    throw new DelayedError();
+  }
+  try {
+    return await syncTarget(rt, target, job);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>): Promise<unknown> {
+  const { trigger } = job.data;
+  const state = await rt.revisions.state(target.name);
+  const explicit: PendingRevision | undefined = job.data.revision ? { sha: job.data.revision, receivedAt: Date.now(), trigger } : undefined;
+  const pending = explicit ? [explicit] : await rt.revisions.pending(target.name);
+  if (pending.length === 0) return { result: 'nothing pending' };
+
+  const probe = rt.source(target, pending[0]!.sha);
+  await ensureCommits({ cacheDir: rt.config.git.cacheDir, cloneUrl: probe.cloneUrl, credentials: probe.credentials, shas: pending.map((p) => p.sha) }).catch((err: unknown) => {
+    throw toJobError(err);
+  });
+  const choice = await chooseRevision(pending, explicit ? undefined : state.deployedSha, (a, b) => isAncestor(rt.config.git.cacheDir, probe.cloneUrl, a, b));
+  const report = (sha: string, t: Trigger, phase: StatusPhase, s: StatusState, description: string) => {
+    const j = statusJob({ target: target.name, repo: target.repo.path, sha, trigger: t }, phase, s, description);
+    return rt.queues.report.add(j.name, j.data, j.opts);
+  };
+
+  const winner = choice.deploy?.sha ?? state.deployedSha ?? '';
+  for (const p of choice.superseded) {
+    await report(p.sha, p.trigger, 'terminal', 'superseded', `superseded by ${winner.slice(0, 7)}`);
+    await rt.history.record({ target: target.name, revision: p.sha, trigger: p.trigger, result: 'superseded', message: `superseded by ${winner}`, timings: {}, startedAt: Date.now(), finishedAt: Date.now() });
+  }
+  const handled = pending.map((p) => p.sha);
+  if (!choice.deploy) {
+    await rt.revisions.removePending(target.name, handled);
+    return { result: choice.reason };
+  }
+
+  const { sha } = choice.deploy;
+  const revTrigger = choice.deploy.trigger;
+  const log = rt.log.child({ deliveryId: revTrigger.deliveryId, target: target.name, commit: sha });
+  log.info({ trigger: revTrigger.kind, actor: revTrigger.actor, superseded: choice.superseded.length }, 'sync started');
+  const isFinal = (err: unknown) => (err instanceof SyncStageError && err.permanent) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  try {
+    const result = await deployRevision(rt, target, sha, revTrigger, {
+      log,
+      finalAttempt: isFinal,
+      onStage: async (stage) => {
+        if (stage === 'apply') await report(sha, revTrigger, 'applying', 'running', 'applying');
+      },
+    });
+    const summary = summarize(result.changes);
+    await rt.revisions.removePending(target.name, handled);
+    await report(sha, revTrigger, 'terminal', 'success', `deployed: ${describeSummary(summary)}`);
+    log.info({ summary, timings: result.timings }, 'sync succeeded');
+    return { result: 'deployed', sha, summary };
+  } catch (err) {
+    const permanent = err instanceof SyncStageError && err.permanent;
+    log.warn({ stage: err instanceof SyncStageError ? err.stage : undefined, permanent, err: err instanceof Error ? err.message : String(err) }, 'sync failed');
+    if (isFinal(err)) {
+      await rt.revisions.removePending(target.name, handled);
+      await report(sha, revTrigger, 'terminal', permanent ? 'failure' : 'error', err instanceof Error ? err.message : String(err));
+    }
+    throw toJobError(err);
+  }
+}
+

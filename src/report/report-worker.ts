@@ -1,0 +1,40 @@
+import { UnrecoverableError, Worker } from 'bullmq';
+import { toJobError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { queueNames, type StatusJobData } from '../queue/jobs.js';
+
+/** Records the rank about to be posted unless a higher one was posted already. */
+const claimRank = `
+local current = tonumber(redis.call('get', KEYS[1]) or '-1')
+if tonumber(ARGV[1]) < current then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'EX', 604800)
+return 1`;
+
+/**
+ * Posts commit statuses. Each post is its own job with its own retries, so a flaky Git host
+ * never re-runs a deploy; a status older in the lifecycle than one already posted is dropped.
+ */
+export function createReportWorker(rt: Runtime, options: { concurrency?: number } = {}): Worker<StatusJobData> {
+  const worker = new Worker<StatusJobData>(
+    queueNames.report,
+    async (job) => {
+      const s = job.data;
+      const target = rt.target(s.target);
+      if (!target) throw new UnrecoverableError(`target ${s.target} is not in the configuration`);
+      const provider = rt.providers[target.repo.provider];
+      if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
+      const claimed = await rt.redis.eval(claimRank, 1, rt.keys.statusRank(s.target, s.sha), s.rank);
+      if (claimed !== 1) return { skipped: 'a later status was posted already' };
+      await provider.setStatus(s.repo, { sha: s.sha, context: s.context, state: s.state, description: s.description }).catch((err: unknown) => {
+        throw toJobError(err);
+      });
+      rt.log.debug({ deliveryId: s.deliveryId, target: s.target, commit: s.sha, state: s.state }, 'status posted');
+      return { posted: s.state };
+    },
+    { connection: rt.redis, prefix: rt.config.redis.prefix, concurrency: options.concurrency ?? 8 },
+  );
+  worker.on('failed', (job, err) =>
+    rt.log.warn({ deliveryId: job?.data.deliveryId, target: job?.data.target, commit: job?.data.sha, err: err.message }, 'status post failed'),
+  );
+  return worker;
+}

@@ -1,0 +1,37 @@
+import type { StatusJobData, StatusState, Trigger } from '../queue/jobs.js';
+import { jobId } from '../queue/jobs.js';
+
+/** Position in the lifecycle queued → applying → waiting → terminal; lower ranks never overwrite higher. */
+export const statusRank = { queued: 0, applying: 1, waiting: 2, terminal: 3 } as const;
+export type StatusPhase = keyof typeof statusRank;
+
+export function statusContext(target: string): string {
+  return `driftless/${target}`;
+}
+
+/** GitHub caps descriptions at 140 characters; the start says most. */
+export function shortDescription(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length <= 140 ? oneLine : `${oneLine.slice(0, 139)}…`;
+}
+
+/** A report job for one status of one commit of one target. */
+export function statusJob(
+  input: { target: string; repo: string; sha: string; trigger: Trigger },
+  phase: StatusPhase,
+  state: StatusState,
+  description: string,
+): { name: string; data: StatusJobData; opts: { jobId: string } } {
+  const data: StatusJobData = {
+    target: input.target,
+    repo: input.repo,
+    sha: input.sha,
+    context: statusContext(input.target),
+    state,
+    description: shortDescription(description),
+    rank: statusRank[phase],
+    deliveryId: input.trigger.deliveryId,
+  };
+  // one job per phase and delivery: a redelivered webhook cannot post "queued" over "success"
+  return { name: 'status', data, opts: { jobId: jobId('status', input.target, input.sha, phase, input.trigger.deliveryId) } };
+}

@@ -1,0 +1,79 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Config, TargetConfig } from './config/schema.js';
+import { KubeClient } from './kube/client.js';
+import { Discovery } from './kube/discovery.js';
+import type { Logger } from './log.js';
+import { createProviders, sourceFor, type Providers } from './providers/index.js';
+import { createQueues, type Queues } from './queue/queues.js';
+import { HistoryStore } from './store/history.js';
+import { keys, type Keys } from './store/keys.js';
+import { RevisionStore } from './store/revisions.js';
+import type { SyncSource } from './sync/pipeline.js';
+
+/** Everything a process shares: config, Redis, queues, stores, providers and cluster clients. */
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  redis: Redis;
+  queues: Queues;
+  keys: Keys;
+  revisions: RevisionStore;
+  history: HistoryStore;
+  providers: Providers;
+  target(name: string): TargetConfig | undefined;
+  cluster(name: string): { client: KubeClient; discovery: Discovery };
+  /** Clone URL and credentials of a target's repository at a commit. */
+  source(target: TargetConfig, sha: string): SyncSource;
+  close(): Promise<void>;
+}
+
+/**
+ * The web answers within a second or not at all: with Redis down, commands fail at once
+ * instead of queueing in memory. Workers block on Redis, which BullMQ requires to never time out.
+ */
+const redisOptions: Record<'web' | 'worker', RedisOptions> = {
+  web: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000, connectTimeout: 1_000 },
+  worker: { maxRetriesPerRequest: null },
+};
+
+/** A client for one configured cluster. */
+export function connectCluster(config: Config, name: string): { client: KubeClient; discovery: Discovery } {
+  const connection = config.clusters[name];
+  if (!connection) throw new Error(`unknown cluster ${name}`);
+  const client = KubeClient.fromConnection(connection);
+  return { client, discovery: new Discovery(client) };
+}
+
+export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker'): Runtime {
+  const redis = new Redis(config.redis.url, { ...redisOptions[role], lazyConnect: false });
+  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'Redis connection error'));
+  const k = keys(config.redis.prefix);
+  const providers = createProviders(config);
+  const targets = new Map(config.targets.map((t) => [t.name, t]));
+  const clusters = new Map<string, { client: KubeClient; discovery: Discovery }>();
+  return {
+    config,
+    log,
+    redis,
+    queues: createQueues(redis, config.redis.prefix),
+    keys: k,
+    revisions: new RevisionStore(redis, k),
+    history: new HistoryStore(redis, k),
+    providers,
+    target: (name) => targets.get(name),
+    cluster(name) {
+      let c = clusters.get(name);
+      if (!c) {
+        c = connectCluster(config, name);
+        clusters.set(name, c);
+      }
+      return c;
+    },
+    source: (target, sha) => sourceFor(providers, target, sha),
+    async close() {
+      await this.queues.close();
+      for (const c of clusters.values()) c.client.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Logger } from '../log.js';
+import { WebhookError, type WebhookReceiver } from '../providers/types.js';
+import type { Intake } from './intake.js';
+
+/** Answers that tell the sender what happened; the body is JSON for people reading delivery logs. */
+function answer(res: Response, status: number, body: Record<string, unknown>): void {
+  res.status(status).json(body);
+}
+
+/**
+ * POST /webhooks/<provider>: content type, size cap while reading, signature, dedup, enqueue,
+ * 202. No git or Kubernetes work happens here: the sender gives up after ten seconds.
+ */
+export function webhookRouter(options: { receivers: readonly WebhookReceiver[]; intake: Intake; maxBodyBytes: number; log: Logger }): Router {
+  const router = express.Router();
+  const rawBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
+  for (const receiver of options.receivers) {
+    router.post(
+      `/webhooks/${receiver.provider}`,
+      (req, res, next) => {
+        if (!req.is('application/json')) return answer(res, 415, { error: 'content type must be application/json (set it in the webhook settings)' });
+        next();
+      },
+      rawBody,
+      async (req: Request, res: Response) => {
+        const deliveryId = receiver.deliveryId(req.headers);
+        const log = options.log.child({ provider: receiver.provider, deliveryId });
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        try {
+          await receiver.verify(body, req.headers);
+          const event = receiver.normalize(body, req.headers);
+          if (event.kind === 'ignored') {
+            log.debug({ reason: event.reason }, 'delivery ignored');
+            return answer(res, 200, { result: 'ignored', reason: event.reason });
+          }
+          if (!deliveryId) throw new WebhookError(400, 'missing delivery id header');
+          const outcome = await options.intake.acceptPush(deliveryId, event);
+          log.info({ ...outcome, repo: event.repo, commit: event.after }, 'delivery accepted');
+          if (outcome.outcome === 'duplicate') return answer(res, 200, { result: 'duplicate' });
+          if (outcome.outcome === 'ignored') return answer(res, 200, { result: 'ignored', reason: outcome.reason });
+          return answer(res, 202, { result: 'queued', targets: outcome.targets });
+        } catch (err) {
+          if (err instanceof WebhookError) {
+            log.warn({ status: err.status, reason: err.message }, 'delivery rejected');
+            return answer(res, err.status, { error: err.message });
+          }
+          log.error({ err }, 'delivery could not be queued');
+          return answer(res, 503, { error: 'could not queue the delivery (Redis unavailable?); the sender may redeliver' });
+        }
+      },
+    );
+  }
+  return router;
+}
+
+/** Body-parser errors (too large, aborted) carry their HTTP status; nothing here is a 500. */
+export function bodyErrorHandler(log: Logger) {
+  return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
+    const e = err as { status?: number; type?: string; message?: string };
+    if (res.headersSent) return next(err);
+    if (e.type === 'entity.too.large') return answer(res, 413, { error: 'body exceeds server.maxBodyBytes' });
+    const status = e.status && e.status >= 400 && e.status < 500 ? e.status : 500;
+    if (status === 500) log.error({ err }, 'unexpected error');
+    answer(res, status, { error: status === 500 ? 'internal error' : (e.message ?? 'bad request') });
+  };
+}

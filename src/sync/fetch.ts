@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { FetchError } from '../errors.js';
+
+/** Credentials for HTTPS clone URLs: GitHub uses `x-access-token`, GitLab `oauth2`. */
+export interface GitCredentials {
+  username: string;
+  token: string;
+}
+
+export interface FetchOptions {
+  /** Where mirrors are cached, one per clone URL. */
+  cacheDir: string;
+  cloneUrl: string;
+  credentials?: GitCredentials;
+  /** Full 40-hex commit id. */
+  sha: string;
+}
+
+/** A checkout of one commit; `remove()` deletes it. */
+export interface Checkout {
+  dir: string;
+  sha: string;
+  remove(): Promise<void>;
+}
+
+const shaPattern = /^[0-9a-f]{40}$/;
+
+/**
+ * The token travels in an environment-provided `http.extraHeader`, never in the URL or the
+ * process arguments, so it cannot show up in `ps`, in git's error messages or in our logs.
+ */
+function gitEnv(credentials: GitCredentials | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_ASKPASS: 'true',
+  };
+  if (credentials) {
+    const basic = Buffer.from(`${credentials.username}:${credentials.token}`).toString('base64');
+    Object.assign(env, { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'http.extraHeader', GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` });
+  }
+  return env;
+}
+
+function git(args: string[], options: { cwd?: string; credentials?: GitCredentials; timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd: options.cwd, env: gitEnv(options.credentials), timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) {
+        const detail = String(stderr || err.message).trim().split('\n').slice(-3).join(' ');
+        reject(Object.assign(new Error(`git ${args[0]}: ${detail}`), { stderr: String(stderr) }));
+      } else resolve(String(stdout));
+    });
+  });
+}
+
+/** Authentication or a missing repository/commit will not fix itself; a host that is down might. */
+function classify(err: unknown, what: string): FetchError {
+  const text = (err as { stderr?: string }).stderr ?? (err instanceof Error ? err.message : String(err));
+  const permanent = /Authentication failed|could not read Username|401|403|not found|does not exist|not our ref|unadvertised object|couldn't find remote ref/i.test(text);
+  return new FetchError(`${what}: ${text.trim().split('\n').slice(-2).join(' ')}`, permanent, { cause: err });
+}
+
+function mirrorDir(cacheDir: string, cloneUrl: string): string {
+  return path.join(cacheDir, createHash('sha256').update(cloneUrl).digest('hex').slice(0, 16) + '.git');
+}
+
+/** Fetches whichever of these commits the cached mirror lacks, in one round trip. */
+export async function ensureCommits(options: Omit<FetchOptions, 'sha'> & { shas: readonly string[] }): Promise<void> {
+  const { cacheDir, cloneUrl, credentials, shas } = options;
+  for (const sha of shas) if (!shaPattern.test(sha)) throw new FetchError(`not a full commit id: ${JSON.stringify(sha)}`, true);
+  const mirror = mirrorDir(cacheDir, cloneUrl);
+  await mkdir(cacheDir, { recursive: true });
+  await git(['init', '--bare', '--quiet', mirror]);
+  const missing: string[] = [];
+  for (const sha of shas) {
+    if (!(await git(['cat-file', '-e', `${sha}^{commit}`], { cwd: mirror }).then(() => true, () => false))) missing.push(sha);
+  }
+  if (missing.length === 0) return;
+  try {
+    // a ref per fetched commit keeps its objects safe from gc; FETCH_HEAD is shared and racy
+    const refspecs = missing.map((sha) => `+${sha}:refs/driftless/${sha}`);
+    await git(['-c', 'gc.auto=0', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', cloneUrl, ...refspecs], { cwd: mirror, credentials });
+  } catch (err) {
+    throw classify(err, `fetching ${missing.map((s) => s.slice(0, 7)).join(', ')} from ${redactUrl(cloneUrl)}`);
+  }
+}
+
+/** Makes the exact commit available in the cached mirror and checks it out into a fresh directory. */
+export async function fetchRevision(options: FetchOptions): Promise<Checkout> {
+  await ensureCommits({ ...options, shas: [options.sha] });
+  const { sha } = options;
+  const mirror = mirrorDir(options.cacheDir, options.cloneUrl);
+  const dir = await mkdtemp(path.join(options.cacheDir, `checkout-${sha.slice(0, 7)}-`));
+  try {
+    await git(['--work-tree', dir, 'checkout', '--quiet', '--force', sha, '--', '.'], { cwd: mirror });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw classify(err, `checking out ${sha.slice(0, 7)}`);
+  }
+  return { dir, sha, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The commit a branch points at on the remote (`git ls-remote`), or undefined if it has none. */
+export async function remoteHead(cloneUrl: string, branch: string, credentials?: GitCredentials): Promise<string | undefined> {
+  try {
+    const out = await git(['ls-remote', cloneUrl, `refs/heads/${branch}`], { credentials, timeoutMs: 30_000 });
+    return out.split(/\s/)[0] || undefined;
+  } catch (err) {
+    throw classify(err, `listing ${branch} on ${redactUrl(cloneUrl)}`);
+  }
+}
+
+/** Whether `ancestor` is an ancestor of (or equal to) `descendant`, both present in the mirror. */
+export async function isAncestor(cacheDir: string, cloneUrl: string, ancestor: string, descendant: string): Promise<boolean> {
+  const mirror = mirrorDir(cacheDir, cloneUrl);
+  return git(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: mirror }).then(() => true, () => false);
+}
+
+/** A clone URL without userinfo, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,114 @@
+import type { TargetConfig } from '../config/schema.js';
+import { DriftlessError, ManifestError } from '../errors.js';
+import type { KubeClient } from '../kube/client.js';
+import { KubeApiError } from '../kube/client.js';
+import type { Discovery } from '../kube/discovery.js';
+import type { Logger } from '../log.js';
+import { apply, PartialApplyError } from './apply.js';
+import type { Change } from './changeset.js';
+import { fetchRevision, type GitCredentials } from './fetch.js';
+import { applySetParent } from './inventory.js';
+import { plan, type Plan, type PlanContext } from './plan.js';
+import { prune } from './prune.js';
+import { renderManifests } from './render/index.js';
+
+export type SyncStage = 'fetch' | 'render' | 'plan' | 'apply' | 'prune';
+
+/** Where a target's manifests come from and where they go. */
+export interface SyncSource {
+  target: TargetConfig;
+  sha: string;
+  cloneUrl: string;
+  credentials?: GitCredentials;
+}
+
+export interface SyncDeps {
+  kube: KubeClient;
+  discovery: Discovery;
+  cacheDir: string;
+  log: Logger;
+  /** Called between stages so the commit status can follow the sync. */
+  onStage?: (stage: SyncStage) => Promise<void> | void;
+}
+
+export interface SyncResult {
+  changes: Change[];
+  /** Milliseconds per stage. */
+  timings: Partial<Record<SyncStage, number>>;
+}
+
+/**
+ * A stage failed. `permanent` comes from the cause: what is in Git (invalid manifests, policy)
+ * fails for good; an unreachable API server or git host is worth retrying.
+ */
+export class SyncStageError extends DriftlessError {
+  override readonly permanent: boolean;
+  constructor(
+    readonly stage: SyncStage,
+    override readonly cause: unknown,
+    readonly timings: SyncResult['timings'],
+    /** What was already written when apply or prune failed part-way. */
+    readonly applied: readonly Change[] = [],
+  ) {
+    // a ManifestError already names its stage and every object
+    super(cause instanceof ManifestError ? cause.message : `${stage} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.permanent = (cause instanceof DriftlessError && cause.permanent) || (cause instanceof KubeApiError && cause.permanent);
+  }
+}
+
+function planContext(target: TargetConfig, deps: SyncDeps): PlanContext {
+  return {
+    client: deps.kube,
+    discovery: deps.discovery,
+    parent: applySetParent(target.name, target.inventoryNamespace),
+    policy: {
+      namespace: target.namespace,
+      allowedNamespaces: target.allowedNamespaces,
+      allowClusterScoped: target.allowClusterScoped,
+      prune: target.prune,
+      concurrency: target.concurrency,
+    },
+  };
+}
+
+/** Runs one stage, timing it and tagging any failure with the stage's name. */
+async function stage<T>(name: SyncStage, timings: SyncResult['timings'], deps: SyncDeps, work: () => Promise<T>): Promise<T> {
+  await deps.onStage?.(name);
+  const started = performance.now();
+  try {
+    return await work();
+  } catch (err) {
+    throw new SyncStageError(name, err, timings, err instanceof PartialApplyError ? err.applied : []);
+  } finally {
+    timings[name] = Math.round(performance.now() - started);
+    deps.log.debug({ stage: name, ms: timings[name] }, 'stage finished');
+  }
+}
+
+/** fetch → render → plan: what the sync would do, without writing anything to the cluster. */
+export async function planRevision(source: SyncSource, deps: SyncDeps, timings: SyncResult['timings'] = {}): Promise<{ plan: Plan; ctx: PlanContext }> {
+  const { target } = source;
+  const checkout = await stage('fetch', timings, deps, () =>
+    fetchRevision({ cacheDir: deps.cacheDir, cloneUrl: source.cloneUrl, credentials: source.credentials, sha: source.sha }),
+  );
+  try {
+    const manifests = await stage('render', timings, deps, async () => {
+      if (target.render === 'helm') throw new ManifestError('render', [{ subject: 'render', source: target.path, message: 'render: helm is not supported yet; render the chart into plain YAML or use kustomize' }]);
+      return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode: target.render });
+    });
+    const ctx = planContext(target, deps);
+    const result = await stage('plan', timings, deps, () => plan(manifests, ctx));
+    return { plan: result, ctx };
+  } finally {
+    await checkout.remove();
+  }
+}
+
+/** The whole sync of one revision: fetch, render, plan, apply, prune. One ChangeSet comes out. */
+export async function runSync(source: SyncSource, deps: SyncDeps): Promise<SyncResult> {
+  const timings: SyncResult['timings'] = {};
+  const { plan: planned, ctx } = await planRevision(source, deps, timings);
+  const applied = await stage('apply', timings, deps, () => apply(planned, ctx));
+  const pruned = await stage('prune', timings, deps, () => prune(planned, ctx));
+  return { changes: [...applied, ...pruned], timings };
+}

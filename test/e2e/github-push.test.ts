@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getObject } from '../../src/kube/objects.js';
+import { DriftlessHarness } from '../helpers/driftless.js';
+import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+
+const { client, discovery } = testKube();
+const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
+
+async function configMap(namespace: string, name: string) {
+  const info = (await discovery.resourceFor('v1', 'ConfigMap'))!;
+  return getObject(client, info, namespace, name);
+}
+
+describe('push to deploy on GitHub', () => {
+  let h: DriftlessHarness;
+  let namespace: string;
+  beforeAll(async () => {
+    namespace = uniqueName('gh');
+    await createNamespace(client, namespace);
+    h = await DriftlessHarness.start({ namespace });
+  });
+  afterAll(async () => {
+    await h?.close();
+    client.close();
+  });
+
+  const finalState = (sha: string) => async () => h.statuses(sha).find((s) => s.context === `driftless/${namespace}` && s.state !== 'pending')?.state;
+
+  it('deploys a signed push, reports queued → applying → success, and prunes what Git drops', async () => {
+    const first = await h.commitAndPush('add app', { 'deploy/a.yaml': cm('a', '1'), 'deploy/b.yaml': cm('b', '1'), 'README.md': '# shop' });
+    expect(first.res).toEqual({ status: 202, body: { result: 'queued', targets: [namespace] } });
+    await expect.poll(finalState(first.sha), { timeout: 30_000 }).toBe('success');
+    // GitHub lists statuses newest first
+    const states = h.statuses(first.sha).map((s) => [s.state, s.description]).reverse();
+    expect(states[0]).toEqual(['pending', 'queued']);
+    expect(states).toContainEqual(['pending', 'applying']);
+    expect(states.at(-1)).toEqual(['success', 'deployed: 2 created']);
+    expect((await configMap(namespace, 'a'))?.data).toEqual({ value: '1' });
+
+    const second = await h.commitAndPush('change a, drop b', { 'deploy/a.yaml': cm('a', '2'), 'deploy/b.yaml': null });
+    await expect.poll(finalState(second.sha), { timeout: 30_000 }).toBe('success');
+    expect(h.statuses(second.sha)[0]?.description).toBe('deployed: 1 configured, 1 deleted');
+    expect((await configMap(namespace, 'a'))?.data).toEqual({ value: '2' });
+    expect(await configMap(namespace, 'b')).toBeUndefined();
+  });
+
+  it.each([
+    { name: 'invalid YAML', file: 'deploy/bad.yaml', content: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n', expect: /deploy\/bad\.yaml/ },
+    { name: 'an unknown kind', file: 'deploy/widget.yaml', content: 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n', expect: /unknown kind Widget.*deploy\/widget\.yaml|deploy\/widget\.yaml.*unknown kind Widget/ },
+    { name: 'a forbidden namespace', file: 'deploy/other.yaml', content: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: o, namespace: kube-system}\ndata: {a: "1"}\n', expect: /kube-system/ },
+  ])('changes nothing and fails naming the file for $name', async ({ file, content, expect: pattern }) => {
+    const before = (await configMap(namespace, 'a'))?.metadata.resourceVersion;
+    const { sha } = await h.commitAndPush(`break: ${file}`, { 'deploy/a.yaml': cm('a', 'changed'), [file]: content });
+    await expect.poll(finalState(sha), { timeout: 30_000 }).toBe('failure');
+    const failure = h.statuses(sha)[0]!;
+    expect(failure.description).toMatch(pattern);
+    expect(failure.description?.length).toBeLessThanOrEqual(140);
+    expect((await configMap(namespace, 'a'))?.metadata.resourceVersion).toBe(before);
+    await h.repo.commit(`revert ${file}`, { [file]: null, 'deploy/a.yaml': cm('a', '2') });
+  });
+
+  it('deploys a redelivered push once', async () => {
+    const deliveryId = `redelivery-${Date.now()}`;
+    const { sha, res, body } = await h.commitAndPush('one delivery', { 'deploy/c.yaml': cm('c', '1') }, { deliveryId });
+    expect(res.status).toBe(202);
+    const again = await h.push(body, { deliveryId });
+    expect(again).toEqual({ status: 200, body: { result: 'duplicate' } });
+    await expect.poll(finalState(sha), { timeout: 30_000 }).toBe('success');
+    expect(h.statuses(sha).filter((s) => s.description === 'queued')).toHaveLength(1);
+  });
+
+  it('never logs a token or the webhook secret, even at debug level', () => {
+    expect(h.logs.lines.length).toBeGreaterThan(5);
+    expect(h.logs.text).not.toContain(h.githubToken);
+    expect(h.logs.text).not.toContain(h.secret);
+    expect(h.logs.text).not.toContain(Buffer.from(`x-access-token:${h.githubToken}`).toString('base64'));
+  });
+});

@@ -1,0 +1,145 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createRequire } from 'node:module';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log.js';
+import { startWeb, startWorkers, type Service } from '../../src/main.js';
+import { GitHubStandIn } from './github-standin.js';
+import { GitHttpServer, TestRepo } from './git.js';
+
+const require = createRequire(import.meta.url);
+
+/** The first push example GitHub documents, from @octokit/webhooks-examples. */
+export function pushExample(): Record<string, unknown> {
+  const examples = require('@octokit/webhooks-examples') as { name: string; examples: Record<string, unknown>[] }[];
+  const push = examples.find((e) => e.name === 'push')!.examples[0]!;
+  return structuredClone(push);
+}
+
+/** The example payload adjusted to a repository, branch and commits. */
+export function pushPayload(input: { repo: string; cloneUrl: string; ref?: string; before?: string; after: string; paths?: string[]; deleted?: boolean; sender?: string }): string {
+  const p = pushExample() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  p.ref = input.ref ?? 'refs/heads/main';
+  p.before = input.before ?? '0'.repeat(40);
+  p.after = input.after;
+  p.deleted = input.deleted ?? false;
+  p.created = p.before === '0'.repeat(40);
+  p.commits = input.deleted ? [] : [{ id: input.after, message: 'change', added: [], removed: [], modified: input.paths ?? ['deploy/app.yaml'] }];
+  p.head_commit = input.deleted ? null : p.commits[0];
+  p.repository = { ...p.repository, full_name: input.repo, name: input.repo.split('/')[1], clone_url: input.cloneUrl };
+  p.sender = { ...p.sender, login: input.sender ?? 'octocat' };
+  return JSON.stringify(p);
+}
+
+export function sign(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** Log lines captured from the services, to check what they say (and never say). */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+/**
+ * A whole Driftless (web + workers, in-process) wired to a real git server, the GitHub
+ * stand-in, the test Redis (its own key prefix) and the test API server (its own namespace).
+ */
+export class DriftlessHarness {
+  readonly secret = randomBytes(16).toString('hex');
+  readonly githubToken = randomBytes(12).toString('hex');
+  readonly logs = new LogCapture();
+  readonly repoName = `acme/shop-${randomBytes(3).toString('hex')}`;
+  config!: Config;
+  repo!: TestRepo;
+  git!: GitHttpServer;
+  github!: GitHubStandIn;
+  web!: Service & { server: Server };
+  workers?: Service;
+  private cacheDir!: string;
+
+  static async start(options: { namespace: string; targetYaml?: string; workers?: boolean }): Promise<DriftlessHarness> {
+    const h = new DriftlessHarness();
+    h.repo = await TestRepo.create();
+    // the provider token is also the clone token, as with a GitHub App installation token
+    h.git = await GitHttpServer.start({ token: h.githubToken });
+    const cloneUrl = h.git.add(h.repo, h.repoName);
+    h.github = await GitHubStandIn.start({ token: h.githubToken });
+    h.cacheDir = await mkdtemp(path.join(os.tmpdir(), 'driftless-cache-'));
+    const yaml = `
+providers:
+  github: { webhookSecret: "${h.secret}", token: "${h.githubToken}", apiUrl: "${h.github.url}" }
+clusters:
+  test: { kubeconfig: "${process.env.KUBECONFIG}" }
+targets:
+  - name: ${options.namespace}
+    repo: github:${h.repoName}
+    cloneUrl: ${cloneUrl}
+    branch: main
+    path: deploy
+    cluster: test
+    namespace: ${options.namespace}
+${options.targetYaml ?? ''}
+server: { port: 0 }
+redis: { url: "${process.env.REDIS_URL}", prefix: "dl-${randomBytes(4).toString('hex')}" }
+git: { cacheDir: "${h.cacheDir}" }
+`;
+    h.config = parseConfig(yaml, 'test.yaml', { ...process.env, PORT: '0' });
+    const log = createLogger({ level: 'debug', destination: h.logs });
+    h.web = await startWeb(h.config, 'test.yaml', log);
+    if (options.workers !== false) h.workers = startWorkers(h.config, log);
+    return h;
+  }
+
+  get url(): string {
+    const address = this.web.server.address();
+    if (!address || typeof address === 'string') throw new Error('not listening');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** POSTs a signed GitHub push delivery; returns status and JSON body. */
+  async push(body: string, options: { deliveryId?: string; event?: string; signature?: string | null; contentType?: string } = {}) {
+    const headers: Record<string, string> = {
+      'content-type': options.contentType ?? 'application/json',
+      'x-github-event': options.event ?? 'push',
+      'x-github-delivery': options.deliveryId ?? randomUUID(),
+    };
+    const signature = options.signature === undefined ? sign(this.secret, body) : options.signature;
+    if (signature !== null) headers['x-hub-signature-256'] = signature;
+    const res = await fetch(`${this.url}/webhooks/github`, { method: 'POST', headers, body });
+    return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+  }
+
+  /** Commits files and sends the push webhook for it. */
+  async commitAndPush(message: string, files: Record<string, string | null>, options: { deliveryId?: string } = {}) {
+    const before = await this.repo.head().catch(() => '0'.repeat(40));
+    const sha = await this.repo.commit(message, files);
+    const body = pushPayload({ repo: this.repoName, cloneUrl: 'https://example.invalid/x.git', before, after: sha, paths: Object.keys(files) });
+    const res = await this.push(body, options);
+    return { sha, res, body };
+  }
+
+  statuses(sha: string) {
+    return this.github.statuses(this.repoName, sha);
+  }
+
+  async close(): Promise<void> {
+    await this.workers?.close();
+    await this.web?.close();
+    await this.github?.close();
+    await this.git?.close();
+    await this.repo?.remove();
+    await rm(this.cacheDir, { recursive: true, force: true });
+  }
+}
