@@ -55,7 +55,7 @@ export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker
     config,
     log,
     redis,
-    queues: createQueues(redis, config.redis.prefix),
+    queues: createQueues(redis, config.redis.prefix, log),
     keys: k,
     revisions: new RevisionStore(redis, k),
     history: new HistoryStore(redis, k),

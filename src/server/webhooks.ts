@@ -20,6 +20,11 @@ export function webhookRouter(options: { receivers: readonly WebhookReceiver[]; 
       `/webhooks/${receiver.provider}`,
       (req, res, next) => {
         if (!req.is('application/json')) return answer(res, 415, { error: 'content type must be application/json (set it in the webhook settings)' });
+        if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) {
+          // refuse before reading a byte, and drop the connection rather than drain the body
+          res.set('connection', 'close');
+          return answer(res, 413, { error: 'body exceeds server.maxBodyBytes' });
+        }
         next();
       },
       rawBody,

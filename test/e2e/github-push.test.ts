@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject } from '../../src/kube/objects.js';
-import { DriftlessHarness } from '../helpers/driftless.js';
+import { DriftlessHarness, pushPayload } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 
 const { client, discovery } = testKube();
@@ -67,6 +67,30 @@ describe('push to deploy on GitHub', () => {
     expect(again).toEqual({ status: 200, body: { result: 'duplicate' } });
     await expect.poll(finalState(sha), { timeout: 30_000 }).toBe('success');
     expect(h.statuses(sha).filter((s) => s.description === 'queued')).toHaveLength(1);
+  });
+
+  it('deploys the newest of a burst of 10 pushes and gives every skipped commit a terminal status', async () => {
+    const commits: { sha: string; body: string }[] = [];
+    for (let i = 1; i <= 10; i++) {
+      const before = await h.repo.head();
+      const sha = await h.repo.commit(`burst ${i}`, { 'deploy/burst.yaml': cm('burst', String(i)) });
+      commits.push({ sha, body: pushPayload({ repo: h.repoName, cloneUrl: 'x', before, after: sha, paths: ['deploy/burst.yaml'] }) });
+    }
+    const answers = await Promise.all(commits.map((c) => h.push(c.body)));
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(202));
+    const terminal = (sha: string) => h.statuses(sha).find((s) => s.description !== 'queued' && s.description !== 'applying');
+    await expect.poll(() => commits.every((c) => terminal(c.sha)), { timeout: 60_000 }).toBe(true);
+
+    const last = commits.at(-1)!;
+    expect(terminal(last.sha)?.description).toMatch(/^deployed/);
+    expect((await configMap(namespace, 'burst'))?.data).toEqual({ value: '10' });
+    const deployed = commits.filter((c) => terminal(c.sha)?.description?.startsWith('deployed'));
+    const superseded = commits.filter((c) => terminal(c.sha)?.description?.startsWith('superseded by'));
+    expect(deployed.length + superseded.length).toBe(10);
+    expect(deployed.length).toBeLessThanOrEqual(3);
+    // newest wins: once a commit is deployed, no older one is deployed after it
+    const order = deployed.map((c) => commits.indexOf(c));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 
   it('never logs a token or the webhook secret, even at debug level', () => {
