@@ -93,6 +93,21 @@ describe('push to deploy on GitHub', () => {
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 
+  it('retries a failed status post on its own, without re-running the deploy', async () => {
+    h.github.failNext('POST', /\/statuses\//, 502, 2);
+    const { sha } = await h.commitAndPush('flaky github', { 'deploy/d.yaml': cm('d', '1') });
+    await expect.poll(finalState(sha), { timeout: 30_000 }).toBe('success');
+    // the two failed posts were "queued" and its first retry; by the second retry "success" was
+    // posted, and a status never goes back to an earlier phase of the lifecycle
+    await new Promise((r) => setTimeout(r, 4_000));
+    const states = h.statuses(sha).map((s) => s.description);
+    expect(states[0]).toBe('deployed: 1 created');
+    expect(states.filter((d) => d?.startsWith('deployed'))).toHaveLength(1);
+    expect(h.github.find('POST', /\/statuses\//).filter((r) => r.status === 502)).toHaveLength(2);
+    const runs = await h.history(namespace);
+    expect(runs.filter((r) => r.revision === sha)).toHaveLength(1);
+  });
+
   it('never logs a token or the webhook secret, even at debug level', () => {
     expect(h.logs.lines.length).toBeGreaterThan(5);
     expect(h.logs.text).not.toContain(h.githubToken);

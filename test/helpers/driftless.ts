@@ -7,7 +7,10 @@ import { Writable } from 'node:stream';
 import { createRequire } from 'node:module';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
+import { Redis } from 'ioredis';
 import { createLogger } from '../../src/log.js';
+import { HistoryStore, type HistoryEntry } from '../../src/store/history.js';
+import { keys } from '../../src/store/keys.js';
 import { startWeb, startWorkers, type Service } from '../../src/main.js';
 import { GitHubStandIn } from './github-standin.js';
 import { GitHttpServer, TestRepo } from './git.js';
@@ -62,6 +65,8 @@ export class DriftlessHarness {
   readonly logs = new LogCapture();
   readonly repoName = `acme/shop-${randomBytes(3).toString('hex')}`;
   config!: Config;
+  /** The configuration as written, for the CLI. */
+  configYaml!: string;
   repo!: TestRepo;
   git!: GitHttpServer;
   github!: GitHubStandIn;
@@ -95,6 +100,7 @@ server: { port: 0 }
 redis: { url: "${process.env.REDIS_URL}", prefix: "dl-${randomBytes(4).toString('hex')}" }
 git: { cacheDir: "${h.cacheDir}" }
 `;
+    h.configYaml = yaml;
     h.config = parseConfig(yaml, 'test.yaml', { ...process.env, PORT: '0' });
     const log = createLogger({ level: 'debug', destination: h.logs });
     h.web = await startWeb(h.config, 'test.yaml', log);
@@ -128,6 +134,16 @@ git: { cacheDir: "${h.cacheDir}" }
     const body = pushPayload({ repo: this.repoName, cloneUrl: 'https://example.invalid/x.git', before, after: sha, paths: Object.keys(files) });
     const res = await this.push(body, options);
     return { sha, res, body };
+  }
+
+  /** The target's history, newest first, read through the same store the worker writes. */
+  async history(target: string): Promise<HistoryEntry[]> {
+    const redis = new Redis(this.config.redis.url);
+    try {
+      return await new HistoryStore(redis, keys(this.config.redis.prefix)).list(target, 100);
+    } finally {
+      await redis.quit();
+    }
   }
 
   statuses(sha: string) {
