@@ -73,7 +73,7 @@ function target(config: Config, name: string | undefined): TargetConfig {
 /** The given revision, or the head of the target's branch on the remote. */
 async function resolveRevision(config: Config, t: TargetConfig, revision: string | undefined): Promise<string> {
   if (revision) return revision;
-  const src = sourceFor(createProviders(config), t, '');
+  const src = await sourceFor(createProviders(config), t, '');
   const head = await remoteHead(src.cloneUrl, t.branch, src.credentials);
   if (!head) throw new UsageError(`branch ${t.branch} does not exist in ${t.repo.spec}`);
   return head;
@@ -104,7 +104,7 @@ async function diff(config: Config, t: TargetConfig, revision: string | undefine
   const sha = await resolveRevision(config, t, revision);
   const { client, discovery } = connectCluster(config, t.cluster);
   try {
-    const source = sourceFor(createProviders(config), t, sha);
+    const source = await sourceFor(createProviders(config), t, sha);
     const { plan } = await planRevision(source, { kube: client, discovery, cacheDir: config.git.cacheDir, log: log.child({ target: t.name, commit: sha }) });
     const changes = [...plan.objects.map((o) => o.change), ...plan.prunable.map((p) => p.change)];
     console.log(`${t.name} @ ${sha.slice(0, 7)} (plan only, nothing written)\n${formatChanges(changes, { diffs: true })}`);

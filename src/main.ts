@@ -2,7 +2,9 @@ import type { Server } from 'node:http';
 import type { Config } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './log.js';
+import { GenericWebhook } from './providers/generic/webhook.js';
 import { GitHubWebhook } from './providers/github/webhook.js';
+import { GitLabWebhook } from './providers/gitlab/webhook.js';
 import type { WebhookReceiver } from './providers/types.js';
 import { createSyncWorker } from './queue/sync-worker.js';
 import { createReportWorker } from './report/report-worker.js';
@@ -18,9 +20,14 @@ export interface Service {
 /** One receiver per provider that has a webhook secret; without any, the web refuses to start. */
 export function webhookReceivers(config: Config, file: string): WebhookReceiver[] {
   const receivers: WebhookReceiver[] = [];
-  if (config.providers.github) receivers.push(new GitHubWebhook(config.providers.github.webhookSecret));
+  const { github, gitlab, generic } = config.providers;
+  if (github) receivers.push(new GitHubWebhook(github.webhookSecret));
+  if (gitlab) receivers.push(new GitLabWebhook({ webhookToken: gitlab.webhookToken, signingToken: gitlab.signingToken }));
+  if (generic) receivers.push(new GenericWebhook(generic.secret));
   if (receivers.length === 0) {
-    throw new ConfigError(file, [{ path: 'providers', message: 'no webhook secret configured: set providers.github.webhookSecret (the service refuses unsigned webhooks)' }]);
+    throw new ConfigError(file, [
+      { path: 'providers', message: 'no webhook secret configured: set providers.github.webhookSecret, providers.gitlab.webhookToken or providers.generic.secret (the service refuses unsigned webhooks)' },
+    ]);
   }
   return receivers;
 }

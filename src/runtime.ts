@@ -23,7 +23,7 @@ export interface Runtime {
   target(name: string): TargetConfig | undefined;
   cluster(name: string): { client: KubeClient; discovery: Discovery };
   /** Clone URL and credentials of a target's repository at a commit. */
-  source(target: TargetConfig, sha: string): SyncSource;
+  source(target: TargetConfig, sha: string): Promise<SyncSource>;
   close(): Promise<void>;
 }
 

@@ -8,10 +8,15 @@ export function touches(targetPath: string, changedPaths: readonly string[] | un
   return changedPaths.some((p) => p === targetPath || p.startsWith(prefix));
 }
 
-/** Repository paths compare case-insensitively on GitHub, exactly elsewhere. */
+/**
+ * The generic endpoint names a target's repo spec (`github:acme/shop`); GitLab targets may name a
+ * numeric project id; paths compare case-insensitively, as both hosts route them.
+ */
 function sameRepo(target: TargetConfig, push: PushEvent): boolean {
-  if (push.provider !== 'generic' && target.repo.provider !== push.provider) return false;
-  return target.repo.provider === 'github' ? target.repo.path.toLowerCase() === push.repo.toLowerCase() : target.repo.path === push.repo;
+  if (push.provider === 'generic') return target.repo.spec.toLowerCase() === push.repo.toLowerCase();
+  if (target.repo.provider !== push.provider) return false;
+  if (target.repo.provider === 'gitlab' && /^\d+$/.test(target.repo.path)) return push.repoId === target.repo.path;
+  return target.repo.path.toLowerCase() === push.repo.toLowerCase();
 }
 
 /**

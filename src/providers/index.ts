@@ -2,6 +2,7 @@ import type { Config, TargetConfig } from '../config/schema.js';
 import { FetchError } from '../errors.js';
 import type { SyncSource } from '../sync/pipeline.js';
 import { GitHubProvider } from './github/client.js';
+import { GitLabProvider } from './gitlab/client.js';
 import type { GitProvider } from './types.js';
 
 export type Providers = Partial<Record<'github' | 'gitlab', GitProvider>>;
@@ -11,14 +12,16 @@ export function createProviders(config: Config): Providers {
   const providers: Providers = {};
   const gh = config.providers.github;
   if (gh) providers.github = new GitHubProvider({ token: gh.token, apiUrl: gh.apiUrl });
+  const gl = config.providers.gitlab;
+  if (gl) providers.gitlab = new GitLabProvider({ token: gl.token, url: gl.url });
   return providers;
 }
 
 /** Clone URL and credentials of a target's repository at a commit. */
-export function sourceFor(providers: Providers, target: TargetConfig, sha: string): SyncSource {
+export async function sourceFor(providers: Providers, target: TargetConfig, sha: string): Promise<SyncSource> {
   const provider = providers[target.repo.provider];
   // never the payload's clone URL: a forged payload must not send our token to another host
-  const cloneUrl = target.cloneUrl ?? provider?.cloneUrl(target.repo.path);
+  const cloneUrl = target.cloneUrl ?? (await provider?.cloneUrl(target.repo.path));
   if (!cloneUrl) throw new FetchError(`target ${target.name}: set cloneUrl or configure providers.${target.repo.provider}`, true);
   return { target, sha, cloneUrl, credentials: provider?.gitCredentials() };
 }

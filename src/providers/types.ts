@@ -7,8 +7,8 @@ export interface GitProvider {
   readonly name: 'github' | 'gitlab';
   /** Posts a commit status; `repo` is the provider path (`acme/shop`, `group/sub/project`). */
   setStatus(repo: string, status: { sha: string; context: string; state: StatusState; description: string; targetUrl?: string }): Promise<void>;
-  /** HTTPS clone URL of a repository. */
-  cloneUrl(repo: string): string;
+  /** HTTPS clone URL of a repository (GitLab looks numeric project ids up). */
+  cloneUrl(repo: string): Promise<string>;
   /** Credentials for cloning over HTTPS, when a token is configured. */
   gitCredentials(): GitCredentials | undefined;
 }
@@ -17,8 +17,10 @@ export interface GitProvider {
 export interface PushEvent {
   kind: 'push';
   provider: 'github' | 'gitlab' | 'generic';
-  /** Provider path of the repository, e.g. `acme/shop`. */
+  /** Provider path of the repository, e.g. `acme/shop`; for the generic endpoint the full spec, `github:acme/shop`. */
   repo: string;
+  /** The provider's numeric id of `repo`, when it has one (GitLab project id), as a string. */
+  repoId?: string;
   ref: string;
   before: string;
   after: string;
@@ -30,14 +32,53 @@ export interface PushEvent {
   deleted: boolean;
 }
 
+/** A merge request or pull request changed in a way that matters to previews and deploys. */
+export interface PullRequestEvent {
+  kind: 'pull_request';
+  provider: 'github' | 'gitlab';
+  /** Provider path of the base (target) repository, e.g. `acme/platform/shop`. */
+  repo: string;
+  /** The provider's numeric id of `repo`, when it has one (GitLab project id), as a string. */
+  repoId?: string;
+  /** `updated` means new commits (or a new base branch), not a title or label edit. */
+  action: 'opened' | 'reopened' | 'updated' | 'closed' | 'merged';
+  /** Pull request number on GitHub, merge request iid on GitLab. */
+  number: number;
+  /** `sha` is empty only when a closed or merged request no longer knows its head commit. */
+  head: { sha: string; ref: string };
+  base: { ref: string };
+  /** The head lives in another repository than the base. */
+  fork: boolean;
+  actor: string;
+  /** Clone URL of the head repository from the payload; informative only, never given credentials. */
+  cloneUrl?: string;
+}
+
+/** A new comment on a pull request or merge request, the carrier of `/deploy` and friends. */
+export interface CommentEvent {
+  kind: 'comment';
+  provider: 'github' | 'gitlab';
+  /** Provider path of the repository, e.g. `acme/platform/shop`. */
+  repo: string;
+  /** The provider's numeric id of `repo`, when it has one (GitLab project id), as a string. */
+  repoId?: string;
+  /** Pull request number on GitHub, merge request iid on GitLab. */
+  pr: number;
+  /** Id of the comment (GitLab note id), for reactions and replies. */
+  commentId: number;
+  /** Login (GitHub) or username (GitLab) of the comment's author. */
+  author: string;
+  body: string;
+}
+
 /** A webhook delivery after verification: an event to route, or a reason to ignore it. */
-export type ReceivedEvent = { kind: 'ignored'; reason: string } | PushEvent;
+export type ReceivedEvent = { kind: 'ignored'; reason: string } | PushEvent | PullRequestEvent | CommentEvent;
 
 /** Turns a verified delivery into a neutral event. */
 export interface WebhookReceiver {
   readonly provider: 'github' | 'gitlab' | 'generic';
   /** The delivery id the provider repeats on redelivery, for deduplication. */
-  deliveryId(headers: Record<string, string | string[] | undefined>): string | undefined;
+  deliveryId(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): string | undefined;
   /** Checks the signature/token against the raw body; throws WebhookError on mismatch. */
   verify(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<void>;
   /** Parses a verified payload; throws WebhookError(400) on malformed JSON. */

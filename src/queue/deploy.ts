@@ -17,7 +17,7 @@ export async function deployRevision(rt: Runtime, target: TargetConfig, sha: str
   const { client, discovery } = rt.cluster(target.cluster);
   const startedAt = Date.now();
   try {
-    const result = await runSync(rt.source(target, sha), { kube: client, discovery, cacheDir: rt.config.git.cacheDir, log: options.log, onStage: options.onStage });
+    const result = await runSync(await rt.source(target, sha), { kube: client, discovery, cacheDir: rt.config.git.cacheDir, log: options.log, onStage: options.onStage });
     await rt.revisions.recordDeployed(target.name, sha, true);
     await rt.history.record({ target: target.name, revision: sha, trigger, result: 'succeeded', summary: summarize(result.changes), timings: result.timings, startedAt, finishedAt: Date.now() });
     return result;

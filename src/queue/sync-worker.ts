@@ -57,7 +57,7 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
   const pending = explicit ? [explicit] : await rt.revisions.pending(target.name);
   if (pending.length === 0) return { result: 'nothing pending' };
 
-  const probe = rt.source(target, pending[0]!.sha);
+  const probe = await rt.source(target, pending[0]!.sha);
   await ensureCommits({ cacheDir: rt.config.git.cacheDir, cloneUrl: probe.cloneUrl, credentials: probe.credentials, shas: pending.map((p) => p.sha) }).catch((err: unknown) => {
     throw toJobError(err);
   });

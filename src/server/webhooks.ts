@@ -29,15 +29,18 @@ export function webhookRouter(options: { receivers: readonly WebhookReceiver[]; 
       },
       rawBody,
       async (req: Request, res: Response) => {
-        const deliveryId = receiver.deliveryId(req.headers);
-        const log = options.log.child({ provider: receiver.provider, deliveryId });
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const deliveryId = receiver.deliveryId(req.headers, body);
+        const log = options.log.child({ provider: receiver.provider, deliveryId });
         try {
           await receiver.verify(body, req.headers);
           const event = receiver.normalize(body, req.headers);
           if (event.kind === 'ignored') {
             log.debug({ reason: event.reason }, 'delivery ignored');
             return answer(res, 200, { result: 'ignored', reason: event.reason });
+          }
+          if (event.kind !== 'push') {
+            return answer(res, 200, { result: 'ignored', reason: `${event.kind.replace('_', ' ')} events are normalized but not acted on yet` });
           }
           if (!deliveryId) throw new WebhookError(400, 'missing delivery id header');
           const outcome = await options.intake.acceptPush(deliveryId, event);

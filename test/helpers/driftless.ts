@@ -13,6 +13,7 @@ import { HistoryStore, type HistoryEntry } from '../../src/store/history.js';
 import { keys } from '../../src/store/keys.js';
 import { startWeb, startWorkers, type Service } from '../../src/main.js';
 import { GitHubStandIn } from './github-standin.js';
+import { GitLabStandIn } from './gitlab-standin.js';
 import { GitHttpServer, TestRepo } from './git.js';
 
 const require = createRequire(import.meta.url);
@@ -60,10 +61,14 @@ export class LogCapture extends Writable {
  * stand-in, the test Redis (its own key prefix) and the test API server (its own namespace).
  */
 export class DriftlessHarness {
+  /** GitHub webhook secret, GitLab webhook token and generic HMAC key alike. */
   readonly secret = randomBytes(16).toString('hex');
+  /** The provider's API token, also the clone token. */
   readonly githubToken = randomBytes(12).toString('hex');
   readonly logs = new LogCapture();
-  readonly repoName = `acme/shop-${randomBytes(3).toString('hex')}`;
+  readonly provider: 'github' | 'gitlab';
+  readonly repoName: string;
+  gitlab?: GitLabStandIn;
   config!: Config;
   /** The configuration as written, for the CLI. */
   configYaml!: string;
@@ -74,22 +79,30 @@ export class DriftlessHarness {
   workers?: Service;
   private cacheDir!: string;
 
-  static async start(options: { namespace: string; targetYaml?: string; workers?: boolean }): Promise<DriftlessHarness> {
-    const h = new DriftlessHarness();
+  private constructor(provider: 'github' | 'gitlab') {
+    this.provider = provider;
+    this.repoName = provider === 'github' ? `acme/shop-${randomBytes(3).toString('hex')}` : `acme/platform/shop-${randomBytes(3).toString('hex')}`;
+  }
+
+  static async start(options: { namespace: string; targetYaml?: string; workers?: boolean; provider?: 'github' | 'gitlab' }): Promise<DriftlessHarness> {
+    const h = new DriftlessHarness(options.provider ?? 'github');
     h.repo = await TestRepo.create();
     // the provider token is also the clone token, as with a GitHub App installation token
     h.git = await GitHttpServer.start({ token: h.githubToken });
     const cloneUrl = h.git.add(h.repo, h.repoName);
     h.github = await GitHubStandIn.start({ token: h.githubToken });
+    h.gitlab = await GitLabStandIn.start({ token: h.githubToken });
     h.cacheDir = await mkdtemp(path.join(os.tmpdir(), 'driftless-cache-'));
     const yaml = `
 providers:
   github: { webhookSecret: "${h.secret}", token: "${h.githubToken}", apiUrl: "${h.github.url}" }
+  gitlab: { webhookToken: "${h.secret}", token: "${h.githubToken}", url: "${h.gitlab.url}" }
+  generic: { secret: "${h.secret}" }
 clusters:
   test: { kubeconfig: "${process.env.KUBECONFIG}" }
 targets:
   - name: ${options.namespace}
-    repo: github:${h.repoName}
+    repo: ${h.provider}:${h.repoName}
     cloneUrl: ${cloneUrl}
     branch: main
     path: deploy
@@ -146,14 +159,17 @@ git: { cacheDir: "${h.cacheDir}" }
     }
   }
 
-  statuses(sha: string) {
-    return this.github.statuses(this.repoName, sha);
+  /** Commit statuses of the target's repository, newest first, as `{state, description}` in the provider's words. */
+  statuses(sha: string): { state: string; description: string | null; context: string }[] {
+    if (this.provider === 'github') return this.github.statuses(this.repoName, sha);
+    return this.gitlab!.statuses(this.repoName, sha).map((s) => ({ state: s.status, description: s.description, context: s.name }));
   }
 
   async close(): Promise<void> {
     await this.workers?.close();
     await this.web?.close();
     await this.github?.close();
+    await this.gitlab?.close();
     await this.git?.close();
     await this.repo?.remove();
     await rm(this.cacheDir, { recursive: true, force: true });

@@ -46,7 +46,7 @@ export class GitHubProvider implements GitProvider {
       });
   }
 
-  cloneUrl(repo: string): string {
+  async cloneUrl(repo: string): Promise<string> {
     const web = this.options.webUrl ?? (this.options.apiUrl.includes('api.github.com') ? 'https://github.com' : this.options.apiUrl.replace(/\/api\/v3\/?$/, ''));
     return `${web.replace(/\/$/, '')}/${repo}.git`;
   }

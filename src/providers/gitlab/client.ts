@@ -1,7 +1,7 @@
 import { GitbeakerRequestError, Gitlab } from '@gitbeaker/rest';
 import type { StatusState } from '../../queue/jobs.js';
 import type { GitCredentials } from '../../sync/fetch.js';
-import type { GitProvider } from '../types.js';
+import { ProviderError, type GitProvider } from '../types.js';
 
 /** Options of GitLabProvider. */
 export interface GitLabProviderOptions {
@@ -36,24 +36,30 @@ export type DeploymentState = 'running' | 'success' | 'failed' | 'canceled';
 export type UpsertAction = 'created' | 'updated' | 'unchanged';
 
 /** A GitLab API call that failed; `status` is the HTTP status (0 when there was no answer). */
-export class GitLabApiError extends Error {
+export class GitLabApiError extends ProviderError {
   constructor(
-    readonly status: number,
+    status: number,
     readonly method: string,
     readonly endpoint: string,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(`GitLab API ${method} ${endpoint} answered ${status || 'nothing'}: ${message}`, options);
-    this.name = 'GitLabApiError';
+    super('gitlab', status || undefined, `API ${method} ${endpoint} answered ${status || 'nothing'}: ${message}`, options);
   }
 }
 
-/** The HTTP status and message of a gitbeaker failure, if it was one. */
-function failure(error: unknown): { status: number; description: string } | undefined {
+/** The HTTP status, message and request of a gitbeaker failure, if it was one. */
+function failure(error: unknown): { status: number; description: string; method?: string; endpoint?: string } | undefined {
   if (!(error instanceof GitbeakerRequestError)) return undefined;
-  const cause = error.cause as { description?: string; response?: { status?: number } } | undefined;
-  return { status: cause?.response?.status ?? 0, description: cause?.description ?? error.message };
+  const cause = error.cause as { description?: string; response?: { status?: number }; request?: { method?: string; url?: string } } | undefined;
+  let endpoint: string | undefined;
+  try {
+    // the path only: the token travels in a header, but keep query strings out of messages anyway
+    endpoint = cause?.request?.url ? new URL(cause.request.url).pathname.replace(/^.*?\/api\/v4\//, '') : undefined;
+  } catch {
+    endpoint = undefined;
+  }
+  return { status: cause?.response?.status ?? 0, description: cause?.description ?? error.message, method: cause?.request?.method, endpoint };
 }
 
 /** Numeric project ids stay numbers so gitbeaker does not treat them as paths. */
@@ -106,18 +112,10 @@ export class GitLabProvider implements GitProvider {
     }
   }
 
-  /** HTTPS clone URL of a project path; numeric ids need `resolveCloneUrl`. */
-  cloneUrl(repo: string): string {
-    if (typeof projectRef(repo) === 'number') {
-      throw new Error(`gitlab:${repo} is a numeric project id: its clone URL needs an API lookup (resolveCloneUrl) or cloneUrl on the target`);
-    }
-    return `${this.url}/${repo}.git`;
-  }
-
   /** Clone URL of a project path or numeric id, the path looked up on the configured host. */
-  async resolveCloneUrl(repo: string): Promise<string> {
+  async cloneUrl(repo: string): Promise<string> {
     const ref = projectRef(repo);
-    if (typeof ref === 'string') return this.cloneUrl(repo);
+    if (typeof ref === 'string') return `${this.url}/${repo}.git`;
     try {
       const project = (await this.api.Projects.show(ref)) as { path_with_namespace: string };
       // built from the configured URL, not http_url_to_repo, so the token only goes where configured
@@ -153,7 +151,7 @@ export class GitLabProvider implements GitProvider {
       const created = (await this.api.MergeRequestNotes.create(project, mrIid, text)) as unknown as NoteLike;
       return { noteId: created.id, action: 'created' };
     } catch (error) {
-      throw this.wrap(error, 'API', endpoint);
+      throw this.wrap(error, 'GET', endpoint);
     }
   }
 
@@ -190,7 +188,7 @@ export class GitLabProvider implements GitProvider {
       })) as unknown as DeploymentLike;
       return { deploymentId: created.id, action: 'created' };
     } catch (error) {
-      throw this.wrap(error, 'API', endpoint);
+      throw this.wrap(error, 'GET', endpoint);
     }
   }
 
@@ -209,7 +207,7 @@ export class GitLabProvider implements GitProvider {
   private wrap(error: unknown, method: string, endpoint: string): Error {
     if (error instanceof GitLabApiError) return error;
     const f = failure(error);
-    if (f) return new GitLabApiError(f.status, method, endpoint, f.description, { cause: error });
+    if (f) return new GitLabApiError(f.status, f.method ?? method, f.endpoint ?? endpoint, f.description, { cause: error });
     return new GitLabApiError(0, method, endpoint, error instanceof Error ? error.message : String(error), { cause: error });
   }
 }

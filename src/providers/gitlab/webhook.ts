@@ -1,7 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import type { CommentEvent, NeutralEvent, PullRequestEvent } from '../events.js';
-import { WebhookError, type ReceivedEvent, type WebhookReceiver } from '../types.js';
+import { WebhookError, type CommentEvent, type PullRequestEvent, type ReceivedEvent, type WebhookReceiver } from '../types.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 const header = (headers: Headers, name: string): string | undefined => {
@@ -187,20 +186,7 @@ export class GitLabWebhook implements WebhookReceiver {
     if (!match) throw new WebhookError(401, 'webhook-signature does not match: the signing token differs from providers.gitlab.signingToken');
   }
 
-  /**
-   * Pushes and ignored deliveries, as the server routes them today. Merge request and note
-   * events come out of `normalizeEvent` and are ignored here until the router handles them.
-   */
   normalize(rawBody: Buffer, headers: Headers): ReceivedEvent {
-    const event = this.normalizeEvent(rawBody, headers);
-    if (event.kind === 'pull_request' || event.kind === 'comment') {
-      return { kind: 'ignored', reason: `${event.kind} events are not routed yet` };
-    }
-    return event;
-  }
-
-  /** Parses a verified payload into a neutral event; throws WebhookError(400) on malformed input. */
-  normalizeEvent(rawBody: Buffer, headers: Headers): NeutralEvent {
     const name = header(headers, 'x-gitlab-event') ?? '';
     let payload: unknown;
     try {
@@ -234,6 +220,7 @@ export class GitLabWebhook implements WebhookReceiver {
       kind: 'push',
       provider: 'gitlab',
       repo: p.project.path_with_namespace,
+      repoId: String(p.project.id),
       ref: p.ref,
       before: p.before,
       after: p.after,
