@@ -1,6 +1,7 @@
 import https from 'node:https';
 import http from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
+import pRetry from 'p-retry';
 
 /** How to reach a cluster: a kubeconfig file (and context) or the pod's service account. */
 export type ClusterConnection = { inCluster?: false; kubeconfig: string; context?: string } | { inCluster: true };
@@ -24,6 +25,8 @@ export class KubeApiError extends Error {
     return this.status >= 400 && this.status < 500 && this.status !== 429 && this.status !== 409;
   }
 }
+
+const transientNetwork = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 
 export interface RequestOptions {
   body?: unknown;
@@ -74,7 +77,21 @@ export class KubeClient {
     return this.authCache;
   }
 
-  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  /**
+   * One API call. Throttling (429), an API server that is starting or just got a new CRD
+   * ("storage is (re)initializing", 503) and dropped connections are retried briefly here, so
+   * a sync does not fail on what clears up in a second; everything else is the caller's.
+   */
+  request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    return pRetry(() => this.once<T>(method, path, options), {
+      retries: 4,
+      minTimeout: 100,
+      factor: 2,
+      shouldRetry: (err) => (err instanceof KubeApiError ? err.status === 429 || err.status === 503 : transientNetwork.has((err as NodeJS.ErrnoException).code ?? '')),
+    });
+  }
+
+  private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
     const { headers: authHeaders, tls } = await this.auth();
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);

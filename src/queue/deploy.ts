@@ -8,6 +8,7 @@ import type { Trigger } from './jobs.js';
 export interface DeployOptions {
   log: Logger;
   onStage?: (stage: SyncStage) => Promise<void> | void;
+  onHealthProgress?: (healthy: number, total: number) => Promise<void> | void;
   /** Whether a failure ends this deploy for good (and goes into history), or a retry follows. */
   finalAttempt: (err: unknown) => boolean;
 }
@@ -17,7 +18,7 @@ export async function deployRevision(rt: Runtime, target: TargetConfig, sha: str
   const { client, discovery } = rt.cluster(target.cluster);
   const startedAt = Date.now();
   try {
-    const result = await runSync(await rt.source(target, sha), { kube: client, discovery, cacheDir: rt.config.git.cacheDir, log: options.log, onStage: options.onStage });
+    const result = await runSync(await rt.source(target, sha), { kube: client, discovery, cacheDir: rt.config.git.cacheDir, log: options.log, onStage: options.onStage, onHealthProgress: options.onHealthProgress });
     await rt.revisions.recordDeployed(target.name, sha, true);
     await rt.history.record({ target: target.name, revision: sha, trigger, result: 'succeeded', summary: summarize(result.changes), timings: result.timings, startedAt, finishedAt: Date.now() });
     return result;

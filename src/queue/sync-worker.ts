@@ -2,6 +2,7 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { TargetConfig } from '../config/schema.js';
 import { toJobError } from '../errors.js';
 import { statusJob, type StatusPhase } from '../report/status.js';
+import { progressLine } from '../sync/health/index.js';
 import type { Runtime } from '../runtime.js';
 import type { PendingRevision } from '../store/revisions.js';
 import { describeSummary, summarize } from '../sync/changeset.js';
@@ -62,8 +63,8 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
     throw toJobError(err);
   });
   const choice = await chooseRevision(pending, explicit ? undefined : state.deployedSha, (a, b) => isAncestor(rt.config.git.cacheDir, probe.cloneUrl, a, b));
-  const report = (sha: string, t: Trigger, phase: StatusPhase, s: StatusState, description: string) => {
-    const j = statusJob({ target: target.name, repo: target.repo.path, sha, trigger: t }, phase, s, description);
+  const report = (sha: string, t: Trigger, phase: StatusPhase, s: StatusState, description: string, progress = 0) => {
+    const j = statusJob({ target: target.name, repo: target.repo.path, sha, trigger: t }, phase, s, description, progress);
     return rt.queues.report.add(j.name, j.data, j.opts);
   };
 
@@ -89,6 +90,9 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
       finalAttempt: isFinal,
       onStage: async (stage) => {
         if (stage === 'apply') await report(sha, revTrigger, 'applying', 'running', 'applying');
+      },
+      onHealthProgress: async (healthy, total) => {
+        if (healthy < total) await report(sha, revTrigger, 'waiting', 'running', progressLine(healthy, total), (healthy + 1) / (total + 1));
       },
     });
     const summary = summarize(result.changes);

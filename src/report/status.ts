@@ -15,12 +15,16 @@ export function shortDescription(text: string): string {
   return oneLine.length <= 140 ? oneLine : `${oneLine.slice(0, 139)}…`;
 }
 
-/** A report job for one status of one commit of one target. */
+/**
+ * A report job for one status of one commit of one target. `progress` (0 to 1) orders updates
+ * within a phase, such as "waiting: 1/3 healthy" before "waiting: 2/3 healthy".
+ */
 export function statusJob(
   input: { target: string; repo: string; sha: string; trigger: Trigger },
   phase: StatusPhase,
   state: StatusState,
   description: string,
+  progress = 0,
 ): { name: string; data: StatusJobData; opts: { jobId: string } } {
   const data: StatusJobData = {
     target: input.target,
@@ -29,9 +33,10 @@ export function statusJob(
     context: statusContext(input.target),
     state,
     description: shortDescription(description),
-    rank: statusRank[phase],
+    rank: statusRank[phase] + Math.min(progress, 0.99),
     deliveryId: input.trigger.deliveryId,
   };
   // one job per phase and delivery: a redelivered webhook cannot post "queued" over "success"
-  return { name: 'status', data, opts: { jobId: jobId('status', input.target, input.sha, phase, input.trigger.deliveryId) } };
+  const step = progress > 0 ? `${phase}-${Math.round(progress * 100)}` : phase;
+  return { name: 'status', data, opts: { jobId: jobId('status', input.target, input.sha, step, input.trigger.deliveryId) } };
 }

@@ -11,8 +11,9 @@ import { applySetParent } from './inventory.js';
 import { plan, type Plan, type PlanContext } from './plan.js';
 import { prune } from './prune.js';
 import { renderManifests } from './render/index.js';
+import { waitHealthy } from './wait.js';
 
-export type SyncStage = 'fetch' | 'render' | 'plan' | 'apply' | 'prune';
+export type SyncStage = 'fetch' | 'render' | 'plan' | 'apply' | 'prune' | 'wait';
 
 /** Where a target's manifests come from and where they go. */
 export interface SyncSource {
@@ -29,6 +30,8 @@ export interface SyncDeps {
   log: Logger;
   /** Called between stages so the commit status can follow the sync. */
   onStage?: (stage: SyncStage) => Promise<void> | void;
+  /** Called while waiting, whenever the number of healthy objects changes. */
+  onHealthProgress?: (healthy: number, total: number) => Promise<void> | void;
 }
 
 export interface SyncResult {
@@ -104,11 +107,21 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
   }
 }
 
-/** The whole sync of one revision: fetch, render, plan, apply, prune. One ChangeSet comes out. */
+/**
+ * The whole sync of one revision: fetch, render, plan, apply, prune, then wait until what
+ * changed is healthy. One ChangeSet comes out.
+ */
 export async function runSync(source: SyncSource, deps: SyncDeps): Promise<SyncResult> {
   const timings: SyncResult['timings'] = {};
   const { plan: planned, ctx } = await planRevision(source, deps, timings);
   const applied = await stage('apply', timings, deps, () => apply(planned, ctx));
   const pruned = await stage('prune', timings, deps, () => prune(planned, ctx));
-  return { changes: [...applied, ...pruned], timings };
+  const changes = [...applied, ...pruned];
+  try {
+    await stage('wait', timings, deps, () => waitHealthy(planned.objects, ctx, { timeoutMs: source.target.wait.timeout, onProgress: deps.onHealthProgress }));
+  } catch (err) {
+    // the writes happened: a failed health check reports them too
+    throw err instanceof SyncStageError ? new SyncStageError('wait', err.cause, timings, changes) : err;
+  }
+  return { changes, timings };
 }

@@ -1,3 +1,4 @@
+import { groupOf } from '../../kube/discovery.js';
 import type { KubeObject } from '../../kube/objects.js';
 import { conditionsHealth } from './conditions.js';
 import { daemonSetHealth } from './daemonset.js';
@@ -21,9 +22,6 @@ const checks: Record<string, (object: KubeObject) => Health> = {
   '/PersistentVolumeClaim': pvcHealth,
   '/Pod': podHealth,
 };
-
-/** `apps/v1` → `apps`, `v1` → `` (core). */
-const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
 
 /**
  * The health of a live object; undefined (not found) is Missing. Kinds without a check of their own

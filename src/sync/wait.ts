@@ -1,0 +1,60 @@
+import pLimit from 'p-limit';
+import { ManifestError } from '../errors.js';
+import { getObject } from '../kube/objects.js';
+import { healthOf, type HealthEntry } from './health/index.js';
+import type { PlanContext, PlannedObject } from './plan.js';
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** Time between polls. */
+  intervalMs?: number;
+  /** Called when the number of healthy objects changes. */
+  onProgress?: (healthy: number, total: number) => Promise<void> | void;
+}
+
+/** Suspended objects (a paused rollout, a suspended Job) are as done as Git asked them to be. */
+const done = (e: HealthEntry) => e.health.status === 'Healthy' || e.health.status === 'Suspended';
+
+/**
+ * Polls the objects this sync wrote until every one is healthy. A Degraded object (a rollout
+ * past its progress deadline, a failed Job) fails at once; at the timeout the failure names
+ * every object still not healthy and why. Both are permanent: retrying the same commit would
+ * not make it healthy.
+ */
+export async function waitHealthy(objects: readonly PlannedObject[], ctx: PlanContext, options: WaitOptions): Promise<HealthEntry[]> {
+  const watched = objects.filter((o) => o.change.action === 'created' || o.change.action === 'configured');
+  const deadline = Date.now() + options.timeoutMs;
+  const limit = pLimit(ctx.policy.concurrency);
+  let lastHealthy = -1;
+  for (;;) {
+    const entries = await Promise.all(
+      watched.map((o) =>
+        limit(async (): Promise<HealthEntry> => ({
+          subject: o.change.subject,
+          health: healthOf(await getObject(ctx.client, o.info, o.desired.metadata.namespace, o.desired.metadata.name)),
+        })),
+      ),
+    );
+    const healthy = entries.filter(done).length;
+    if (healthy !== lastHealthy) {
+      lastHealthy = healthy;
+      await options.onProgress?.(healthy, entries.length);
+    }
+    if (healthy === entries.length) return entries;
+    const degraded = entries.filter((e) => e.health.status === 'Degraded');
+    const timedOut = Date.now() >= deadline;
+    if (degraded.length > 0 || timedOut) {
+      const stuck = degraded.length > 0 ? degraded : entries.filter((e) => !done(e));
+      const source = (subject: string) => watched.find((o) => o.change.subject === subject)?.manifest.source ?? '';
+      throw new ManifestError(
+        'wait',
+        stuck.map((e) => ({
+          subject: e.subject,
+          source: source(e.subject),
+          message: `${e.health.status}${timedOut && degraded.length === 0 ? ` after ${Math.round(options.timeoutMs / 1000)}s` : ''}: ${e.health.message}`,
+        })),
+      );
+    }
+    await new Promise((r) => setTimeout(r, options.intervalMs ?? 1_000));
+  }
+}
