@@ -6,6 +6,8 @@ export interface ResourceInfo {
   kind: string;
   plural: string;
   namespaced: boolean;
+  /** Whether `status` is a subresource (written by controllers) rather than part of the object. */
+  statusSubresource: boolean;
 }
 
 interface ApiResourceList {
@@ -76,9 +78,10 @@ export class Discovery {
     try {
       const list = await this.client.request<ApiResourceList>('GET', path);
       kinds = new Map();
+      const names = new Set(list.resources.map((r) => r.name));
       for (const r of list.resources) {
         if (r.name.includes('/')) continue; // subresources such as deployments/status
-        kinds.set(r.kind, { apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced });
+        kinds.set(r.kind, { apiVersion, kind: r.kind, plural: r.name, namespaced: r.namespaced, statusSubresource: names.has(`${r.name}/status`) });
       }
     } catch (err) {
       if (!(err instanceof KubeApiError && err.notFound)) throw err;

@@ -25,6 +25,8 @@ export async function deployRevision(rt: Runtime, target: TargetConfig, sha: str
   } catch (err) {
     if (options.finalAttempt(err)) {
       const stageErr = err instanceof SyncStageError ? err : undefined;
+      // the cluster runs (part of) this revision now, but not healthily: rollbacks skip it
+      if (changedCluster(err)) await rt.revisions.recordDeployed(target.name, sha, false);
       await rt.history.record({
         target: target.name,
         revision: sha,
@@ -39,5 +41,35 @@ export async function deployRevision(rt: Runtime, target: TargetConfig, sha: str
       });
     }
     throw err;
+  }
+}
+
+/** Whether a failed sync left the cluster changed: a failed health check, or writes before apply or prune failed. */
+export function changedCluster(err: unknown): boolean {
+  return err instanceof SyncStageError && (err.stage === 'wait' || err.stage === 'prune' || err.applied.length > 0);
+}
+
+export type RollbackOutcome = { rolledBackTo: string } | { rollbackFailed: string; reason: string } | undefined;
+
+/**
+ * After a failed deploy that changed the cluster, re-deploys the last revision that ended
+ * healthy (`rollback: onFailure`). It runs once, under the same lock; a failed rollback is
+ * reported loudly and never retried, so a broken cluster cannot loop.
+ */
+export async function rollBackAfter(rt: Runtime, target: TargetConfig, failedSha: string, err: unknown, log: Logger): Promise<RollbackOutcome> {
+  if (target.rollback !== 'onFailure' || !changedCluster(err)) return undefined;
+  const { healthySha } = await rt.revisions.state(target.name);
+  if (!healthySha || healthySha === failedSha) return undefined;
+  const trigger: Trigger = { kind: 'rollback', deliveryId: `rollback-${failedSha.slice(0, 12)}-${Date.now()}`, actor: 'driftless' };
+  const rollbackLog = log.child({ rollbackTo: healthySha });
+  rollbackLog.warn('rolling back to the last healthy revision');
+  try {
+    await deployRevision(rt, target, healthySha, trigger, { log: rollbackLog, finalAttempt: () => true });
+    rollbackLog.info('rolled back');
+    return { rolledBackTo: healthySha };
+  } catch (rollbackErr) {
+    const reason = rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr);
+    rollbackLog.error({ err: reason }, 'ROLLBACK FAILED: the target runs neither the new nor the last healthy revision');
+    return { rollbackFailed: healthySha, reason };
   }
 }

@@ -8,7 +8,7 @@ import type { PendingRevision } from '../store/revisions.js';
 import { describeSummary, summarize } from '../sync/changeset.js';
 import { ensureCommits, isAncestor } from '../sync/fetch.js';
 import { SyncStageError } from '../sync/pipeline.js';
-import { deployRevision } from './deploy.js';
+import { deployRevision, rollBackAfter } from './deploy.js';
 import { queueNames, type StatusState, type SyncJobData, type Trigger } from './jobs.js';
 import { acquireLock } from './lock.js';
 import { chooseRevision } from './revision-choice.js';
@@ -105,7 +105,14 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
     log.warn({ stage: err instanceof SyncStageError ? err.stage : undefined, permanent, err: err instanceof Error ? err.message : String(err) }, 'sync failed');
     if (isFinal(err)) {
       await rt.revisions.removePending(target.name, handled);
-      await report(sha, revTrigger, 'terminal', permanent ? 'failure' : 'error', err instanceof Error ? err.message : String(err));
+      const reason = err instanceof Error ? err.message : String(err);
+      const rollback = await rollBackAfter(rt, target, sha, err, log);
+      const description = !rollback
+        ? reason
+        : 'rolledBackTo' in rollback
+          ? `rolled back to ${rollback.rolledBackTo.slice(0, 7)}: ${reason}`
+          : `rollback to ${rollback.rollbackFailed.slice(0, 7)} failed too: ${reason}`;
+      await report(sha, revTrigger, 'terminal', permanent ? 'failure' : 'error', description);
     }
     throw toJobError(err);
   }

@@ -5,11 +5,16 @@ type Obj = Record<string, unknown>;
 
 const volatileMetadata = ['managedFields', 'resourceVersion', 'generation', 'uid', 'creationTimestamp', 'selfLink'];
 
-/** The part of an object that Git decides: no status, no server bookkeeping in metadata. */
-export function comparable(object: Obj | undefined): Obj | undefined {
+/** How to compare: `status` belongs to Git only for kinds without a status subresource. */
+export interface CompareOptions {
+  keepStatus?: boolean;
+}
+
+/** The part of an object that Git decides: no controller-written status, no server bookkeeping in metadata. */
+export function comparable(object: Obj | undefined, options: CompareOptions = {}): Obj | undefined {
   if (!object) return undefined;
   const copy = structuredClone(object);
-  delete copy.status;
+  if (!options.keepStatus) delete copy.status;
   const metadata = copy.metadata as Obj | undefined;
   if (metadata) {
     for (const key of volatileMetadata) delete metadata[key];
@@ -45,13 +50,13 @@ function toYaml(object: Obj | undefined): string {
 }
 
 /** Whether two objects differ in anything Git decides. */
-export function differs(live: Obj | undefined, desired: Obj | undefined): boolean {
-  return toYaml(comparable(live)) !== toYaml(comparable(desired));
+export function differs(live: Obj | undefined, desired: Obj | undefined, options: CompareOptions = {}): boolean {
+  return toYaml(comparable(live, options)) !== toYaml(comparable(desired, options));
 }
 
 /** A unified diff of two objects, Secret values masked; empty when they do not differ. */
-export function objectDiff(subject: string, live: Obj | undefined, desired: Obj | undefined): string {
-  const [before, after] = maskSecrets(comparable(live), comparable(desired));
+export function objectDiff(subject: string, live: Obj | undefined, desired: Obj | undefined, options: CompareOptions = {}): string {
+  const [before, after] = maskSecrets(comparable(live, options), comparable(desired, options));
   const from = toYaml(before);
   const to = toYaml(after);
   if (from === to) return '';

@@ -50,7 +50,7 @@ export interface InventoryScope {
   namespaces: Set<string>;
 }
 
-const secretResource: ResourceInfo = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true };
+const secretResource: ResourceInfo = { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true, statusSubresource: false };
 
 /** Reads the parent's scope; an absent parent is an empty set (first sync). */
 export async function readInventory(client: KubeClient, parent: ApplySetParent): Promise<InventoryScope> {

@@ -60,11 +60,11 @@ function kindsFromCrds(manifests: readonly Manifest[]): Map<string, ResourceInfo
   const kinds = new Map<string, ResourceInfo>();
   for (const { object } of manifests) {
     if (object.kind !== 'CustomResourceDefinition' || groupOf(object.apiVersion) !== 'apiextensions.k8s.io') continue;
-    const spec = (object as { spec?: { group?: string; scope?: string; names?: { kind?: string; plural?: string }; versions?: { name: string }[] } }).spec;
+    const spec = (object as { spec?: { group?: string; scope?: string; names?: { kind?: string; plural?: string }; versions?: { name: string; subresources?: { status?: object } }[] } }).spec;
     if (!spec?.group || !spec.names?.kind || !spec.names.plural) continue;
     for (const v of spec.versions ?? []) {
       const apiVersion = `${spec.group}/${v.name}`;
-      kinds.set(`${apiVersion}/${spec.names.kind}`, { apiVersion, kind: spec.names.kind, plural: spec.names.plural, namespaced: spec.scope !== 'Cluster' });
+      kinds.set(`${apiVersion}/${spec.names.kind}`, { apiVersion, kind: spec.names.kind, plural: spec.names.plural, namespaced: spec.scope !== 'Cluster', statusSubresource: !!v.subresources?.status });
     }
   }
   return kinds;
@@ -178,9 +178,10 @@ export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Pr
           }
         }
         const after = result ?? desired;
-        const action = !live ? 'created' : deferred || differs(live, after) ? 'configured' : 'unchanged';
+        const compare = { keepStatus: !info.statusSubresource };
+        const action = !live ? 'created' : deferred || differs(live, after, compare) ? 'configured' : 'unchanged';
         const change: Change = { subject, action, source: manifest.source };
-        if (action !== 'unchanged') change.diff = objectDiff(subject, live, after);
+        if (action !== 'unchanged') change.diff = objectDiff(subject, live, after, compare);
         return { manifest, info, desired, live, deferred, change };
       }),
     ),
