@@ -6,6 +6,7 @@ import type { Config, TargetConfig } from './config/schema.js';
 import { DriftlessError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { startWeb, startWorkers, type Service } from './main.js';
+import { Metrics } from './metrics.js';
 import { createProviders, sourceFor } from './providers/index.js';
 import { acquireLock } from './queue/lock.js';
 import { formatChanges } from './report/changeset-text.js';
@@ -50,9 +51,11 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       return runUntilSignal(log, [await startWeb(config, file, log)]);
     case 'worker':
-      return runUntilSignal(log, [startWorkers(config, log)]);
-    case 'all':
-      return runUntilSignal(log, [startWorkers(config, log), await startWeb(config, file, log)]);
+      return runUntilSignal(log, [await startWorkers(config, log, { port: config.server.port })]);
+    case 'all': {
+      const metrics = new Metrics();
+      return runUntilSignal(log, [await startWorkers(config, log, { metrics }), await startWeb(config, file, log, metrics)]);
+    }
     case 'sync':
       return sync(config, target(config, values.target), values.revision, log);
     case 'diff':

@@ -1,11 +1,14 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { Config } from './config/schema.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { GenericWebhook } from './providers/generic/webhook.js';
 import { GitHubWebhook } from './providers/github/webhook.js';
 import { GitLabWebhook } from './providers/gitlab/webhook.js';
 import type { WebhookReceiver } from './providers/types.js';
+import { scheduleReconciles } from './queue/reconcile.js';
 import { createSyncWorker } from './queue/sync-worker.js';
 import { createReportWorker } from './report/report-worker.js';
 import { createRuntime } from './runtime.js';
@@ -32,18 +35,23 @@ export function webhookReceivers(config: Config, file: string): WebhookReceiver[
   return receivers;
 }
 
-/** The HTTP service: webhooks, /healthz, /readyz. Resolves once it listens. */
-export async function startWeb(config: Config, file: string, log: Logger): Promise<Service & { server: Server }> {
-  const receivers = webhookReceivers(config, file);
-  const rt = createRuntime(config, log, 'web');
-  const intake = new Intake({ redis: rt.redis, queues: rt.queues, keys: rt.keys, revisions: rt.revisions, targets: config.targets });
-  const app = createApp({ receivers, intake, redis: rt.redis, maxBodyBytes: config.server.maxBodyBytes, log });
+async function listen(app: Express, port: number, log: Logger): Promise<Server> {
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.server.port, () => resolve(s));
+    const s = app.listen(port, () => resolve(s));
     s.once('error', reject);
   });
   const address = server.address();
-  log.info({ port: typeof address === 'object' && address ? address.port : config.server.port }, 'listening');
+  log.info({ port: typeof address === 'object' && address ? address.port : port }, 'listening');
+  return server;
+}
+
+/** The HTTP service: webhooks, /healthz, /readyz, /metrics. Resolves once it listens. */
+export async function startWeb(config: Config, file: string, log: Logger, metrics = new Metrics()): Promise<Service & { server: Server }> {
+  const receivers = webhookReceivers(config, file);
+  const rt = createRuntime(config, log, 'web', metrics);
+  const intake = new Intake({ redis: rt.redis, queues: rt.queues, keys: rt.keys, revisions: rt.revisions, targets: config.targets });
+  const app = createApp({ webhooks: { receivers, intake, maxBodyBytes: config.server.maxBodyBytes }, redis: rt.redis, metrics, log });
+  const server = await listen(app, config.server.port, log);
   let closing: Promise<void> | undefined;
   return {
     server,
@@ -55,15 +63,22 @@ export async function startWeb(config: Config, file: string, log: Logger): Promi
   };
 }
 
-/** Sync and report workers. */
-export function startWorkers(config: Config, log: Logger): Service {
-  const rt = createRuntime(config, log, 'worker');
+/**
+ * Sync and report workers and the reconcile schedule. With `port`, the worker also serves its
+ * own /healthz, /readyz and /metrics (a worker-only process has no web to do it).
+ */
+export async function startWorkers(config: Config, log: Logger, options: { metrics?: Metrics; port?: number } = {}): Promise<Service> {
+  const metrics = options.metrics ?? new Metrics();
+  const rt = createRuntime(config, log, 'worker', metrics);
+  await scheduleReconciles(rt);
   const workers = [createSyncWorker(rt), createReportWorker(rt)];
+  const server = options.port === undefined ? undefined : await listen(createApp({ redis: rt.redis, metrics, log }), options.port, log);
   log.info({ targets: config.targets.map((t) => t.name) }, 'workers started');
   let closing: Promise<void> | undefined;
   return {
     close: () =>
       (closing ??= (async () => {
+        if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
         await Promise.all(workers.map((w) => w.close()));
         await rt.close();
       })()),

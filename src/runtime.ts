@@ -3,6 +3,7 @@ import type { Config, TargetConfig } from './config/schema.js';
 import { KubeClient } from './kube/client.js';
 import { Discovery } from './kube/discovery.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import { createProviders, sourceFor, type Providers } from './providers/index.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import { HistoryStore } from './store/history.js';
@@ -14,6 +15,7 @@ import type { SyncSource } from './sync/pipeline.js';
 export interface Runtime {
   config: Config;
   log: Logger;
+  metrics: Metrics;
   redis: Redis;
   queues: Queues;
   keys: Keys;
@@ -44,18 +46,21 @@ export function connectCluster(config: Config, name: string): { client: KubeClie
   return { client, discovery: new Discovery(client) };
 }
 
-export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker'): Runtime {
+export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker', metrics: Metrics = new Metrics()): Runtime {
   const redis = new Redis(config.redis.url, { ...redisOptions[role], lazyConnect: false });
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'Redis connection error'));
   const k = keys(config.redis.prefix);
   const providers = createProviders(config);
   const targets = new Map(config.targets.map((t) => [t.name, t]));
   const clusters = new Map<string, { client: KubeClient; discovery: Discovery }>();
+  const queues = createQueues(redis, config.redis.prefix, log);
+  metrics.watchQueues(queues.sync, queues.report);
   return {
     config,
     log,
+    metrics,
     redis,
-    queues: createQueues(redis, config.redis.prefix, log),
+    queues,
     keys: k,
     revisions: new RevisionStore(redis, k),
     history: new HistoryStore(redis, k),

@@ -9,7 +9,8 @@ import { describeSummary, summarize } from '../sync/changeset.js';
 import { ensureCommits, isAncestor } from '../sync/fetch.js';
 import { SyncStageError } from '../sync/pipeline.js';
 import { deployRevision, rollBackAfter } from './deploy.js';
-import { queueNames, type StatusState, type SyncJobData, type Trigger } from './jobs.js';
+import { jobId, queueNames, type StatusState, type SyncJobData, type Trigger } from './jobs.js';
+import { reconcileJobName, reconcileTarget } from './reconcile.js';
 import { acquireLock } from './lock.js';
 import { chooseRevision } from './revision-choice.js';
 
@@ -44,11 +45,29 @@ async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | u
     await job.moveToDelayed(Date.now() + lockRetryMs + Math.floor(Math.random() * 250), token);
     throw new DelayedError();
   }
+  const kind = job.name === reconcileJobName ? 'reconcile' : 'sync';
   try {
-    return await syncTarget(rt, target, job);
+    const outcome = await runJob(rt, target, job);
+    rt.metrics.jobs.inc({ kind, result: (outcome as { result?: string }).result ?? 'done' });
+    return outcome;
+  } catch (err) {
+    rt.metrics.jobs.inc({ kind, result: err instanceof DelayedError ? 'delayed' : 'failed' });
+    throw err;
   } finally {
     await lock.release();
   }
+}
+
+async function runJob(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>): Promise<unknown> {
+  if (job.name !== reconcileJobName) return syncTarget(rt, target, job);
+  // every run of a schedule is its own delivery in logs and statuses
+  const trigger: Trigger = { ...job.data.trigger, deliveryId: jobId('schedule', job.id ?? String(Date.now())) };
+  const log = rt.log.child({ deliveryId: trigger.deliveryId, target: target.name });
+  const outcome = await reconcileTarget(rt, target, trigger, log).catch((err: unknown) => {
+    throw toJobError(err);
+  });
+  if (outcome.result === 'missed push') return syncTarget(rt, target, job);
+  return outcome;
 }
 
 async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>): Promise<unknown> {
@@ -96,6 +115,8 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
       },
     });
     const summary = summarize(result.changes);
+    for (const [stage, ms] of Object.entries(result.timings)) rt.metrics.stageSeconds.observe({ stage }, ms / 1000);
+    rt.metrics.lastSuccess.set({ target: target.name }, Date.now() / 1000);
     await rt.revisions.removePending(target.name, handled);
     await report(sha, revTrigger, 'terminal', 'success', `deployed: ${describeSummary(summary)}`);
     log.info({ summary, timings: result.timings }, 'sync succeeded');

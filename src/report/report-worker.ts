@@ -33,8 +33,10 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
     },
     { connection: rt.redis, prefix: rt.config.redis.prefix, concurrency: options.concurrency ?? 8 },
   );
-  worker.on('failed', (job, err) =>
-    rt.log.warn({ deliveryId: job?.data.deliveryId, target: job?.data.target, commit: job?.data.sha, err: err.message }, 'status post failed'),
-  );
+  worker.on('completed', () => rt.metrics.jobs.inc({ kind: 'report', result: 'posted' }));
+  worker.on('failed', (job, err) => {
+    rt.metrics.jobs.inc({ kind: 'report', result: 'failed' });
+    rt.log.warn({ deliveryId: job?.data.deliveryId, target: job?.data.target, commit: job?.data.sha, err: err.message }, 'status post failed');
+  });
   return worker;
 }

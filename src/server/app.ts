@@ -1,23 +1,27 @@
 import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import type { WebhookReceiver } from '../providers/types.js';
 import type { Intake } from './intake.js';
 import { bodyErrorHandler, webhookRouter } from './webhooks.js';
 
 export interface AppOptions {
-  receivers: readonly WebhookReceiver[];
-  intake: Intake;
+  /** Webhook receivers and their intake; absent for a worker's own health and metrics server. */
+  webhooks?: { receivers: readonly WebhookReceiver[]; intake: Intake; maxBodyBytes: number };
   redis: Redis;
-  maxBodyBytes: number;
+  metrics: Metrics;
   log: Logger;
 }
 
-/** The HTTP service: webhooks, health and readiness. */
+/** The HTTP service: webhooks, health, readiness and metrics. */
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.get('/metrics', async (_req, res) => {
+    res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -29,7 +33,7 @@ export function createApp(options: AppOptions): Express {
       res.status(503).json({ status: 'not ready', reason: `Redis: ${err instanceof Error ? err.message : String(err)}` });
     }
   });
-  app.use(webhookRouter(options));
+  if (options.webhooks) app.use(webhookRouter({ ...options.webhooks, log: options.log, metrics: options.metrics }));
   app.use(bodyErrorHandler(options.log));
   return app;
 }

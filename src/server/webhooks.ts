@@ -1,7 +1,16 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
 import { WebhookError, type WebhookReceiver } from '../providers/types.js';
 import type { Intake } from './intake.js';
+
+/** The delivery's result for the metric, from the answer's status code. */
+function resultOf(res: Response): string {
+  if (res.statusCode === 202) return 'queued';
+  if (res.statusCode === 503) return 'unavailable';
+  if (res.statusCode >= 400) return 'rejected';
+  return (res.locals.result as string | undefined) ?? 'ignored';
+}
 
 /** Answers that tell the sender what happened; the body is JSON for people reading delivery logs. */
 function answer(res: Response, status: number, body: Record<string, unknown>): void {
@@ -12,13 +21,14 @@ function answer(res: Response, status: number, body: Record<string, unknown>): v
  * POST /webhooks/<provider>: content type, size cap while reading, signature, dedup, enqueue,
  * 202. No git or Kubernetes work happens here: the sender gives up after ten seconds.
  */
-export function webhookRouter(options: { receivers: readonly WebhookReceiver[]; intake: Intake; maxBodyBytes: number; log: Logger }): Router {
+export function webhookRouter(options: { receivers: readonly WebhookReceiver[]; intake: Intake; maxBodyBytes: number; log: Logger; metrics: Metrics }): Router {
   const router = express.Router();
   const rawBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
   for (const receiver of options.receivers) {
     router.post(
       `/webhooks/${receiver.provider}`,
       (req, res, next) => {
+        res.once('finish', () => options.metrics.deliveries.inc({ provider: receiver.provider, result: resultOf(res) }));
         if (!req.is('application/json')) return answer(res, 415, { error: 'content type must be application/json (set it in the webhook settings)' });
         if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) {
           // refuse before reading a byte, and drop the connection rather than drain the body
@@ -45,7 +55,10 @@ export function webhookRouter(options: { receivers: readonly WebhookReceiver[]; 
           if (!deliveryId) throw new WebhookError(400, 'missing delivery id header');
           const outcome = await options.intake.acceptPush(deliveryId, event);
           log.info({ ...outcome, repo: event.repo, commit: event.after }, 'delivery accepted');
-          if (outcome.outcome === 'duplicate') return answer(res, 200, { result: 'duplicate' });
+          if (outcome.outcome === 'duplicate') {
+            res.locals.result = 'duplicate';
+            return answer(res, 200, { result: 'duplicate' });
+          }
           if (outcome.outcome === 'ignored') return answer(res, 200, { result: 'ignored', reason: outcome.reason });
           return answer(res, 202, { result: 'queued', targets: outcome.targets });
         } catch (err) {

@@ -8,7 +8,8 @@ export interface HistoryEntry {
   target: string;
   revision: string;
   trigger: Trigger;
-  result: 'succeeded' | 'failed' | 'errored' | 'superseded';
+  /** `drifted`: the reconcile loop found the cluster differing from Git (warn); `healed`: and corrected it. */
+  result: 'succeeded' | 'failed' | 'errored' | 'superseded' | 'drifted' | 'healed';
   /** What went wrong, for failed and errored syncs. */
   message?: string;
   /** The stage that failed. */

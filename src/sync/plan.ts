@@ -52,6 +52,9 @@ export interface PlanContext {
   policy: PlanPolicy;
 }
 
+/** A live object annotated `driftless.io/reconcile: disabled` is left alone: never written, healed or waited for. */
+export const reconcileAnnotation = 'driftless.io/reconcile';
+
 const keyOf = (apiVersion: string, kind: string, namespace: string | undefined, name: string) =>
   `${groupOf(apiVersion)}/${kind}/${namespace ?? ''}/${name}`;
 
@@ -179,6 +182,9 @@ export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Pr
         }
         const after = result ?? desired;
         const compare = { keepStatus: !info.statusSubresource };
+        if (live?.metadata.annotations?.[reconcileAnnotation] === 'disabled') {
+          return { manifest, info, desired, live, deferred, change: { subject, action: 'skipped', source: manifest.source, reason: `annotated ${reconcileAnnotation}: disabled` } };
+        }
         const action = !live ? 'created' : deferred || differs(live, after, compare) ? 'configured' : 'unchanged';
         const change: Change = { subject, action, source: manifest.source };
         if (action !== 'unchanged') change.diff = objectDiff(subject, live, after, compare);

@@ -12,6 +12,7 @@ import { createLogger } from '../../src/log.js';
 import { HistoryStore, type HistoryEntry } from '../../src/store/history.js';
 import { keys } from '../../src/store/keys.js';
 import { startWeb, startWorkers, type Service } from '../../src/main.js';
+import { Metrics } from '../../src/metrics.js';
 import { GitHubStandIn } from './github-standin.js';
 import { GitLabStandIn } from './gitlab-standin.js';
 import { GitHttpServer, TestRepo } from './git.js';
@@ -116,8 +117,10 @@ git: { cacheDir: "${h.cacheDir}" }
     h.configYaml = yaml;
     h.config = parseConfig(yaml, 'test.yaml', { ...process.env, PORT: '0' });
     const log = createLogger({ level: 'debug', destination: h.logs });
-    h.web = await startWeb(h.config, 'test.yaml', log);
-    if (options.workers !== false) h.workers = startWorkers(h.config, log);
+    // one registry for web and workers, as in `driftless all`
+    const metrics = new Metrics();
+    h.web = await startWeb(h.config, 'test.yaml', log, metrics);
+    if (options.workers !== false) h.workers = await startWorkers(h.config, log, { metrics });
     return h;
   }
 
