@@ -374,6 +374,23 @@ const gitSchema = z.strictObject({
     .default(() => path.join(os.tmpdir(), 'driftless-git')),
 });
 
+/** What a notification is sent for. */
+export const notificationEvents = ['deploy_failed', 'rolled_back', 'drift'] as const;
+export type NotificationEvent = (typeof notificationEvents)[number];
+
+const notificationSchema = z.strictObject({
+  /** `webhook`: JSON signed with HMAC-SHA256 (X-Driftless-Signature-256); `slack`: an incoming-webhook message. */
+  type: z.enum(['webhook', 'slack']),
+  url: httpUrl,
+  /** HMAC key for `webhook`; required there. */
+  secret: z.string().min(1).optional(),
+  events: z.array(z.enum(notificationEvents)).min(1).default([...notificationEvents]),
+  /** Only these targets; all when absent. */
+  targets: z.array(z.string().min(1)).optional(),
+}).superRefine((n, ctx) => {
+  if (n.type === 'webhook' && !n.secret) ctx.addIssue({ code: 'custom', message: 'a webhook notification needs a secret to sign its body', path: ['secret'] });
+});
+
 export const configSchema = z
   .strictObject({
     providers: providersSchema.prefault({}),
@@ -382,8 +399,15 @@ export const configSchema = z
     server: serverSchema.prefault({}),
     redis: redisSchema.prefault({}),
     git: gitSchema.prefault({}),
+    notifications: z.array(notificationSchema).default([]),
   })
   .superRefine((config, ctx) => {
+    const targetNames = new Set(config.targets.map((t) => t.name));
+    config.notifications.forEach((n, i) =>
+      n.targets?.forEach((t, j) => {
+        if (!targetNames.has(t)) ctx.addIssue({ code: 'custom', message: `unknown target "${t}"`, path: ['notifications', i, 'targets', j] });
+      }),
+    );
     const known = Object.keys(config.clusters);
     const firstIndex = new Map<string, number>();
     config.targets.forEach((target, i) => {
@@ -420,5 +444,6 @@ export type GenericProviderConfig = NonNullable<ProvidersConfig['generic']>;
 export type ServerConfig = Config['server'];
 export type RedisConfig = Config['redis'];
 export type GitConfig = Config['git'];
+export type NotificationConfig = Config['notifications'][number];
 /** A comment command whose permission level is configured per target. */
 export type CommandName = keyof TargetConfig['commands'];

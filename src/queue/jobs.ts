@@ -1,3 +1,5 @@
+import type { Notification } from '../report/notify.js';
+
 /** Why a sync runs. Small and serializable: it travels through Redis. */
 export interface Trigger {
   kind: 'push' | 'merge' | 'comment' | 'schedule' | 'api' | 'rollback';
@@ -29,6 +31,15 @@ export interface StatusJobData {
   rank: number;
   deliveryId: string;
 }
+
+/** A report job that sends one notification to one configured receiver (found again by type and URL). */
+export interface NotifyJobData {
+  receiver: { type: 'webhook' | 'slack'; url: string };
+  notification: Notification;
+}
+
+/** Everything the report queue carries: commit statuses (`status`) and notifications (`notify`). */
+export type ReportJobData = StatusJobData | NotifyJobData;
 
 export const queueNames = { sync: 'sync', report: 'report' } as const;
 

@@ -1,5 +1,6 @@
 import type { TargetConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import { announce } from '../report/announce.js';
 import type { Runtime } from '../runtime.js';
 import { apply } from '../sync/apply.js';
 import { isWrite, summarize, type Change } from '../sync/changeset.js';
@@ -74,6 +75,7 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, trigger
   }
   const result = heal ? 'healed' : 'drifted';
   const subjects = drift.map((c) => `${c.subject} (${c.action === 'created' ? 'missing' : c.action === 'deleted' ? 'not in Git' : 'changed'})`);
+  const message = `${heal ? 'healed' : 'drift'}: ${subjects.join(', ')}`;
   log.warn({ drift: subjects, healed: heal }, heal ? 'drift healed' : 'drift detected');
   await rt.history.record({
     target: target.name,
@@ -81,10 +83,11 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, trigger
     trigger,
     result,
     summary: summarize(drift),
-    message: `${heal ? 'healed' : 'drift'}: ${subjects.join(', ')}`,
+    message,
     timings: {},
     startedAt,
     finishedAt: Date.now(),
   });
+  await announce(rt, target, { type: 'Warning', reason: heal ? 'DriftHealed' : 'DriftDetected', message }, { event: 'drift', revision: sha, message, deliveryId: trigger.deliveryId }, log);
   return { result, sha, drift };
 }

@@ -3,6 +3,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { toJobError } from '../errors.js';
 import { statusJob, type StatusPhase } from '../report/status.js';
 import { progressLine } from '../sync/health/index.js';
+import { announce } from '../report/announce.js';
 import type { Runtime } from '../runtime.js';
 import type { PendingRevision } from '../store/revisions.js';
 import { describeSummary, summarize } from '../sync/changeset.js';
@@ -119,6 +120,7 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
     rt.metrics.lastSuccess.set({ target: target.name }, Date.now() / 1000);
     await rt.revisions.removePending(target.name, handled);
     await report(sha, revTrigger, 'terminal', 'success', `deployed: ${describeSummary(summary)}`);
+    await announce(rt, target, { type: 'Normal', reason: 'SyncSucceeded', message: `${sha.slice(0, 7)} deployed: ${describeSummary(summary)}` }, undefined, log);
     log.info({ summary, timings: result.timings }, 'sync succeeded');
     return { result: 'deployed', sha, summary };
   } catch (err) {
@@ -134,6 +136,14 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
           ? `rolled back to ${rollback.rolledBackTo.slice(0, 7)}: ${reason}`
           : `rollback to ${rollback.rollbackFailed.slice(0, 7)} failed too: ${reason}`;
       await report(sha, revTrigger, 'terminal', permanent ? 'failure' : 'error', description);
+      const rolledBackTo = rollback && 'rolledBackTo' in rollback ? rollback.rolledBackTo : undefined;
+      await announce(
+        rt,
+        target,
+        { type: 'Warning', reason: rolledBackTo ? 'RolledBack' : 'SyncFailed', message: `${sha.slice(0, 7)}: ${description}` },
+        { event: rolledBackTo ? 'rolled_back' : 'deploy_failed', revision: sha, rolledBackTo, message: description, deliveryId: revTrigger.deliveryId },
+        log,
+      );
     }
     throw toJobError(err);
   }

@@ -1,7 +1,8 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import { toJobError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { queueNames, type StatusJobData } from '../queue/jobs.js';
+import { queueNames, type NotifyJobData, type ReportJobData, type StatusJobData } from '../queue/jobs.js';
+import { sendNotification } from './notify.js';
 
 /** Records the rank about to be posted unless a higher one was posted already. */
 const claimRank = `
@@ -14,11 +15,12 @@ return 1`;
  * Posts commit statuses. Each post is its own job with its own retries, so a flaky Git host
  * never re-runs a deploy; a status older in the lifecycle than one already posted is dropped.
  */
-export function createReportWorker(rt: Runtime, options: { concurrency?: number } = {}): Worker<StatusJobData> {
-  const worker = new Worker<StatusJobData>(
+export function createReportWorker(rt: Runtime, options: { concurrency?: number } = {}): Worker<ReportJobData> {
+  const worker = new Worker<ReportJobData>(
     queueNames.report,
     async (job) => {
-      const s = job.data;
+      if (job.name === 'notify') return notify(rt, job.data as NotifyJobData);
+      const s = job.data as StatusJobData;
       const target = rt.target(s.target);
       if (!target) throw new UnrecoverableError(`target ${s.target} is not in the configuration`);
       const provider = rt.providers[target.repo.provider];
@@ -36,7 +38,16 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
   worker.on('completed', () => rt.metrics.jobs.inc({ kind: 'report', result: 'posted' }));
   worker.on('failed', (job, err) => {
     rt.metrics.jobs.inc({ kind: 'report', result: 'failed' });
-    rt.log.warn({ deliveryId: job?.data.deliveryId, target: job?.data.target, commit: job?.data.sha, err: err.message }, 'status post failed');
+    rt.log.warn({ job: job?.name, err: err.message }, 'report job failed');
   });
   return worker;
+}
+
+async function notify(rt: Runtime, data: NotifyJobData): Promise<unknown> {
+  const receiver = rt.config.notifications.find((n) => n.type === data.receiver.type && n.url === data.receiver.url);
+  if (!receiver) return { skipped: 'the receiver is no longer configured' };
+  await sendNotification(receiver, data.notification).catch((err: unknown) => {
+    throw toJobError(err);
+  });
+  return { notified: data.notification.event };
 }

@@ -1,7 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject } from '../../src/kube/objects.js';
 import { DriftlessHarness } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { Receiver } from '../helpers/receiver.js';
 import { installWidgetCrd } from '../helpers/widget-crd.js';
 
 const { client, discovery } = testKube();
@@ -11,14 +13,22 @@ describe('automatic rollback after a failed health check', () => {
   let h: DriftlessHarness;
   let namespace: string;
   let widget: Awaited<ReturnType<typeof installWidgetCrd>>;
+  let receiver: Receiver;
+  const notifySecret = 'notify-secret-for-tests';
   beforeAll(async () => {
     namespace = uniqueName('rb');
     await createNamespace(client, namespace);
     widget = await installWidgetCrd(client, discovery);
-    h = await DriftlessHarness.start({ namespace, targetYaml: '    wait: { timeout: 20s }\n    rollback: onFailure' });
+    receiver = await Receiver.start();
+    h = await DriftlessHarness.start({
+      namespace,
+      targetYaml: '    wait: { timeout: 20s }\n    rollback: onFailure',
+      extraYaml: `notifications:\n  - { type: webhook, url: "${receiver.url('/hook')}", secret: "${notifySecret}" }\n  - { type: slack, url: "${receiver.url('/slack')}", events: [rolled_back] }`,
+    });
   });
   afterAll(async () => {
     await h?.close();
+    await receiver?.close();
     client.close();
   });
 
@@ -44,6 +54,16 @@ describe('automatic rollback after a failed health check', () => {
       [good.sha, 'succeeded', 'rollback'],
       [bad.sha, 'failed', 'push'],
     ]);
+
+    // notifications arrive signed, and the ApplySet parent carries a Kubernetes event
+    await expect.poll(() => receiver.requests.length, { timeout: 10_000 }).toBe(2);
+    const hook = receiver.requests.find((r) => r.path === '/hook')!;
+    expect(hook.headers['x-driftless-signature-256']).toBe(`sha256=${createHmac('sha256', notifySecret).update(hook.body).digest('hex')}`);
+    expect(JSON.parse(hook.body)).toMatchObject({ event: 'rolled_back', target: namespace, revision: bad.sha, rolledBackTo: good.sha });
+    const slack = JSON.parse(receiver.requests.find((r) => r.path === '/slack')!.body) as { text: string };
+    expect(slack.text).toContain(`Deploy failed and was rolled back*: \`${namespace}\` at \`${bad.sha.slice(0, 7)}\``);
+    const events = await client.request<{ items: { reason: string; involvedObject: { name: string } }[] }>('GET', `/api/v1/namespaces/${namespace}/events`);
+    expect(events.items.filter((e) => e.involvedObject.name === `driftless-${namespace}`).map((e) => e.reason)).toEqual(expect.arrayContaining(['SyncSucceeded', 'RolledBack']));
 
     const fixed = await h.commitAndPush('fixed', { 'deploy/settings.yaml': cm('3'), 'deploy/widget.yaml': widget.manifest('pool', 'Ready') });
     await expect.poll(() => terminal(fixed.sha)()?.state, { timeout: 30_000 }).toBe('success');

@@ -85,7 +85,7 @@ export class DriftlessHarness {
     this.repoName = provider === 'github' ? `acme/shop-${randomBytes(3).toString('hex')}` : `acme/platform/shop-${randomBytes(3).toString('hex')}`;
   }
 
-  static async start(options: { namespace: string; targetYaml?: string; workers?: boolean; provider?: 'github' | 'gitlab' }): Promise<DriftlessHarness> {
+  static async start(options: { namespace: string; targetYaml?: string; extraYaml?: string; workers?: boolean; provider?: 'github' | 'gitlab' }): Promise<DriftlessHarness> {
     const h = new DriftlessHarness(options.provider ?? 'github');
     h.repo = await TestRepo.create();
     // the provider token is also the clone token, as with a GitHub App installation token
@@ -113,6 +113,7 @@ ${options.targetYaml ?? ''}
 server: { port: 0 }
 redis: { url: "${process.env.REDIS_URL}", prefix: "dl-${randomBytes(4).toString('hex')}" }
 git: { cacheDir: "${h.cacheDir}" }
+${options.extraYaml ?? ''}
 `;
     h.configYaml = yaml;
     h.config = parseConfig(yaml, 'test.yaml', { ...process.env, PORT: '0' });
