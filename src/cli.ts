@@ -10,7 +10,7 @@ import { Metrics } from './metrics.js';
 import { createProviders, sourceFor } from './providers/index.js';
 import { acquireLock } from './queue/lock.js';
 import { formatChanges } from './report/changeset-text.js';
-import { connectCluster, createRuntime } from './runtime.js';
+import { connectCluster, createRuntime, type Runtime } from './runtime.js';
 import { remoteHead } from './sync/fetch.js';
 import { planRevision } from './sync/pipeline.js';
 import { deployRevision } from './queue/deploy.js';
@@ -22,6 +22,7 @@ commands:
   worker    --config FILE                 sync and report workers
   all       --config FILE                 both in one process
   sync      --config FILE --target T [--revision SHA]   deploy now (default: the branch head)
+  rollback  --config FILE --target T [--revision SHA]   deploy the previous healthy revision (or SHA)
   diff      --config FILE --target T [--revision SHA]   what a sync would change; writes nothing
   history   --config FILE --target T [--limit N]
   validate-config FILE`;
@@ -42,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`${file}: valid (${config.targets.length} target${config.targets.length === 1 ? '' : 's'}: ${config.targets.map((t) => t.name).join(', ')})`);
     return 0;
   }
-  if (!command || !['serve', 'worker', 'all', 'sync', 'diff', 'history'].includes(command)) throw new UsageError(command ? `unknown command ${command}` : 'no command');
+  if (!command || !['serve', 'worker', 'all', 'sync', 'rollback', 'diff', 'history'].includes(command)) throw new UsageError(command ? `unknown command ${command}` : 'no command');
   if (!values.config) throw new UsageError(`${command} needs --config FILE`);
   const file = values.config;
   const config = await loadConfig(file);
@@ -57,7 +58,9 @@ async function main(argv: string[]): Promise<number> {
       return runUntilSignal(log, [await startWorkers(config, log, { metrics }), await startWeb(config, file, log, metrics)]);
     }
     case 'sync':
-      return sync(config, target(config, values.target), values.revision, log);
+      return deployNow(config, target(config, values.target), 'api', values.revision, log);
+    case 'rollback':
+      return deployNow(config, target(config, values.target), 'rollback', values.revision, log);
     case 'diff':
       return diff(config, target(config, values.target), values.revision, log);
     case 'history':
@@ -82,18 +85,22 @@ async function resolveRevision(config: Config, t: TargetConfig, revision: string
   return head;
 }
 
-async function sync(config: Config, t: TargetConfig, revision: string | undefined, log: Logger): Promise<number> {
-  const sha = await resolveRevision(config, t, revision);
+/**
+ * Deploys one revision in this process, through the same pipeline and target lock as the
+ * workers: `sync` takes the branch head (or --revision), `rollback` the previous healthy
+ * revision (or --revision).
+ */
+async function deployNow(config: Config, t: TargetConfig, kind: 'api' | 'rollback', revision: string | undefined, log: Logger): Promise<number> {
   const rt = createRuntime(config, log, 'worker');
-  const deliveryId = `cli-${randomUUID()}`;
-  const jobLog = log.child({ deliveryId, target: t.name, commit: sha });
   try {
+    const sha = kind === 'rollback' ? (revision ?? (await previousHealthy(rt, t))) : await resolveRevision(config, t, revision);
+    const deliveryId = `cli-${randomUUID()}`;
     const lock = await acquireLock(rt.redis, rt.keys.lock(t.name));
     if (!lock) throw new DriftlessError(`target ${t.name} is being synced by a worker right now; try again in a moment`);
-    const trigger = { kind: 'api' as const, deliveryId, actor: process.env.USER ?? 'cli' };
+    const trigger = { kind, deliveryId, actor: process.env.USER ?? 'cli' };
     try {
-      const result = await deployRevision(rt, t, sha, trigger, { log: jobLog, finalAttempt: () => true });
-      console.log(`${t.name} @ ${sha.slice(0, 7)}\n${formatChanges(result.changes)}`);
+      const result = await deployRevision(rt, t, sha, trigger, { log: log.child({ deliveryId, target: t.name, commit: sha }), finalAttempt: () => true });
+      console.log(`${t.name} @ ${sha.slice(0, 7)}${kind === 'rollback' ? ' (rollback)' : ''}\n${formatChanges(result.changes)}`);
       return 0;
     } finally {
       await lock.release();
@@ -101,6 +108,14 @@ async function sync(config: Config, t: TargetConfig, revision: string | undefine
   } finally {
     await rt.close();
   }
+}
+
+/** The newest revision that deployed healthily and is not what runs now. */
+async function previousHealthy(rt: Runtime, t: TargetConfig): Promise<string> {
+  const { deployedSha } = await rt.revisions.state(t.name);
+  const entry = (await rt.history.list(t.name, 200)).find((e) => e.result === 'succeeded' && e.revision !== deployedSha);
+  if (!entry) throw new UsageError(`${t.name} has no earlier healthy revision in its history; name one with --revision`);
+  return entry.revision;
 }
 
 async function diff(config: Config, t: TargetConfig, revision: string | undefined, log: Logger): Promise<number> {

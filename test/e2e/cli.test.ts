@@ -71,6 +71,18 @@ describe('the driftless CLI', () => {
     expect(history.stdout).toMatch(new RegExp(`${(await h.repo.head()).slice(0, 7)}\\s+succeeded\\s+api/`));
   });
 
+  it('rollback deploys the previous healthy revision', async () => {
+    const first = await h.repo.head();
+    await h.repo.commit('change', { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: slow}\n' });
+    expect((await cli(['sync', '--config', configFile, '--target', namespace])).code).toBe(0);
+    const info = (await discovery.resourceFor('v1', 'ConfigMap'))!;
+    expect((await getObject(client, info, namespace, 'settings'))?.data).toEqual({ mode: 'slow' });
+    const res = await cli(['rollback', '--config', configFile, '--target', namespace]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`${first.slice(0, 7)} (rollback)`);
+    expect((await getObject(client, info, namespace, 'settings'))?.data).toEqual({ mode: 'fast' });
+  });
+
   it('answers a usage error with exit 2', async () => {
     const res = await cli(['sync', '--config', configFile, '--target', 'nope']);
     expect(res.code).toBe(2);
