@@ -8,8 +8,8 @@ import { plan, type PlanContext } from '../../src/sync/plan.js';
 import { waitHealthy } from '../../src/sync/wait.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 
-// Without controllers nothing moves a workload, so these cases use what the API server alone
-// can show: a custom resource whose conditions the test writes, and a Job nobody runs.
+// These cases need no controllers: a custom resource whose conditions the test writes, and a
+// Job whose pods can never be scheduled.
 const { client, discovery } = testKube();
 afterAll(() => client.close());
 
@@ -67,7 +67,8 @@ describe('waitHealthy on the real API server', () => {
   it('names what is still not healthy when the timeout passes', async () => {
     const job: Manifest = {
       source: 'deploy/job.yaml',
-      object: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'm', image: 'busybox' }] } } } } as Manifest['object'],
+      // a node selector nothing satisfies: even with controllers running, the Job never completes
+      object: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate' }, spec: { template: { spec: { restartPolicy: 'Never', nodeSelector: { nothing: 'here' }, containers: [{ name: 'm', image: 'busybox' }] } } } } as Manifest['object'],
     };
     const objects = await applied([job, widget('pending', [{ type: 'Ready', status: 'False', reason: 'Provisioning' }])]);
     const err = (await waitHealthy(objects, ctx, { timeoutMs: 1_500, intervalMs: 200 }).catch((e: unknown) => e)) as ManifestError;
