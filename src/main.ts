@@ -12,6 +12,7 @@ import { scheduleReconciles } from './queue/reconcile.js';
 import { createSyncWorker } from './queue/sync-worker.js';
 import { createReportWorker } from './report/report-worker.js';
 import { createRuntime } from './runtime.js';
+import { checkRedis } from './store/redis-check.js';
 import { createApp } from './server/app.js';
 import { Intake } from './server/intake.js';
 
@@ -57,7 +58,7 @@ export async function startWeb(config: Config, file: string, log: Logger, metric
     server,
     close: () =>
       (closing ??= (async () => {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        if (!(await withDeadline(closeServer(server), config.server.shutdownGracePeriod))) server.closeAllConnections();
         await rt.close();
       })()),
   };
@@ -70,17 +71,48 @@ export async function startWeb(config: Config, file: string, log: Logger, metric
 export async function startWorkers(config: Config, log: Logger, options: { metrics?: Metrics; port?: number } = {}): Promise<Service> {
   const metrics = options.metrics ?? new Metrics();
   const rt = createRuntime(config, log, 'worker', metrics);
+  try {
+    await checkRedis(rt.redis, log);
+  } catch (err) {
+    await rt.close();
+    throw err;
+  }
   await scheduleReconciles(rt);
-  const workers = [createSyncWorker(rt), createReportWorker(rt)];
+  const sync = createSyncWorker(rt);
+  const report = createReportWorker(rt);
   const server = options.port === undefined ? undefined : await listen(createApp({ redis: rt.redis, metrics, log }), options.port, log);
   log.info({ targets: config.targets.map((t) => t.name) }, 'workers started');
   let closing: Promise<void> | undefined;
   return {
     close: () =>
       (closing ??= (async () => {
-        if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-        await Promise.all(workers.map((w) => w.close()));
+        if (server) await closeServer(server);
+        // finish what runs, within the grace period; then hand running jobs back, unlocked
+        const finished = await withDeadline(Promise.all([sync.worker.close(), report.close()]), config.server.shutdownGracePeriod);
+        if (!finished) {
+          log.warn({ graceMs: config.server.shutdownGracePeriod }, 'shutdown grace period over: handing running jobs back');
+          await sync.handBack();
+          await Promise.all([sync.worker.close(true), report.close(true)]);
+        }
         await rt.close();
       })()),
   };
+}
+
+/** Stops accepting connections and waits for in-flight requests; idle keep-alive sockets are closed at once. */
+function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  return closed;
+}
+
+/** Whether `work` finished before the deadline. */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

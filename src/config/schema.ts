@@ -357,6 +357,8 @@ const serverSchema = z.strictObject({
   port: int(0, 65535).default(8080),
   /** Webhook bodies larger than this are refused before they are buffered. */
   maxBodyBytes: int(1, Number.MAX_SAFE_INTEGER).default(25 * 1024 * 1024),
+  /** On SIGTERM, how long in-flight requests and jobs may take before jobs are handed back; keep it below the pod's terminationGracePeriodSeconds. */
+  shutdownGracePeriod: duration.prefault('25s'),
 });
 
 const redisSchema = z.strictObject({

@@ -9,6 +9,7 @@ export interface DeployOptions {
   log: Logger;
   onStage?: (stage: SyncStage) => Promise<void> | void;
   onHealthProgress?: (healthy: number, total: number) => Promise<void> | void;
+  signal?: AbortSignal;
   /** Whether a failure ends this deploy for good (and goes into history), or a retry follows. */
   finalAttempt: (err: unknown) => boolean;
 }
@@ -18,11 +19,12 @@ export async function deployRevision(rt: Runtime, target: TargetConfig, sha: str
   const { client, discovery } = rt.cluster(target.cluster);
   const startedAt = Date.now();
   try {
-    const result = await runSync(await rt.source(target, sha), { kube: client, discovery, cacheDir: rt.config.git.cacheDir, log: options.log, onStage: options.onStage, onHealthProgress: options.onHealthProgress });
+    const result = await runSync(await rt.source(target, sha), { kube: client, discovery, cacheDir: rt.config.git.cacheDir, log: options.log, onStage: options.onStage, onHealthProgress: options.onHealthProgress, signal: options.signal });
     await rt.revisions.recordDeployed(target.name, sha, true);
     await rt.history.record({ target: target.name, revision: sha, trigger, result: 'succeeded', summary: summarize(result.changes), timings: result.timings, startedAt, finishedAt: Date.now() });
     return result;
   } catch (err) {
+    if (options.signal?.aborted) throw err;
     if (options.finalAttempt(err)) {
       const stageErr = err instanceof SyncStageError ? err : undefined;
       // the cluster runs (part of) this revision now, but not healthily: rollbacks skip it

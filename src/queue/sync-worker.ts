@@ -12,7 +12,7 @@ import { SyncStageError } from '../sync/pipeline.js';
 import { deployRevision, rollBackAfter } from './deploy.js';
 import { jobId, queueNames, type StatusState, type SyncJobData, type Trigger } from './jobs.js';
 import { reconcileJobName, reconcileTarget } from './reconcile.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, type HeldLock } from './lock.js';
 import { chooseRevision } from './revision-choice.js';
 
 /** How long a job that found its target locked waits before it looks again. */
@@ -27,17 +27,38 @@ export interface SyncWorkerOptions {
  * Runs sync jobs: takes the target's lock, picks the newest pending revision, runs the pipeline,
  * records history and reports statuses for it and for every revision it superseded.
  */
-export function createSyncWorker(rt: Runtime, options: SyncWorkerOptions = {}): Worker<SyncJobData> {
-  const worker = new Worker<SyncJobData>(queueNames.sync, (job, token) => processSync(rt, job, token), {
+/** The sync worker, and a way to give running jobs back when shutdown cannot wait for them. */
+export interface SyncWorker {
+  worker: Worker<SyncJobData>;
+  /** Moves every running job back to waiting and releases its target lock, for another worker to take. */
+  handBack(): Promise<void>;
+}
+
+export function createSyncWorker(rt: Runtime, options: SyncWorkerOptions = {}): SyncWorker {
+  const running = new Map<string, { job: Job<SyncJobData>; token: string | undefined; lock: HeldLock; abort: AbortController }>();
+  const worker = new Worker<SyncJobData>(queueNames.sync, (job, token) => processSync(rt, job, token, running), {
     connection: rt.redis,
     prefix: rt.config.redis.prefix,
     concurrency: options.concurrency ?? 4,
   });
   worker.on('failed', (job, err) => rt.log.warn({ target: job?.data.target, deliveryId: job?.data.trigger.deliveryId, err: err.message }, 'sync job failed'));
-  return worker;
+  // e.g. a handed-back job whose processor ends after its lock moved on: nothing to do but say so
+  worker.on('error', (err) => rt.log.warn({ err: err.message }, 'sync worker error'));
+  return {
+    worker,
+    async handBack() {
+      for (const [id, { job, token, lock, abort }] of running) {
+        running.delete(id);
+        abort.abort(new Error('shutting down: job handed back'));
+        await job.moveToWait(token).catch((err: unknown) => rt.log.warn({ job: id, err: err instanceof Error ? err.message : String(err) }, 'could not hand the job back; it will be recovered as stalled'));
+        await lock.release();
+        rt.log.warn({ job: id, target: job.data.target }, 'shutdown: job handed back to the queue');
+      }
+    },
+  };
 }
 
-async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | undefined): Promise<unknown> {
+async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | undefined, running: Map<string, { job: Job<SyncJobData>; token: string | undefined; lock: HeldLock; abort: AbortController }>): Promise<unknown> {
   const target = rt.target(job.data.target);
   if (!target) throw new UnrecoverableError(`target ${job.data.target} is not in the configuration`);
   const lock = await acquireLock(rt.redis, rt.keys.lock(target.name));
@@ -46,32 +67,36 @@ async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | u
     await job.moveToDelayed(Date.now() + lockRetryMs + Math.floor(Math.random() * 250), token);
     throw new DelayedError();
   }
+  const id = job.id ?? '';
+  const abort = new AbortController();
+  running.set(id, { job, token, lock, abort });
   const kind = job.name === reconcileJobName ? 'reconcile' : 'sync';
   try {
-    const outcome = await runJob(rt, target, job);
+    const outcome = await runJob(rt, target, job, abort.signal);
     rt.metrics.jobs.inc({ kind, result: (outcome as { result?: string }).result ?? 'done' });
     return outcome;
   } catch (err) {
     rt.metrics.jobs.inc({ kind, result: err instanceof DelayedError ? 'delayed' : 'failed' });
     throw err;
   } finally {
+    running.delete(id);
     await lock.release();
   }
 }
 
-async function runJob(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>): Promise<unknown> {
-  if (job.name !== reconcileJobName) return syncTarget(rt, target, job);
+async function runJob(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>, signal: AbortSignal): Promise<unknown> {
+  if (job.name !== reconcileJobName) return syncTarget(rt, target, job, signal);
   // every run of a schedule is its own delivery in logs and statuses
   const trigger: Trigger = { ...job.data.trigger, deliveryId: jobId('schedule', job.id ?? String(Date.now())) };
   const log = rt.log.child({ deliveryId: trigger.deliveryId, target: target.name });
   const outcome = await reconcileTarget(rt, target, trigger, log).catch((err: unknown) => {
     throw toJobError(err);
   });
-  if (outcome.result === 'missed push') return syncTarget(rt, target, job);
+  if (outcome.result === 'missed push') return syncTarget(rt, target, job, signal);
   return outcome;
 }
 
-async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>): Promise<unknown> {
+async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>, signal: AbortSignal): Promise<unknown> {
   const { trigger } = job.data;
   const state = await rt.revisions.state(target.name);
   const explicit: PendingRevision | undefined = job.data.revision ? { sha: job.data.revision, receivedAt: Date.now(), trigger } : undefined;
@@ -107,6 +132,7 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
   try {
     const result = await deployRevision(rt, target, sha, revTrigger, {
       log,
+      signal,
       finalAttempt: isFinal,
       onStage: async (stage) => {
         if (stage === 'apply') await report(sha, revTrigger, 'applying', 'running', 'applying');
@@ -124,6 +150,7 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
     log.info({ summary, timings: result.timings }, 'sync succeeded');
     return { result: 'deployed', sha, summary };
   } catch (err) {
+    if (signal.aborted) throw err; // handed back at shutdown: another worker runs it again
     const permanent = err instanceof SyncStageError && err.permanent;
     log.warn({ stage: err instanceof SyncStageError ? err.stage : undefined, permanent, err: err instanceof Error ? err.message : String(err) }, 'sync failed');
     if (isFinal(err)) {

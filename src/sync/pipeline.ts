@@ -32,6 +32,8 @@ export interface SyncDeps {
   onStage?: (stage: SyncStage) => Promise<void> | void;
   /** Called while waiting, whenever the number of healthy objects changes. */
   onHealthProgress?: (healthy: number, total: number) => Promise<void> | void;
+  /** Aborted when the worker shuts down and hands the job back: the sync stops between steps. */
+  signal?: AbortSignal;
 }
 
 export interface SyncResult {
@@ -76,6 +78,7 @@ function planContext(target: TargetConfig, deps: SyncDeps): PlanContext {
 
 /** Runs one stage, timing it and tagging any failure with the stage's name. */
 async function stage<T>(name: SyncStage, timings: SyncResult['timings'], deps: SyncDeps, work: () => Promise<T>): Promise<T> {
+  deps.signal?.throwIfAborted();
   await deps.onStage?.(name);
   const started = performance.now();
   try {
@@ -118,7 +121,7 @@ export async function runSync(source: SyncSource, deps: SyncDeps): Promise<SyncR
   const pruned = await stage('prune', timings, deps, () => prune(planned, ctx));
   const changes = [...applied, ...pruned];
   try {
-    await stage('wait', timings, deps, () => waitHealthy(planned.objects, ctx, { timeoutMs: source.target.wait.timeout, onProgress: deps.onHealthProgress }));
+    await stage('wait', timings, deps, () => waitHealthy(planned.objects, ctx, { timeoutMs: source.target.wait.timeout, onProgress: deps.onHealthProgress, signal: deps.signal }));
   } catch (err) {
     // the writes happened: a failed health check reports them too
     throw err instanceof SyncStageError ? new SyncStageError('wait', err.cause, timings, changes) : err;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { ManifestError } from '../errors.js';
 import { getObject } from '../kube/objects.js';
@@ -10,6 +11,8 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Called when the number of healthy objects changes. */
   onProgress?: (healthy: number, total: number) => Promise<void> | void;
+  /** Stops waiting (throws the abort reason) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** Suspended objects (a paused rollout, a suspended Job) are as done as Git asked them to be. */
@@ -55,6 +58,6 @@ export async function waitHealthy(objects: readonly PlannedObject[], ctx: PlanCo
         })),
       );
     }
-    await new Promise((r) => setTimeout(r, options.intervalMs ?? 1_000));
+    await sleep(options.intervalMs ?? 1_000, undefined, { signal: options.signal });
   }
 }

@@ -76,7 +76,7 @@ export class DriftlessHarness {
   repo!: TestRepo;
   git!: GitHttpServer;
   github!: GitHubStandIn;
-  web!: Service & { server: Server };
+  web?: Service & { server: Server };
   workers?: Service;
   private cacheDir!: string;
 
@@ -85,7 +85,16 @@ export class DriftlessHarness {
     this.repoName = provider === 'github' ? `acme/shop-${randomBytes(3).toString('hex')}` : `acme/platform/shop-${randomBytes(3).toString('hex')}`;
   }
 
-  static async start(options: { namespace: string; targetYaml?: string; extraYaml?: string; workers?: boolean; provider?: 'github' | 'gitlab' }): Promise<DriftlessHarness> {
+  static async start(options: {
+    namespace: string;
+    targetYaml?: string;
+    extraYaml?: string;
+    /** Start the workers in-process (default), or not. */
+    workers?: boolean;
+    /** Start nothing in-process: the test runs Driftless as its own process from `configYaml`. */
+    inProcess?: boolean;
+    provider?: 'github' | 'gitlab';
+  }): Promise<DriftlessHarness> {
     const h = new DriftlessHarness(options.provider ?? 'github');
     h.repo = await TestRepo.create();
     // the provider token is also the clone token, as with a GitHub App installation token
@@ -118,6 +127,7 @@ ${options.extraYaml ?? ''}
     h.configYaml = yaml;
     h.config = parseConfig(yaml, 'test.yaml', { ...process.env, PORT: '0' });
     const log = createLogger({ level: 'debug', destination: h.logs });
+    if (options.inProcess === false) return h;
     // one registry for web and workers, as in `driftless all`
     const metrics = new Metrics();
     h.web = await startWeb(h.config, 'test.yaml', log, metrics);
@@ -126,7 +136,7 @@ ${options.extraYaml ?? ''}
   }
 
   get url(): string {
-    const address = this.web.server.address();
+    const address = this.web?.server.address();
     if (!address || typeof address === 'string') throw new Error('not listening');
     return `http://127.0.0.1:${address.port}`;
   }

@@ -176,7 +176,7 @@ describe('GitLabProvider with the real gitbeaker against the stand-in', () => {
     standin.failNext('GET', /\/notes$/, 500);
     const noteError = await rejection(gitlab.upsertMergeRequestNote(PROJECT, 7, MARKER, 'x'));
     expect((noteError as GitLabApiError).status).toBe(500);
-    expect((noteError as GitLabApiError).message).toBe(`GitLab API GET projects/${ENCODED}/merge_requests/7/notes answered 500: 500 Internal Server Error`);
+    expect((noteError as GitLabApiError).message).toBe(`gitlab: API GET projects/${ENCODED}/merge_requests/7/notes answered 500: 500 Internal Server Error`);
   });
 
   it('rides out a 502 or 429, which gitbeaker itself retries', async () => {

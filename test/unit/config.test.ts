@@ -114,7 +114,7 @@ git: { cacheDir: /var/cache/driftless }
       path: 'platform/infra/cluster',
       spec: 'gitlab:platform/infra/cluster',
     });
-    expect(config.server).toEqual({ port: 9000, maxBodyBytes: 1_048_576 });
+    expect(config.server).toEqual({ port: 9000, maxBodyBytes: 1_048_576, shutdownGracePeriod: 25_000 });
     expect(config.redis).toEqual({ url: 'redis://redis:6379/2', prefix: 'dl' });
     expect(config.git).toEqual({ cacheDir: '/var/cache/driftless' });
   });
@@ -122,7 +122,7 @@ git: { cacheDir: /var/cache/driftless }
   it('fills in every default', () => {
     const config = parseConfig(configYaml(), FILE, {});
     expect(config.providers).toEqual({});
-    expect(config.server).toEqual({ port: 8080, maxBodyBytes: 25 * 1024 * 1024 });
+    expect(config.server).toEqual({ port: 8080, maxBodyBytes: 25 * 1024 * 1024, shutdownGracePeriod: 25_000 });
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'driftless' });
     expect(config.git).toEqual({ cacheDir: path.join(os.tmpdir(), 'driftless-git') });
     expect(config.targets).toEqual([

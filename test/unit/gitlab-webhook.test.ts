@@ -169,6 +169,7 @@ describe('GitLabWebhook.normalize', () => {
       kind: 'push',
       provider: 'gitlab',
       repo: 'acme/platform/shop',
+      repoId: '4242',
       ref: 'refs/heads/main',
       before: BEFORE,
       after: AFTER,
@@ -318,21 +319,5 @@ describe('GitLabWebhook.normalize', () => {
     expect(error).toBeInstanceOf(WebhookError);
     expect((error as WebhookError).status).toBe(400);
     expect((error as WebhookError).message).toMatch(reason);
-  });
-});
-
-describe('GitLabWebhook.normalize (the server route today)', () => {
-  const receiver = new GitLabWebhook({ webhookToken: TOKEN });
-
-  it('passes pushes through and holds merge request and note events back', () => {
-    expect(receiver.normalize(body(fixture('push')), { 'x-gitlab-event': 'Push Hook' })).toMatchObject({ kind: 'push' });
-    expect(receiver.normalize(body(fixture('merge_request')), { 'x-gitlab-event': 'Merge Request Hook' })).toEqual({
-      kind: 'ignored',
-      reason: 'pull_request events are not routed yet',
-    });
-    expect(receiver.normalize(body(fixture('note')), { 'x-gitlab-event': 'Note Hook' })).toEqual({
-      kind: 'ignored',
-      reason: 'comment events are not routed yet',
-    });
   });
 });
