@@ -1,16 +1,9 @@
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { KubeClient } from '../../src/kube/client.js';
 import type { Discovery } from '../../src/kube/discovery.js';
 import { deleteObject, getObject, serverSideApply, type KubeObject } from '../../src/kube/objects.js';
-import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { createNamespace, testKube, uniqueName, withControllers } from '../helpers/kube.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
-const envDir = process.env.DRIFTLESS_TESTENV_DIR ?? path.join(root, '.testenv');
 
 type Condition = { type: string; status: string; reason?: string };
 type Status = { conditions?: Condition[]; [field: string]: unknown };
@@ -65,16 +58,7 @@ function job(name: string, podLabels: Record<string, string> = {}): KubeObject {
 }
 
 beforeAll(async () => {
-  // Idempotent: adds kube-controller-manager, kube-scheduler and kwok to the environment the
-  // global setup started. The first run on a machine may compile them (many minutes).
-  await run(path.join(root, 'scripts', 'testenv'), ['up', '--with-controllers'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
-  for (const line of readFileSync(path.join(envDir, 'env'), 'utf8').split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) process.env[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  if (process.env.CONTROLLERS !== '1') {
-    throw new Error(`${envDir}/env has no CONTROLLERS=1: run \`scripts/testenv up --with-controllers\` and see ${envDir}/*.log`);
-  }
+  await withControllers();
   ({ client, discovery } = testKube());
   namespace = uniqueName('controllers');
   await createNamespace(client, namespace);
