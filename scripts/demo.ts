@@ -92,7 +92,7 @@ try {
     console.log(`  deployed and reported in ${Date.now() - started} ms. Commit statuses (oldest first):`);
     for (const s of github.statuses(repoName, sha).reverse()) console.log(`    ${s.context}  ${s.state.padEnd(8)} ${s.description}`);
     say(`kubectl get configmap,deployment,service -n ${namespace}`);
-    console.log(await kubectl('get', 'configmap,deployment,service', '-n', namespace, '-l', 'applyset.kubernetes.io/part-of', '-o', 'custom-columns=KIND:.kind,NAME:.metadata.name,COLOR:.data.color,RESOURCEVERSION:.metadata.resourceVersion'));
+    console.log(await kubectl('get', 'configmap,deployment,service', '-n', namespace, '-l', 'applyset.kubernetes.io/part-of', '-o', 'custom-columns=KIND:.kind,NAME:.metadata.name,COLOR:.data.color,READY:.status.readyReplicas,RESOURCEVERSION:.metadata.resourceVersion'));
   };
 
   await pushAndWait('shop: web, its config and a service', { 'deploy/config.yaml': manifests['deploy/config.yaml']('blue'), 'deploy/web.yaml': manifests['deploy/web.yaml'], 'deploy/service.yaml': manifests['deploy/service.yaml'] });
@@ -101,7 +101,7 @@ try {
   say('driftless history --target shop');
   const history = await run(process.execPath, [path.join(root, 'dist', 'cli.js'), 'history', '--config', configFile, '--target', 'shop'], { env: { ...process.env, DEMO_WEBHOOK_SECRET: secret, DEMO_GITHUB_TOKEN: token } });
   console.log(history.stdout.trimEnd());
-  say('demo complete: the update changed web-config in place (new resourceVersion), the Service was pruned, the Deployment was left untouched');
+  say('demo complete: success was reported once the Deployment was ready; the update changed web-config in place (new resourceVersion), the Service was pruned, the Deployment was left untouched');
 } finally {
   driftless?.kill('SIGTERM');
   await github.close();
