@@ -27,6 +27,7 @@ testenv-down:
 # run on a machine builds the test control plane from the Go module proxy (~6 minutes).
 test: deps
 	test/kube/build.sh >/dev/null
+	scripts/helm version >/dev/null
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.testenv/vitest.json; \
 	  status=$$?; node scripts/test-summary.mjs .testenv/vitest.json; exit $$status
 
