@@ -8,6 +8,7 @@ import { GenericWebhook } from './providers/generic/webhook.js';
 import { GitHubWebhook } from './providers/github/webhook.js';
 import { GitLabWebhook } from './providers/gitlab/webhook.js';
 import type { WebhookReceiver } from './providers/types.js';
+import { createPullWorker } from './pulls/worker.js';
 import { scheduleReconciles } from './queue/reconcile.js';
 import { createSyncWorker } from './queue/sync-worker.js';
 import { createReportWorker } from './report/report-worker.js';
@@ -80,6 +81,7 @@ export async function startWorkers(config: Config, log: Logger, options: { metri
   await scheduleReconciles(rt);
   const sync = createSyncWorker(rt);
   const report = createReportWorker(rt);
+  const pulls = createPullWorker(rt);
   const server = options.port === undefined ? undefined : await listen(createApp({ redis: rt.redis, metrics, log }), options.port, log);
   log.info({ targets: config.targets.map((t) => t.name) }, 'workers started');
   let closing: Promise<void> | undefined;
@@ -88,11 +90,11 @@ export async function startWorkers(config: Config, log: Logger, options: { metri
       (closing ??= (async () => {
         if (server) await closeServer(server);
         // finish what runs, within the grace period; then hand running jobs back, unlocked
-        const finished = await withDeadline(Promise.all([sync.worker.close(), report.close()]), config.server.shutdownGracePeriod);
+        const finished = await withDeadline(Promise.all([sync.worker.close(), report.close(), pulls.close()]), config.server.shutdownGracePeriod);
         if (!finished) {
           log.warn({ graceMs: config.server.shutdownGracePeriod }, 'shutdown grace period over: handing running jobs back');
           await sync.handBack();
-          await Promise.all([sync.worker.close(true), report.close(true)]);
+          await Promise.all([sync.worker.close(true), report.close(true), pulls.close(true)]);
         }
         await rt.close();
       })()),

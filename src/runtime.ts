@@ -7,6 +7,7 @@ import { Metrics } from './metrics.js';
 import { createProviders, sourceFor, type Providers } from './providers/index.js';
 import { createQueues, type Queues } from './queue/queues.js';
 import { HistoryStore } from './store/history.js';
+import { PullStore } from './store/pulls.js';
 import { keys, type Keys } from './store/keys.js';
 import { RevisionStore } from './store/revisions.js';
 import type { SyncSource } from './sync/pipeline.js';
@@ -21,6 +22,7 @@ export interface Runtime {
   keys: Keys;
   revisions: RevisionStore;
   history: HistoryStore;
+  pulls: PullStore;
   providers: Providers;
   target(name: string): TargetConfig | undefined;
   cluster(name: string): { client: KubeClient; discovery: Discovery };
@@ -64,6 +66,7 @@ export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker
     keys: k,
     revisions: new RevisionStore(redis, k),
     history: new HistoryStore(redis, k),
+    pulls: new PullStore(redis, k),
     providers,
     target: (name) => targets.get(name),
     cluster(name) {

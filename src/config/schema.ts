@@ -300,6 +300,8 @@ const targetSchema = z
     previews: bool().default(true),
     /** Whether comment commands and previews run for pull requests from forks. */
     allowForks: bool().default(false),
+    /** Whether `/deploy` may deploy a pull request's head (a commit not yet on `branch`) to this target. */
+    branchDeploys: bool().default(false),
     commands: z
       .strictObject({
         deploy: permission('write'),

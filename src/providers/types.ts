@@ -1,4 +1,5 @@
 import { DriftlessError } from '../errors.js';
+import type { PermissionLevel } from '../config/schema.js';
 import type { StatusState } from '../queue/jobs.js';
 import type { GitCredentials } from '../sync/fetch.js';
 
@@ -11,6 +12,43 @@ export interface GitProvider {
   cloneUrl(repo: string): Promise<string>;
   /** Credentials for cloning over HTTPS, when a token is configured. */
   gitCredentials(): GitCredentials | undefined;
+
+  /** Largest comment body the host accepts, in characters. */
+  readonly commentLimit: number;
+  /** How the host links a pull/merge request in markdown: `#12` on GitHub, `!12` on GitLab. */
+  readonly pullRequestPrefix: '#' | '!';
+  /** Creates the pull request comment that contains `marker`, or edits ours in place. */
+  upsertPullRequestComment(repo: string, pr: number, marker: string, body: string): Promise<void>;
+  /** Posts a new comment on the pull request (answers to commands). */
+  replyToPullRequest(repo: string, pr: number, body: string): Promise<void>;
+  /** Acknowledges a command comment at once, with a reaction (GitHub 👀, GitLab award emoji). */
+  acknowledgeComment(repo: string, pr: number, commentId: number): Promise<void>;
+  /**
+   * The user's permission on the repository in GitHub's words; GitLab access levels map to them
+   * (guest → read, reporter → triage, developer → write, maintainer → maintain, owner → admin).
+   */
+  permission(repo: string, user: string): Promise<PermissionLevel | 'none'>;
+  /** The pull request as it is now (head commit, base branch, fork or not). */
+  pullRequest(repo: string, pr: number): Promise<PullRequestInfo>;
+  /**
+   * Records a deployment of `sha` to the target's environment (GitHub Deployments API, GitLab
+   * environments), moving it through queued → in_progress → success | failure; a new success
+   * makes the environment's previous deployment inactive.
+   */
+  recordDeployment(repo: string, deployment: { environment: string; sha: string; ref: string; state: DeploymentState; description?: string }): Promise<void>;
+}
+
+export type DeploymentState = 'queued' | 'in_progress' | 'success' | 'failure';
+
+/** A pull/merge request as the host reports it now. */
+export interface PullRequestInfo {
+  number: number;
+  state: 'open' | 'closed' | 'merged';
+  head: { sha: string; ref: string };
+  base: { ref: string };
+  /** The head lives in another repository than the base. */
+  fork: boolean;
+  author: string;
 }
 
 /** A push, as every provider's payload turns into it. */
@@ -52,6 +90,8 @@ export interface PullRequestEvent {
   actor: string;
   /** Clone URL of the head repository from the payload; informative only, never given credentials. */
   cloneUrl?: string;
+  /** For a merged pull request: the commit the merge made on the base branch. */
+  mergeCommitSha?: string;
 }
 
 /** A new comment on a pull request or merge request, the carrier of `/deploy` and friends. */

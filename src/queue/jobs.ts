@@ -1,4 +1,6 @@
+import type { CommentEvent, DeploymentState, PullRequestEvent } from '../providers/types.js';
 import type { Notification } from '../report/notify.js';
+import type { PullRef } from '../store/pulls.js';
 
 /** Why a sync runs. Small and serializable: it travels through Redis. */
 export interface Trigger {
@@ -38,10 +40,48 @@ export interface NotifyJobData {
   notification: Notification;
 }
 
-/** Everything the report queue carries: commit statuses (`status`) and notifications (`notify`). */
-export type ReportJobData = StatusJobData | NotifyJobData;
+/** A report job that renders a pull request's Driftless comment from its stored parts and upserts it. */
+export interface CommentJobData {
+  pr: PullRef;
+}
 
-export const queueNames = { sync: 'sync', report: 'report' } as const;
+/** A report job that moves a target's deployment (GitHub Deployments, GitLab environments) to a state. */
+export interface DeploymentJobData {
+  target: string;
+  repo: string;
+  sha: string;
+  ref: string;
+  state: DeploymentState;
+  description?: string;
+}
+
+/** Everything the report queue carries: `status`, `notify`, `comment` and `deployment` jobs. */
+export type ReportJobData = StatusJobData | NotifyJobData | CommentJobData | DeploymentJobData;
+
+/** A plan of a pull request's head against a target's live cluster: the diff preview. */
+export interface PreviewJobData {
+  target: string;
+  pr: PullRef;
+  sha: string;
+  deliveryId: string;
+}
+
+/** A comment command to authorize, acknowledge and run. */
+export interface CommandJobData {
+  comment: CommentEvent;
+  deliveryId: string;
+}
+
+/** A pull request closed or merged: its locks go, a merge commit is remembered. */
+export interface PullClosedJobData {
+  event: PullRequestEvent;
+  deliveryId: string;
+}
+
+/** Everything the pulls queue carries: `preview`, `command` and `closed` jobs. */
+export type PullJobData = PreviewJobData | CommandJobData | PullClosedJobData;
+
+export const queueNames = { sync: 'sync', report: 'report', pulls: 'pulls' } as const;
 
 /** BullMQ custom job ids may not contain ':'. */
 export function jobId(...parts: string[]): string {

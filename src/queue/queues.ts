@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import { queueNames, type ReportJobData, type SyncJobData } from './jobs.js';
+import { queueNames, type PullJobData, type ReportJobData, type SyncJobData } from './jobs.js';
 
 /** Retries with backoff for transient failures; permanent ones fail at once (UnrecoverableError). */
 export const syncJobOptions: JobsOptions = {
@@ -22,19 +22,23 @@ export const reportJobOptions: JobsOptions = {
 export interface Queues {
   sync: Queue<SyncJobData>;
   report: Queue<ReportJobData>;
+  pulls: Queue<PullJobData>;
   close(): Promise<void>;
 }
 
 export function createQueues(connection: Redis, prefix: string, log: Logger): Queues {
   const sync = new Queue<SyncJobData>(queueNames.sync, { connection, prefix, defaultJobOptions: syncJobOptions });
   const report = new Queue<ReportJobData>(queueNames.report, { connection, prefix, defaultJobOptions: reportJobOptions });
+  // previews and commands: retried like syncs, a wrong command is answered, not retried
+  const pulls = new Queue<PullJobData>(queueNames.pulls, { connection, prefix, defaultJobOptions: syncJobOptions });
   // connection errors surface on each command too; these events only need to reach the log
-  for (const q of [sync, report]) q.on('error', (err) => log.debug({ queue: q.name, err: err.message }, 'queue connection error'));
+  for (const q of [sync, report, pulls]) q.on('error', (err) => log.debug({ queue: q.name, err: err.message }, 'queue connection error'));
   return {
     sync,
     report,
+    pulls,
     close: async () => {
-      await Promise.all([sync.close(), report.close()]);
+      await Promise.all([sync.close(), report.close(), pulls.close()]);
     },
   };
 }

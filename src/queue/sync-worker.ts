@@ -1,16 +1,15 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { TargetConfig } from '../config/schema.js';
 import { toJobError } from '../errors.js';
-import { statusJob, type StatusPhase } from '../report/status.js';
-import { progressLine } from '../sync/health/index.js';
-import { announce } from '../report/announce.js';
+import { statusJob } from '../report/status.js';
+import { DeployReporter, reportLocked } from '../report/deploy-report.js';
 import type { Runtime } from '../runtime.js';
 import type { PendingRevision } from '../store/revisions.js';
-import { describeSummary, summarize } from '../sync/changeset.js';
+import { summarize } from '../sync/changeset.js';
 import { ensureCommits, isAncestor } from '../sync/fetch.js';
 import { SyncStageError } from '../sync/pipeline.js';
 import { deployRevision, rollBackAfter } from './deploy.js';
-import { jobId, queueNames, type StatusState, type SyncJobData, type Trigger } from './jobs.js';
+import { jobId, queueNames, type SyncJobData, type Trigger } from './jobs.js';
 import { reconcileJobName, reconcileTarget } from './reconcile.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { chooseRevision } from './revision-choice.js';
@@ -85,6 +84,13 @@ async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | u
 }
 
 async function runJob(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>, signal: AbortSignal): Promise<unknown> {
+  const held = await rt.pulls.lock(target.name);
+  // a locked target only runs what the locking pull request asks for; pushes keep waiting, recorded
+  if (held && !(job.data.trigger.pr === held.pr && (job.data.trigger.kind === 'comment' || job.data.trigger.kind === 'rollback'))) {
+    const waiting = job.name === reconcileJobName ? [] : await rt.revisions.pending(target.name);
+    await reportLocked(rt, target, waiting, held, rt.providers[held.provider]?.pullRequestPrefix ?? '#');
+    return { result: 'locked', by: held.pr };
+  }
   if (job.name !== reconcileJobName) return syncTarget(rt, target, job, signal);
   // every run of a schedule is its own delivery in logs and statuses
   const trigger: Trigger = { ...job.data.trigger, deliveryId: jobId('schedule', job.id ?? String(Date.now())) };
@@ -108,14 +114,11 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
     throw toJobError(err);
   });
   const choice = await chooseRevision(pending, explicit ? undefined : state.deployedSha, (a, b) => isAncestor(rt.config.git.cacheDir, probe.cloneUrl, a, b));
-  const report = (sha: string, t: Trigger, phase: StatusPhase, s: StatusState, description: string, progress = 0) => {
-    const j = statusJob({ target: target.name, repo: target.repo.path, sha, trigger: t }, phase, s, description, progress);
-    return rt.queues.report.add(j.name, j.data, j.opts);
-  };
 
   const winner = choice.deploy?.sha ?? state.deployedSha ?? '';
   for (const p of choice.superseded) {
-    await report(p.sha, p.trigger, 'terminal', 'superseded', `superseded by ${winner.slice(0, 7)}`);
+    const j = statusJob({ target: target.name, repo: target.repo.path, sha: p.sha, trigger: p.trigger }, 'terminal', 'superseded', `superseded by ${winner.slice(0, 7)}`);
+    await rt.queues.report.add(j.name, j.data, j.opts);
     await rt.history.record({ target: target.name, revision: p.sha, trigger: p.trigger, result: 'superseded', message: `superseded by ${winner}`, timings: {}, startedAt: Date.now(), finishedAt: Date.now() });
   }
   const handled = pending.map((p) => p.sha);
@@ -128,25 +131,22 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
   const revTrigger = choice.deploy.trigger;
   const log = rt.log.child({ deliveryId: revTrigger.deliveryId, target: target.name, commit: sha });
   log.info({ trigger: revTrigger.kind, actor: revTrigger.actor, superseded: choice.superseded.length }, 'sync started');
+  const out = new DeployReporter(rt, target, sha, revTrigger, log);
+  await out.started();
   const isFinal = (err: unknown) => (err instanceof SyncStageError && err.permanent) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
   try {
     const result = await deployRevision(rt, target, sha, revTrigger, {
       log,
       signal,
       finalAttempt: isFinal,
-      onStage: async (stage) => {
-        if (stage === 'apply') await report(sha, revTrigger, 'applying', 'running', 'applying');
-      },
-      onHealthProgress: async (healthy, total) => {
-        if (healthy < total) await report(sha, revTrigger, 'waiting', 'running', progressLine(healthy, total), (healthy + 1) / (total + 1));
-      },
+      onStage: (stage) => out.stage(stage),
+      onHealthProgress: (healthy, total) => out.health(healthy, total),
     });
     const summary = summarize(result.changes);
     for (const [stage, ms] of Object.entries(result.timings)) rt.metrics.stageSeconds.observe({ stage }, ms / 1000);
     rt.metrics.lastSuccess.set({ target: target.name }, Date.now() / 1000);
     await rt.revisions.removePending(target.name, handled);
-    await report(sha, revTrigger, 'terminal', 'success', `deployed: ${describeSummary(summary)}`);
-    await announce(rt, target, { type: 'Normal', reason: 'SyncSucceeded', message: `${sha.slice(0, 7)} deployed: ${describeSummary(summary)}` }, undefined, log);
+    await out.succeeded(summary);
     log.info({ summary, timings: result.timings }, 'sync succeeded');
     return { result: 'deployed', sha, summary };
   } catch (err) {
@@ -155,22 +155,9 @@ async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobDat
     log.warn({ stage: err instanceof SyncStageError ? err.stage : undefined, permanent, err: err instanceof Error ? err.message : String(err) }, 'sync failed');
     if (isFinal(err)) {
       await rt.revisions.removePending(target.name, handled);
-      const reason = err instanceof Error ? err.message : String(err);
       const rollback = await rollBackAfter(rt, target, sha, err, log);
-      const description = !rollback
-        ? reason
-        : 'rolledBackTo' in rollback
-          ? `rolled back to ${rollback.rolledBackTo.slice(0, 7)}: ${reason}`
-          : `rollback to ${rollback.rollbackFailed.slice(0, 7)} failed too: ${reason}`;
-      await report(sha, revTrigger, 'terminal', permanent ? 'failure' : 'error', description);
-      const rolledBackTo = rollback && 'rolledBackTo' in rollback ? rollback.rolledBackTo : undefined;
-      await announce(
-        rt,
-        target,
-        { type: 'Warning', reason: rolledBackTo ? 'RolledBack' : 'SyncFailed', message: `${sha.slice(0, 7)}: ${description}` },
-        { event: rolledBackTo ? 'rolled_back' : 'deploy_failed', revision: sha, rolledBackTo, message: description, deliveryId: revTrigger.deliveryId },
-        log,
-      );
+      const applied = err instanceof SyncStageError && err.applied.length ? summarize(err.applied) : undefined;
+      await out.failed(err instanceof Error ? err.message : String(err), permanent, rollback, applied);
     }
     throw toJobError(err);
   }

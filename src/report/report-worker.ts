@@ -1,7 +1,9 @@
 import { UnrecoverableError, Worker } from 'bullmq';
-import { toJobError } from '../errors.js';
+import { DriftlessError, toJobError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { queueNames, type NotifyJobData, type ReportJobData, type StatusJobData } from '../queue/jobs.js';
+import { queueNames, type CommentJobData, type DeploymentJobData, type NotifyJobData, type ReportJobData, type StatusJobData } from '../queue/jobs.js';
+import { acquireLock } from '../queue/lock.js';
+import { commentMarker, renderComment } from './comment.js';
 import { sendNotification } from './notify.js';
 
 /** Records the rank about to be posted unless a higher one was posted already. */
@@ -20,12 +22,14 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
     queueNames.report,
     async (job) => {
       if (job.name === 'notify') return notify(rt, job.data as NotifyJobData);
+      if (job.name === 'comment') return upsertComment(rt, job.data as CommentJobData);
+      if (job.name === 'deployment') return recordDeployment(rt, job.data as DeploymentJobData);
       const s = job.data as StatusJobData;
       const target = rt.target(s.target);
       if (!target) throw new UnrecoverableError(`target ${s.target} is not in the configuration`);
       const provider = rt.providers[target.repo.provider];
       if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
-      const claimed = await rt.redis.eval(claimRank, 1, rt.keys.statusRank(s.target, s.sha), s.rank);
+      const claimed = await rt.redis.eval(claimRank, 1, rt.keys.statusRank(s.context, s.sha), s.rank);
       if (claimed !== 1) return { skipped: 'a later status was posted already' };
       await provider.setStatus(s.repo, { sha: s.sha, context: s.context, state: s.state, description: s.description }).catch((err: unknown) => {
         throw toJobError(err);
@@ -50,4 +54,36 @@ async function notify(rt: Runtime, data: NotifyJobData): Promise<unknown> {
     throw toJobError(err);
   });
   return { notified: data.notification.event };
+}
+
+/**
+ * Renders a pull request's comment from its stored parts and creates or edits it. One render
+ * per pull request at a time, so an older render never lands after a newer one.
+ */
+async function upsertComment(rt: Runtime, data: CommentJobData): Promise<unknown> {
+  const { pr } = data;
+  const provider = rt.providers[pr.provider];
+  if (!provider) return { skipped: `providers.${pr.provider} is not configured` };
+  const lock = await acquireLock(rt.redis, rt.keys.commentLock(pr.provider, pr.repo, pr.number), 60_000);
+  if (!lock) throw new DriftlessError('another render of this comment is running; retrying');
+  try {
+    const sections = await rt.pulls.sections(pr, (target) => rt.pulls.lock(target));
+    const body = renderComment(sections, { maxLength: provider.commentLimit, referencePrefix: provider.pullRequestPrefix });
+    await provider.upsertPullRequestComment(pr.repo, pr.number, commentMarker, body).catch((err: unknown) => {
+      throw toJobError(err);
+    });
+    return { rendered: sections.length };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function recordDeployment(rt: Runtime, data: DeploymentJobData): Promise<unknown> {
+  const target = rt.target(data.target);
+  const provider = target && rt.providers[target.repo.provider];
+  if (!provider) return { skipped: 'no provider for this target' };
+  await provider.recordDeployment(data.repo, { environment: data.target, sha: data.sha, ref: data.ref, state: data.state, description: data.description }).catch((err: unknown) => {
+    throw toJobError(err);
+  });
+  return { deployment: data.state };
 }

@@ -9,6 +9,11 @@ export function statusContext(target: string): string {
   return `driftless/${target}`;
 }
 
+/** The context of a pull request's diff preview. */
+export function previewContext(target: string): string {
+  return `driftless/${target}/diff`;
+}
+
 /** GitHub caps descriptions at 140 characters; the start says most. */
 export function shortDescription(text: string): string {
   const oneLine = text.replace(/\s+/g, ' ').trim();
@@ -20,7 +25,7 @@ export function shortDescription(text: string): string {
  * within a phase, such as "waiting: 1/3 healthy" before "waiting: 2/3 healthy".
  */
 export function statusJob(
-  input: { target: string; repo: string; sha: string; trigger: Trigger },
+  input: { target: string; repo: string; sha: string; trigger: Pick<Trigger, 'deliveryId'>; context?: string },
   phase: StatusPhase,
   state: StatusState,
   description: string,
@@ -30,7 +35,7 @@ export function statusJob(
     target: input.target,
     repo: input.repo,
     sha: input.sha,
-    context: statusContext(input.target),
+    context: input.context ?? statusContext(input.target),
     state,
     description: shortDescription(description),
     rank: statusRank[phase] + Math.min(progress, 0.99),
@@ -38,5 +43,5 @@ export function statusJob(
   };
   // one job per phase and delivery: a redelivered webhook cannot post "queued" over "success"
   const step = progress > 0 ? `${phase}-${Math.round(progress * 100)}` : phase;
-  return { name: 'status', data, opts: { jobId: jobId('status', input.target, input.sha, step, input.trigger.deliveryId) } };
+  return { name: 'status', data, opts: { jobId: jobId('status', data.context, input.sha, step, input.trigger.deliveryId) } };
 }

@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { TargetConfig } from '../config/schema.js';
-import { targetsForPush } from '../events/route.js';
-import type { PushEvent } from '../providers/types.js';
+import { parseComment } from '../commands/parser.js';
+import { targetsForPullRequest, targetsForPush, targetsOfRepo } from '../events/route.js';
+import type { CommentEvent, PullRequestEvent, PushEvent } from '../providers/types.js';
 import { jobId, type Trigger } from '../queue/jobs.js';
 import type { Queues } from '../queue/queues.js';
 import { statusJob } from '../report/status.js';
@@ -19,36 +20,73 @@ const rememberDeliverySeconds = 7 * 24 * 3600;
 const inFlightSeconds = 60;
 
 /**
- * Turns a verified push into durable work: the pending revision per target, a sync job and a
- * "queued" status, all in Redis before the webhook is answered. Deliveries are deduplicated
- * by their id.
+ * Turns verified deliveries into durable work, all in Redis before the webhook is answered:
+ * for a push, the pending revision per target, a sync job and a "queued" status; for a pull
+ * request, preview jobs (or, closed, a job that releases its locks); for a comment that is a
+ * command, a command job. Deliveries are deduplicated by their id.
  */
 export class Intake {
   constructor(
     private readonly deps: { redis: Redis; queues: Queues; keys: Keys; revisions: RevisionStore; targets: readonly TargetConfig[] },
   ) {}
 
-  async acceptPush(deliveryId: string, push: PushEvent): Promise<IntakeOutcome> {
-    const { redis, queues, keys, revisions } = this.deps;
-    const marker = keys.delivery(push.provider, deliveryId);
+  acceptPush(deliveryId: string, push: PushEvent): Promise<IntakeOutcome> {
+    const { redis, queues, revisions } = this.deps;
+    return this.once(push.provider, deliveryId, async () => {
+      const targets = targetsForPush(this.deps.targets, push);
+      if (targets.length === 0) return { outcome: 'ignored', reason: push.deleted ? 'branch deleted' : 'no target follows this branch and path' };
+      const trigger: Trigger = { kind: 'push', deliveryId, actor: push.actor };
+      const receivedAt = Date.now();
+      const multi = redis.multi();
+      for (const t of targets) revisions.addPending(multi, t.name, { sha: push.after, receivedAt, trigger });
+      await multi.exec();
+      await Promise.all([
+        queues.sync.addBulk(targets.map((t) => ({ name: 'sync', data: { target: t.name, trigger }, opts: { jobId: jobId('push', push.provider, deliveryId, t.name) } }))),
+        queues.report.addBulk(targets.map((t) => statusJob({ target: t.name, repo: t.repo.path, sha: push.after, trigger }, 'queued', 'pending', 'queued'))),
+      ]);
+      return { outcome: 'queued', targets: targets.map((t) => t.name) };
+    });
+  }
+
+  acceptPullRequest(deliveryId: string, event: PullRequestEvent): Promise<IntakeOutcome> {
+    return this.once(event.provider, deliveryId, async () => {
+      const targets = targetsForPullRequest(this.deps.targets, event);
+      if (targets.length === 0) return { outcome: 'ignored', reason: `no target follows ${event.base.ref}` };
+      if (event.action === 'closed' || event.action === 'merged') {
+        await this.deps.queues.pulls.add('closed', { event, deliveryId }, { jobId: jobId('closed', event.provider, deliveryId) });
+        return { outcome: 'queued', targets: targets.map((t) => t.name) };
+      }
+      const previewed = targets.filter((t) => t.previews && (!event.fork || t.allowForks));
+      if (previewed.length === 0) return { outcome: 'ignored', reason: event.fork ? 'previews are off for pull requests from forks' : 'previews are off' };
+      const pr = { provider: event.provider, repo: event.repo, number: event.number };
+      await this.deps.queues.pulls.addBulk(
+        previewed.map((t) => ({ name: 'preview', data: { target: t.name, pr, sha: event.head.sha, deliveryId }, opts: { jobId: jobId('preview', event.provider, deliveryId, t.name) } })),
+      );
+      return { outcome: 'queued', targets: previewed.map((t) => t.name) };
+    });
+  }
+
+  acceptComment(deliveryId: string, comment: CommentEvent): Promise<IntakeOutcome> {
+    return this.once(comment.provider, deliveryId, async () => {
+      const targets = targetsOfRepo(this.deps.targets, comment);
+      if (targets.length === 0) return { outcome: 'ignored', reason: 'no target deploys this repository' };
+      // parsing is cheap and pure: only comments that are (or try to be) commands become jobs
+      if (parseComment(comment.body, { targets: targets.map((t) => t.name) }).kind === 'ignore') return { outcome: 'ignored', reason: 'not a command' };
+      await this.deps.queues.pulls.add('command', { comment, deliveryId }, { jobId: jobId('command', comment.provider, deliveryId) });
+      return { outcome: 'queued', targets: targets.map((t) => t.name) };
+    });
+  }
+
+  /** Runs `work` once per delivery id; a redelivery is answered "duplicate". */
+  private async once(provider: string, deliveryId: string, work: () => Promise<IntakeOutcome>): Promise<IntakeOutcome> {
+    const { redis, keys } = this.deps;
+    const marker = keys.delivery(provider, deliveryId);
     const first = await redis.set(marker, 'in-flight', 'EX', inFlightSeconds, 'NX');
     if (first !== 'OK') return { outcome: 'duplicate' };
     try {
-      const targets = targetsForPush(this.deps.targets, push);
-      if (targets.length > 0) {
-        const trigger: Trigger = { kind: 'push', deliveryId, actor: push.actor };
-        const receivedAt = Date.now();
-        const multi = redis.multi();
-        for (const t of targets) revisions.addPending(multi, t.name, { sha: push.after, receivedAt, trigger });
-        await multi.exec();
-        await Promise.all([
-          queues.sync.addBulk(targets.map((t) => ({ name: 'sync', data: { target: t.name, trigger }, opts: { jobId: jobId('push', push.provider, deliveryId, t.name) } }))),
-          queues.report.addBulk(targets.map((t) => statusJob({ target: t.name, repo: t.repo.path, sha: push.after, trigger }, 'queued', 'pending', 'queued'))),
-        ]);
-      }
+      const outcome = await work();
       await redis.set(marker, 'done', 'EX', rememberDeliverySeconds);
-      if (targets.length === 0) return { outcome: 'ignored', reason: push.deleted ? 'branch deleted' : 'no target follows this branch and path' };
-      return { outcome: 'queued', targets: targets.map((t) => t.name) };
+      return outcome;
     } catch (err) {
       await redis.del(marker).catch(() => undefined);
       throw err;

@@ -49,12 +49,14 @@ export function webhookRouter(options: { receivers: readonly WebhookReceiver[]; 
             log.debug({ reason: event.reason }, 'delivery ignored');
             return answer(res, 200, { result: 'ignored', reason: event.reason });
           }
-          if (event.kind !== 'push') {
-            return answer(res, 200, { result: 'ignored', reason: `${event.kind.replace('_', ' ')} events are normalized but not acted on yet` });
-          }
           if (!deliveryId) throw new WebhookError(400, 'missing delivery id header');
-          const outcome = await options.intake.acceptPush(deliveryId, event);
-          log.info({ ...outcome, repo: event.repo, commit: event.after }, 'delivery accepted');
+          const outcome =
+            event.kind === 'push'
+              ? await options.intake.acceptPush(deliveryId, event)
+              : event.kind === 'pull_request'
+                ? await options.intake.acceptPullRequest(deliveryId, event)
+                : await options.intake.acceptComment(deliveryId, event);
+          log.info({ ...outcome, event: event.kind, repo: event.repo, commit: event.kind === 'push' ? event.after : undefined }, 'delivery accepted');
           if (outcome.outcome === 'duplicate') {
             res.locals.result = 'duplicate';
             return answer(res, 200, { result: 'duplicate' });

@@ -8,7 +8,12 @@ export function keys(prefix: string) {
     history: (t: string) => `${target(t)}:history`,
     lock: (t: string) => `${target(t)}:lock`,
     delivery: (provider: string, id: string) => `${prefix}:delivery:${provider}:${id}`,
-    statusRank: (t: string, sha: string) => `${prefix}:status:${t}:${sha}`,
+    statusRank: (context: string, sha: string) => `${prefix}:status:${context}:${sha}`,
+    commentLock: (provider: string, repo: string, pr: number) => `${prefix}:pr:${provider}:${repo}:${pr}:comment-lock`,
+    prLock: (t: string) => `${target(t)}:pr-lock`,
+    prComment: (provider: string, repo: string, pr: number) => `${prefix}:pr:${provider}:${repo}:${pr}:comment`,
+    prNotes: (provider: string, repo: string, pr: number, t: string) => `${prefix}:pr:${provider}:${repo}:${pr}:notes:${t}`,
+    mergeCommit: (provider: string, repo: string, sha: string) => `${prefix}:merge:${provider}:${repo}:${sha}`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

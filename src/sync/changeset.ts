@@ -35,3 +35,13 @@ export function describeSummary(summary: ChangeSummary): string {
 export function isWrite(change: Change): boolean {
   return change.action === 'created' || change.action === 'configured' || change.action === 'deleted';
 }
+
+/** What a plan would do, in a preview's words: `2 to create, 1 to change, 1 to prune`. */
+export function describePlan(summary: ChangeSummary): string {
+  const parts = [
+    [summary.created, 'to create'],
+    [summary.configured, 'to change'],
+    [summary.deleted, 'to prune'],
+  ].filter(([n]) => (n as number) > 0).map(([n, words]) => `${n} ${words}`);
+  return parts.length ? parts.join(', ') : `no changes (${summary.unchanged} unchanged)`;
+}

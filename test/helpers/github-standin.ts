@@ -29,6 +29,11 @@ export interface GitHubStandInOptions {
   token?: string;
   /** Login of the authenticated user (creator of statuses, author of comments). */
   login?: string;
+  /**
+   * The token is a GitHub App installation token: GET /user answers 403 "Resource not
+   * accessible by integration", as on GitHub. Use with a `<app>[bot]` login.
+   */
+  installationToken?: boolean;
 }
 
 /** Roles as GitHub names them; `none` for a known user without access. */
@@ -170,7 +175,7 @@ interface RepoState {
   statuses: Map<string, CommitStatus[]>;
   comments: Map<number, StoredComment>;
   reactions: Map<number, Reaction[]>;
-  permissions: Map<string, { login: string; role: RepoRole }>;
+  permissions: Map<string, { login: string; role: RepoRole; customRole?: string }>;
   pulls: Map<number, PullInput>;
   refs: Map<string, string>;
   deployments: Map<number, Deployment>;
@@ -261,6 +266,7 @@ export class GitHubStandIn {
     readonly url: string,
     private readonly token: string | undefined,
     login: string,
+    private readonly installationToken: boolean,
   ) {
     this.login = login;
     this.defineRoutes();
@@ -276,7 +282,7 @@ export class GitHubStandIn {
       });
     });
     const { port } = server.address() as AddressInfo;
-    const standin = new GitHubStandIn(server, `http://127.0.0.1:${port}`, options.token, options.login ?? 'driftless[bot]');
+    const standin = new GitHubStandIn(server, `http://127.0.0.1:${port}`, options.token, options.login ?? 'driftless[bot]', options.installationToken ?? false);
     server.on('request', (req, res) => {
       standin.handle(req, res).catch((error: unknown) => {
         if (!res.headersSent) standin.send(res, 500, { message: String(error) });
@@ -315,10 +321,13 @@ export class GitHubStandIn {
     this.failures.push({ method: method.toUpperCase(), path: pattern, status, remaining: times, body });
   }
 
-  /** Gives `user` a role on `owner/repo`; GitHub maps maintain→write and triage→read. */
-  setPermission(fullName: string, user: string, role: RepoRole): void {
+  /**
+   * Gives `user` a role on `owner/repo`; GitHub maps maintain→write and triage→read. With
+   * `customRole`, `role` is the base role of a custom repository role of that name.
+   */
+  setPermission(fullName: string, user: string, role: RepoRole, customRole?: string): void {
     this.user(user);
-    this.repo(fullName).permissions.set(user.toLowerCase(), { login: user, role });
+    this.repo(fullName).permissions.set(user.toLowerCase(), { login: user, role, ...(customRole === undefined ? {} : { customRole }) });
   }
 
   /** Defines (or replaces) a pull request of `owner/repo`; its head and base refs become known refs. */
@@ -658,7 +667,8 @@ export class GitHubStandIn {
       const entry = repo.permissions.get((params.user ?? '').toLowerCase());
       if (!entry) throw notFound();
       const permission = ROLE_PERMISSION[entry.role];
-      const roleName = entry.role;
+      // a custom role keeps its own name; permission and permissions follow its base role
+      const roleName = entry.customRole ?? entry.role;
       const at = (roles: RepoRole[]): boolean => roles.includes(entry.role);
       return {
         status: 200,
@@ -982,6 +992,16 @@ export class GitHubStandIn {
 
     if (!this.authorized(req.headers.authorization)) {
       this.send(res, 401, { message: 'Bad credentials', documentation_url: DOCS });
+      return;
+    }
+
+    if (entry.method === 'GET' && /^\/user\/?$/.test(entry.path)) {
+      if (this.installationToken) {
+        this.send(res, 403, { message: 'Resource not accessible by integration', documentation_url: `${DOCS}/users/users#get-the-authenticated-user`, status: '403' });
+        return;
+      }
+      const at = now();
+      this.send(res, 200, { ...this.user(this.login), name: null, company: null, blog: '', location: null, email: null, bio: null, public_repos: 0, followers: 0, following: 0, created_at: at, updated_at: at });
       return;
     }
 

@@ -135,12 +135,12 @@ describe('GitLabProvider with the real gitbeaker against the stand-in', () => {
 
   it('records a deployment per environment, moving it from running to success', async () => {
     const commit = sha('f');
-    const running = await gitlab.recordDeployment(PROJECT, { environment: 'shop-prod', sha: commit, ref: 'refs/heads/main', status: 'running' });
+    const running = await gitlab.recordEnvironmentDeployment(PROJECT, { environment: 'shop-prod', sha: commit, ref: 'refs/heads/main', status: 'running' });
     expect(running.action).toBe('created');
-    const success = await gitlab.recordDeployment(PROJECT, { environment: 'shop-prod', sha: commit, ref: 'main', status: 'success' });
+    const success = await gitlab.recordEnvironmentDeployment(PROJECT, { environment: 'shop-prod', sha: commit, ref: 'main', status: 'success' });
     expect(success).toEqual({ deploymentId: running.deploymentId, action: 'updated' });
     // a retried report job
-    const retried = await gitlab.recordDeployment(PROJECT, { environment: 'shop-prod', sha: commit, ref: 'main', status: 'success' });
+    const retried = await gitlab.recordEnvironmentDeployment(PROJECT, { environment: 'shop-prod', sha: commit, ref: 'main', status: 'success' });
     expect(retried).toEqual({ deploymentId: running.deploymentId, action: 'unchanged' });
 
     const [deployment] = standin.deployments(PROJECT);
@@ -150,8 +150,8 @@ describe('GitLabProvider with the real gitbeaker against the stand-in', () => {
     expect(standin.find('POST', /\/deployments$/)[0]?.body).toEqual({ environment: 'shop-prod', sha: commit, ref: 'main', tag: false, status: 'running' });
 
     // the next commit, and a redeploy of a commit already deployed, start new deployments
-    const next = await gitlab.recordDeployment(PROJECT, { environment: 'shop-prod', sha: sha('b'), ref: 'main', status: 'failed' });
-    const redeploy = await gitlab.recordDeployment(PROJECT, { environment: 'shop-prod', sha: commit, ref: 'main', status: 'running' });
+    const next = await gitlab.recordEnvironmentDeployment(PROJECT, { environment: 'shop-prod', sha: sha('b'), ref: 'main', status: 'failed' });
+    const redeploy = await gitlab.recordEnvironmentDeployment(PROJECT, { environment: 'shop-prod', sha: commit, ref: 'main', status: 'running' });
     expect(next.action).toBe('created');
     expect(redeploy.action).toBe('created');
     expect(standin.deployments(PROJECT).map((d) => [d.sha, d.status])).toEqual([
@@ -170,7 +170,7 @@ describe('GitLabProvider with the real gitbeaker against the stand-in', () => {
     expect((error as GitLabApiError).message).not.toContain(TOKEN);
 
     standin.failNext('GET', /\/deployments$/, 500);
-    const deploymentError = await rejection(gitlab.recordDeployment(PROJECT, { environment: 'shop-prod', sha: sha('a'), ref: 'main', status: 'running' }));
+    const deploymentError = await rejection(gitlab.recordEnvironmentDeployment(PROJECT, { environment: 'shop-prod', sha: sha('a'), ref: 'main', status: 'running' }));
     expect((deploymentError as GitLabApiError).status).toBe(500);
 
     standin.failNext('GET', /\/notes$/, 500);
@@ -201,6 +201,139 @@ describe('GitLabProvider with the real gitbeaker against the stand-in', () => {
     expect(new GitLabProvider({ url: 'https://gitlab.com' }).gitCredentials()).toBeUndefined();
     await expect(gitlab.cloneUrl('4242')).resolves.toBe(`${standin.url}/${PROJECT}.git`);
     await expect(gitlab.cloneUrl(PROJECT)).resolves.toBe(`${standin.url}/${PROJECT}.git`);
+  });
+});
+
+describe('GitLabProvider as a GitProvider: comments, commands and deployments', () => {
+  let standin: GitLabStandIn;
+  let gitlab: GitLabProvider;
+
+  beforeAll(async () => {
+    standin = await GitLabStandIn.start({ token: TOKEN });
+    standin.addProject(PROJECT, { id: 4242 });
+    standin.setMergeRequest(PROJECT, { iid: 11, sourceBranch: 'feature', targetBranch: 'main', sha: sha('1'), author: 'alice' });
+    gitlab = new GitLabProvider({ url: standin.url, token: TOKEN });
+  });
+
+  afterAll(async () => {
+    await standin.close();
+  });
+
+  it('names the host’s limits', () => {
+    expect(gitlab.commentLimit).toBe(1_000_000);
+    expect(gitlab.pullRequestPrefix).toBe('!');
+  });
+
+  it('upserts the merge request comment and replies with new notes', async () => {
+    await gitlab.upsertPullRequestComment(PROJECT, 11, MARKER, 'plan');
+    await gitlab.upsertPullRequestComment(PROJECT, 11, MARKER, 'deployed');
+    await gitlab.replyToPullRequest(PROJECT, 11, 'Deploying shop-prod');
+    expect(standin.notes(PROJECT, 11).map((n) => [n.author.username, n.body])).toEqual([
+      ['driftless-bot', `${MARKER}\ndeployed`],
+      ['driftless-bot', 'Deploying shop-prod'],
+    ]);
+    const missing = await rejection(gitlab.replyToPullRequest(PROJECT, 999, 'x'));
+    expect(missing).toMatchObject({ status: 404, permanent: true });
+  });
+
+  it('acknowledges a command with the eyes award, once', async () => {
+    const command = standin.addNote(PROJECT, 11, '/deploy shop-prod', 'alice');
+    await gitlab.acknowledgeComment(PROJECT, 11, command.id);
+    // GitLab answers a repeated award with 404: already acknowledged
+    await gitlab.acknowledgeComment(PROJECT, 11, command.id);
+    expect(standin.awardEmoji(PROJECT, command.id).map((a) => [a.name, a.user.username])).toEqual([['eyes', 'driftless-bot']]);
+    expect(standin.find('POST', new RegExp(`/notes/${command.id}/award_emoji$`)).map((r) => [r.body, r.status])).toEqual([
+      [{ name: 'eyes' }, 201],
+      [{ name: 'eyes' }, 404],
+    ]);
+    const unknown = await rejection(gitlab.acknowledgeComment(PROJECT, 11, 424242));
+    expect(unknown).toMatchObject({ status: 404 });
+  });
+
+  it.each<{ level: 5 | 10 | 20 | 30 | 40 | 50; name: string; expected: string }>([
+    { level: 50, name: 'owner', expected: 'admin' },
+    { level: 40, name: 'maintainer', expected: 'maintain' },
+    { level: 30, name: 'developer', expected: 'write' },
+    { level: 20, name: 'reporter', expected: 'triage' },
+    { level: 10, name: 'guest', expected: 'read' },
+    { level: 5, name: 'minimal access', expected: 'none' },
+  ])('maps $name ($level) to $expected', async ({ level, name, expected }) => {
+    const username = `member-${name.replace(/ /g, '-')}`;
+    standin.setAccess(PROJECT, username, level);
+    await expect(gitlab.permission(PROJECT, username)).resolves.toBe(expected);
+  });
+
+  it('answers none for a user who is not a member, or does not exist', async () => {
+    standin.user('stranger');
+    await expect(gitlab.permission(PROJECT, 'stranger')).resolves.toBe('none');
+    expect(standin.find('GET', /\/members\/all\/\d+$/).at(-1)?.status).toBe(404);
+    await expect(gitlab.permission(PROJECT, 'nobody')).resolves.toBe('none');
+    expect(standin.find('GET', /^\/api\/v4\/users$/).at(-1)?.query).toMatchObject({ username: 'nobody' });
+    standin.failNext('GET', /\/members\/all\/\d+$/, 500);
+    standin.setAccess(PROJECT, 'dev', 30);
+    expect(await rejection(gitlab.permission(PROJECT, 'dev'))).toMatchObject({ status: 500, permanent: false });
+  });
+
+  it('reads a merge request as a pull request', async () => {
+    await expect(gitlab.pullRequest(PROJECT, 11)).resolves.toEqual({
+      number: 11,
+      state: 'open',
+      head: { sha: sha('1'), ref: 'feature' },
+      base: { ref: 'main' },
+      fork: false,
+      author: 'alice',
+    });
+  });
+
+  it.each([
+    { name: 'merged', input: { state: 'merged' as const, mergeCommitSha: sha('f') }, expected: { state: 'merged', fork: false } },
+    { name: 'closed', input: { state: 'closed' as const }, expected: { state: 'closed', fork: false } },
+    { name: 'being merged (locked)', input: { state: 'locked' as const }, expected: { state: 'open', fork: false } },
+    { name: 'from a fork', input: { sourceProject: 'mallory/shop' }, expected: { state: 'open', fork: true } },
+  ])('reads a merge request $name', async ({ input, expected }) => {
+    standin.setMergeRequest(PROJECT, { iid: 12, sourceBranch: 'topic', targetBranch: 'release', sha: sha('2'), author: 'mallory', ...input });
+    await expect(gitlab.pullRequest(PROJECT, 12)).resolves.toMatchObject({ number: 12, head: { sha: sha('2'), ref: 'topic' }, base: { ref: 'release' }, author: 'mallory', ...expected });
+  });
+
+  it('records deployments in the interface’s states', async () => {
+    const commit = sha('a');
+    const record = (state: 'queued' | 'in_progress' | 'success' | 'failure') =>
+      gitlab.recordDeployment(PROJECT, { environment: 'shop-prod', sha: commit, ref: 'refs/heads/main', state, description: 'ignored by GitLab' });
+    // GitLab's API cannot create a deployment in `created`: queued reports nothing
+    await record('queued');
+    expect(standin.find('POST', /\/deployments$/)).toHaveLength(0);
+    expect(standin.find('GET', /\/deployments$/)).toHaveLength(0);
+    await record('in_progress');
+    await record('in_progress');
+    await record('success');
+    await record('success');
+    expect(standin.deployments(PROJECT).map((d) => [d.sha, d.ref, d.status, d.environment.name])).toEqual([[commit, 'main', 'success', 'shop-prod']]);
+    expect(standin.find('POST', /\/deployments$/).map((r) => r.body)).toEqual([{ environment: 'shop-prod', sha: commit, ref: 'main', tag: false, status: 'running' }]);
+    expect(standin.find('PUT', /\/deployments\/\d+$/).map((r) => r.body)).toEqual([{ status: 'success' }]);
+
+    await gitlab.recordDeployment(PROJECT, { environment: 'shop-prod', sha: sha('b'), ref: 'main', state: 'in_progress' });
+    await gitlab.recordDeployment(PROJECT, { environment: 'shop-prod', sha: sha('b'), ref: 'main', state: 'failure' });
+    expect(standin.deployments(PROJECT).map((d) => [d.sha, d.status])).toEqual([
+      [sha('b'), 'failed'],
+      [commit, 'success'],
+    ]);
+  });
+});
+
+describe('GitLabProvider permission on a project that does not exist', () => {
+  it('fails with 404 instead of answering none', async () => {
+    const standin = await GitLabStandIn.start({ token: TOKEN, strictProjects: true });
+    try {
+      standin.addProject(PROJECT);
+      standin.setAccess(PROJECT, 'dev', 30);
+      const gitlab = new GitLabProvider({ url: standin.url, token: TOKEN });
+      await expect(gitlab.permission(PROJECT, 'dev')).resolves.toBe('write');
+      const error = await rejection(gitlab.permission('acme/other', 'dev'));
+      expect(error).toBeInstanceOf(GitLabApiError);
+      expect(error).toMatchObject({ status: 404, permanent: true });
+    } finally {
+      await standin.close();
+    }
   });
 });
 

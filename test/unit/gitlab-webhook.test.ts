@@ -272,6 +272,16 @@ describe('GitLabWebhook.normalize', () => {
     expect(normalize('Merge Request Hook', mergeRequest({ action: raw, ...attributes }))).toMatchObject({ kind: 'pull_request', action });
   });
 
+  it('carries the merge commit of a merged merge request, and only of a merged one', () => {
+    const mergeCommit = 'e'.repeat(40);
+    const merged = normalize('Merge Request Hook', mergeRequest({ action: 'merge', state: 'merged', merge_commit_sha: mergeCommit }));
+    expect(merged).toMatchObject({ kind: 'pull_request', action: 'merged', mergeCommitSha: mergeCommit });
+    const withoutMergeCommit = normalize('Merge Request Hook', mergeRequest({ action: 'merge', state: 'merged', merge_commit_sha: null }));
+    expect(withoutMergeCommit).not.toHaveProperty('mergeCommitSha');
+    const opened = normalize('Merge Request Hook', mergeRequest({ merge_commit_sha: mergeCommit }));
+    expect(opened).not.toHaveProperty('mergeCommitSha');
+  });
+
   it('treats a new target branch as an update', () => {
     const payload = mergeRequest({ action: 'update' }, { changes: { target_branch: { previous: 'main', current: 'release' } } });
     expect(normalize('Merge Request Hook', payload)).toMatchObject({ kind: 'pull_request', action: 'updated' });

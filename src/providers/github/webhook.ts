@@ -1,6 +1,6 @@
 import { Webhooks } from '@octokit/webhooks';
 import { z } from 'zod';
-import { WebhookError, type ReceivedEvent, type WebhookReceiver } from '../types.js';
+import { WebhookError, type CommentEvent, type PullRequestEvent, type ReceivedEvent, type WebhookReceiver } from '../types.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 const header = (headers: Headers, name: string) => {
@@ -25,6 +25,51 @@ const pushSchema = z.object({
   pusher: z.object({ name: z.string() }).optional(),
   sender: z.object({ login: z.string() }).optional(),
 });
+
+const repository = z.object({ full_name: z.string().min(1), clone_url: z.string().optional() });
+
+/** The part of GitHub's pull_request payload Driftless reads. */
+const pullRequestSchema = z.object({
+  action: z.string(),
+  number: z.number().int().positive(),
+  pull_request: z.object({
+    merged: z.boolean().nullish(),
+    merge_commit_sha: z.string().nullish(),
+    head: z.object({ sha: z.string().min(1), ref: z.string(), repo: repository.nullable() }),
+    base: z.object({ ref: z.string(), repo: repository }),
+    user: z.object({ login: z.string() }).nullish(),
+  }),
+  repository,
+  sender: z.object({ login: z.string() }).optional(),
+  changes: z.object({ base: z.unknown().optional() }).optional(),
+});
+
+/** The part of GitHub's issue_comment payload Driftless reads. */
+const issueCommentSchema = z.object({
+  action: z.string(),
+  issue: z.object({ number: z.number().int().positive(), pull_request: z.unknown().optional() }),
+  comment: z.object({
+    id: z.number().int().positive(),
+    body: z.string().nullish(),
+    user: z.object({ login: z.string(), type: z.string().optional() }),
+  }),
+  repository,
+});
+
+const pullRequestActions: Record<string, PullRequestEvent['action']> = {
+  opened: 'opened',
+  reopened: 'reopened',
+  synchronize: 'updated',
+};
+
+function parse<T>(schema: z.ZodType<T>, payload: unknown, what: string): T {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
+    throw new WebhookError(400, `${what} payload is missing or has malformed fields: ${fields}`);
+  }
+  return parsed.data;
+}
 
 /** GitHub lists at most 20 commits in a push payload (and omits files past that): beyond it, paths are unknown. */
 const maxListedCommits = 20;
@@ -58,6 +103,8 @@ export class GitHubWebhook implements WebhookReceiver {
       throw new WebhookError(400, 'body is not valid JSON');
     }
     if (event === 'ping') return { kind: 'ignored', reason: 'ping' };
+    if (event === 'pull_request') return this.pullRequest(parse(pullRequestSchema, payload, 'pull_request'));
+    if (event === 'issue_comment') return this.issueComment(parse(issueCommentSchema, payload, 'issue_comment'));
     if (event !== 'push') return { kind: 'ignored', reason: `event ${event} is not handled` };
     const parsed = pushSchema.safeParse(payload);
     if (!parsed.success) throw new WebhookError(400, `push payload is missing fields: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
@@ -74,6 +121,48 @@ export class GitHubWebhook implements WebhookReceiver {
       changedPaths: complete ? [...new Set(p.commits.flatMap((c) => [...c.added, ...c.removed, ...c.modified]))] : undefined,
       actor: p.sender?.login ?? p.pusher?.name ?? 'unknown',
       cloneUrl: p.repository.clone_url,
+    };
+  }
+
+  private pullRequest(p: z.infer<typeof pullRequestSchema>): PullRequestEvent | ReceivedEvent {
+    const pr = p.pull_request;
+    let action = pullRequestActions[p.action];
+    // a title or body edit changes nothing a preview shows; a new base branch does
+    if (p.action === 'edited') {
+      if (p.changes?.base === undefined) return { kind: 'ignored', reason: 'pull request edited without a new base branch' };
+      action = 'updated';
+    }
+    if (p.action === 'closed') action = pr.merged ? 'merged' : 'closed';
+    if (action === undefined) return { kind: 'ignored', reason: `pull request action ${p.action} is not handled` };
+    return {
+      kind: 'pull_request',
+      provider: 'github',
+      repo: p.repository.full_name,
+      action,
+      number: p.number,
+      head: { sha: pr.head.sha, ref: pr.head.ref },
+      base: { ref: pr.base.ref },
+      // a deleted head repository can only have been a fork
+      fork: pr.head.repo === null || pr.head.repo.full_name.toLowerCase() !== pr.base.repo.full_name.toLowerCase(),
+      actor: p.sender?.login ?? pr.user?.login ?? 'unknown',
+      cloneUrl: pr.head.repo?.clone_url,
+      ...(action === 'merged' && pr.merge_commit_sha ? { mergeCommitSha: pr.merge_commit_sha } : {}),
+    };
+  }
+
+  private issueComment(p: z.infer<typeof issueCommentSchema>): CommentEvent | ReceivedEvent {
+    if (p.issue.pull_request === undefined || p.issue.pull_request === null) return { kind: 'ignored', reason: 'comment on an issue, not a pull request' };
+    if (p.action !== 'created') return { kind: 'ignored', reason: `comment ${p.action}: only new comments carry commands` };
+    // Driftless's own replies, and other bots', never carry commands
+    if (p.comment.user.type === 'Bot') return { kind: 'ignored', reason: `comment by the bot ${p.comment.user.login}` };
+    return {
+      kind: 'comment',
+      provider: 'github',
+      repo: p.repository.full_name,
+      pr: p.issue.number,
+      commentId: p.comment.id,
+      author: p.comment.user.login,
+      body: p.comment.body ?? '',
     };
   }
 }

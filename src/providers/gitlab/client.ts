@@ -1,7 +1,8 @@
 import { GitbeakerRequestError, Gitlab } from '@gitbeaker/rest';
+import type { PermissionLevel } from '../../config/schema.js';
 import type { StatusState } from '../../queue/jobs.js';
 import type { GitCredentials } from '../../sync/fetch.js';
-import { ProviderError, type GitProvider } from '../types.js';
+import { ProviderError, type DeploymentState, type GitProvider, type PullRequestInfo } from '../types.js';
 
 /** Options of GitLabProvider. */
 export interface GitLabProviderOptions {
@@ -29,8 +30,36 @@ const stateOnGitLab: Record<StatusState, GitLabStatusState> = {
 /** GitLab refuses descriptions longer than this. */
 const maxDescription = 255;
 
-/** A deployment's status as Driftless reports it. */
-export type DeploymentState = 'running' | 'success' | 'failed' | 'canceled';
+/** The deployment statuses GitLab's API accepts (it sets `created` itself, never on request). */
+export type GitLabDeploymentStatus = 'running' | 'success' | 'failed' | 'canceled';
+
+/**
+ * Driftless's deployment states on GitLab. `queued` has none: the API refuses `created`, and a
+ * deployment claimed `running` before the deploy starts could stay so if a newer commit wins.
+ */
+const deploymentStatusOnGitLab: Record<DeploymentState, GitLabDeploymentStatus | undefined> = {
+  queued: undefined,
+  in_progress: 'running',
+  success: 'success',
+  failure: 'failed',
+};
+
+/** GitLab access levels as GitHub's roles; below guest (minimal access, 5) is no access to the code. */
+const roleOfAccessLevel: [minimum: number, role: PermissionLevel][] = [
+  [50, 'admin'],
+  [40, 'maintain'],
+  [30, 'write'],
+  [20, 'triage'],
+  [10, 'read'],
+];
+
+const mergeRequestStates: Record<string, PullRequestInfo['state']> = {
+  opened: 'open',
+  // locked: GitLab is merging it right now
+  locked: 'open',
+  merged: 'merged',
+  closed: 'closed',
+};
 
 /** What an upsert did. */
 export type UpsertAction = 'created' | 'updated' | 'unchanged';
@@ -72,6 +101,23 @@ interface NoteLike {
   author?: { id?: number };
 }
 
+interface MergeRequestLike {
+  iid: number;
+  state: string;
+  sha?: string | null;
+  diff_refs?: { head_sha?: string | null } | null;
+  source_branch: string;
+  target_branch: string;
+  source_project_id: number;
+  target_project_id: number;
+  author?: { username?: string } | null;
+}
+
+interface MemberLike {
+  access_level: number;
+  membership_state?: string;
+}
+
 interface DeploymentLike {
   id: number;
   sha: string;
@@ -82,6 +128,8 @@ interface DeploymentLike {
 /** Commit statuses, merge request notes and deployments through GitLab's REST API v4. */
 export class GitLabProvider implements GitProvider {
   readonly name = 'gitlab' as const;
+  readonly commentLimit = 1_000_000;
+  readonly pullRequestPrefix = '!' as const;
   private readonly api: InstanceType<typeof Gitlab<false>>;
   private readonly url: string;
   private currentUser: Promise<number> | undefined;
@@ -155,14 +203,87 @@ export class GitLabProvider implements GitProvider {
     }
   }
 
+  async upsertPullRequestComment(repo: string, pr: number, marker: string, body: string): Promise<void> {
+    await this.upsertMergeRequestNote(repo, pr, marker, body);
+  }
+
+  async replyToPullRequest(repo: string, pr: number, body: string): Promise<void> {
+    try {
+      await this.api.MergeRequestNotes.create(projectRef(repo), pr, body);
+    } catch (error) {
+      throw this.wrap(error, 'POST', `projects/${encodeURIComponent(repo)}/merge_requests/${pr}/notes`);
+    }
+  }
+
+  /** Awards 👀 (`eyes`) to the note; GitLab answers a repeated award with 404 "already been taken". */
+  async acknowledgeComment(repo: string, pr: number, commentId: number): Promise<void> {
+    try {
+      await this.api.MergeRequestNoteAwardEmojis.award(projectRef(repo), pr, commentId, 'eyes');
+    } catch (error) {
+      const f = failure(error);
+      if (f?.status === 404 && /already been taken/i.test(f.description)) return;
+      throw this.wrap(error, 'POST', `projects/${encodeURIComponent(repo)}/merge_requests/${pr}/notes/${commentId}/award_emoji`);
+    }
+  }
+
+  /**
+   * The user's access level on the project, inherited memberships included, in GitHub's words:
+   * guest → read, reporter → triage, developer → write, maintainer → maintain, owner → admin.
+   * Unknown users, non-members, minimal access and pending memberships are `none`.
+   */
+  async permission(repo: string, user: string): Promise<PermissionLevel | 'none'> {
+    const project = projectRef(repo);
+    let endpoint = 'users';
+    try {
+      const [found] = (await this.api.Users.all({ username: user, perPage: 1, maxPages: 1 })) as unknown as { id: number; username: string }[];
+      if (!found || found.username.toLowerCase() !== user.toLowerCase()) return 'none';
+      endpoint = `projects/${encodeURIComponent(repo)}/members/all/${found.id}`;
+      const member = (await this.api.ProjectMembers.show(project, found.id, { includeInherited: true })) as unknown as MemberLike;
+      if (member.membership_state !== undefined && member.membership_state !== 'active') return 'none';
+      return roleOfAccessLevel.find(([minimum]) => member.access_level >= minimum)?.[1] ?? 'none';
+    } catch (error) {
+      const f = failure(error);
+      // not a member; "404 Project Not Found" is a wrong repository, not a missing permission
+      if (f?.status === 404 && endpoint !== 'users' && !/project/i.test(f.description)) return 'none';
+      throw this.wrap(error, 'GET', endpoint);
+    }
+  }
+
+  async pullRequest(repo: string, pr: number): Promise<PullRequestInfo> {
+    try {
+      const mr = (await this.api.MergeRequests.show(projectRef(repo), pr)) as unknown as MergeRequestLike;
+      return {
+        number: mr.iid,
+        state: mergeRequestStates[mr.state] ?? 'closed',
+        head: { sha: mr.sha ?? mr.diff_refs?.head_sha ?? '', ref: mr.source_branch },
+        base: { ref: mr.target_branch },
+        fork: mr.source_project_id !== mr.target_project_id,
+        author: mr.author?.username ?? 'unknown',
+      };
+    } catch (error) {
+      throw this.wrap(error, 'GET', `projects/${encodeURIComponent(repo)}/merge_requests/${pr}`);
+    }
+  }
+
+  /**
+   * Records a deploy on the environment named after the target, in GitLab's statuses:
+   * in_progress → running, success → success, failure → failed. `queued` records nothing (see
+   * deploymentStatusOnGitLab); the deployment appears when the deploy starts.
+   */
+  async recordDeployment(repo: string, deployment: { environment: string; sha: string; ref: string; state: DeploymentState; description?: string }): Promise<void> {
+    const status = deploymentStatusOnGitLab[deployment.state];
+    if (status === undefined) return;
+    await this.recordEnvironmentDeployment(repo, { environment: deployment.environment, sha: deployment.sha, ref: deployment.ref, status });
+  }
+
   /**
    * Records a deploy of `sha` to `environment` (created on first use): the newest deployment
    * of the environment is moved on when it is this commit and still running, else a new one
    * starts. Repeating the last report changes nothing, so a retried report job is harmless.
    */
-  async recordDeployment(
+  async recordEnvironmentDeployment(
     repo: string,
-    deployment: { environment: string; sha: string; ref: string; status: DeploymentState },
+    deployment: { environment: string; sha: string; ref: string; status: GitLabDeploymentStatus },
   ): Promise<{ deploymentId: number; action: UpsertAction }> {
     const project = projectRef(repo);
     const tag = deployment.ref.startsWith('refs/tags/');

@@ -60,6 +60,8 @@ const mergeRequestSchema = z.object({
     /** Present on `update` when the update pushed new commits. */
     oldrev: z.string().optional(),
     last_commit: z.object({ id: z.string() }).nullish(),
+    /** On `merge`, the commit the merge made on the target branch, when GitLab reports one. */
+    merge_commit_sha: z.string().nullish(),
     source: z.object({ git_http_url: z.string().optional() }).nullish(),
   }),
   changes: z.object({ target_branch: z.unknown().optional() }).nullish(),
@@ -260,6 +262,7 @@ export class GitLabWebhook implements WebhookReceiver {
       fork: mr.source_project_id !== mr.target_project_id,
       actor: p.user.username,
       cloneUrl: mr.source?.git_http_url,
+      ...(action === 'merged' && mr.merge_commit_sha ? { mergeCommitSha: mr.merge_commit_sha } : {}),
     };
   }
 

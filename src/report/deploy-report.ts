@@ -1,0 +1,100 @@
+import type { TargetConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { jobId, type DeploymentJobData, type StatusState, type Trigger } from '../queue/jobs.js';
+import type { RollbackOutcome } from '../queue/deploy.js';
+import type { Runtime } from '../runtime.js';
+import type { PullRef } from '../store/pulls.js';
+import { describeSummary, type ChangeSummary } from '../sync/changeset.js';
+import { progressLine } from '../sync/health/index.js';
+import type { SyncStage } from '../sync/pipeline.js';
+import { announce } from './announce.js';
+import type { TargetSection } from './comment.js';
+import { statusJob, type StatusPhase } from './status.js';
+
+/**
+ * Everything one deploy tells the outside world, in one place: the commit status lifecycle,
+ * the provider's deployment, the pull request's comment (for a merge or a command), the
+ * Kubernetes event and notifications. Every post is a report job of its own.
+ */
+export class DeployReporter {
+  private pr?: PullRef | null;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly target: TargetConfig,
+    private readonly sha: string,
+    private readonly trigger: Trigger,
+    private readonly log: Logger,
+  ) {}
+
+  async started(): Promise<void> {
+    await this.deployment('queued');
+    await this.comment({ result: 'running' });
+  }
+
+  async stage(stage: SyncStage): Promise<void> {
+    if (stage !== 'apply') return;
+    await this.status('applying', 'running', 'applying');
+    await this.deployment('in_progress');
+  }
+
+  async health(healthy: number, total: number): Promise<void> {
+    if (healthy < total) await this.status('waiting', 'running', progressLine(healthy, total), (healthy + 1) / (total + 1));
+  }
+
+  async succeeded(summary: ChangeSummary): Promise<void> {
+    const text = describeSummary(summary);
+    await this.status('terminal', 'success', `deployed: ${text}`);
+    await this.deployment('success', text);
+    await this.comment({ result: 'succeeded', summary });
+    await announce(this.rt, this.target, { type: 'Normal', reason: 'SyncSucceeded', message: `${this.sha.slice(0, 7)} deployed: ${text}` }, undefined, this.log);
+  }
+
+  async failed(reason: string, permanent: boolean, rollback: RollbackOutcome, applied?: ChangeSummary): Promise<void> {
+    const rolledBackTo = rollback && 'rolledBackTo' in rollback ? rollback.rolledBackTo : undefined;
+    const description = !rollback
+      ? reason
+      : rolledBackTo
+        ? `rolled back to ${rolledBackTo.slice(0, 7)}: ${reason}`
+        : `rollback to ${'rollbackFailed' in rollback ? rollback.rollbackFailed.slice(0, 7) : ''} failed too: ${reason}`;
+    await this.status('terminal', permanent ? 'failure' : 'error', description);
+    await this.deployment('failure', description);
+    await this.comment({ result: rolledBackTo ? 'rolled back' : permanent ? 'failed' : 'errored', message: reason, summary: applied, rolledBackTo });
+    await announce(
+      this.rt,
+      this.target,
+      { type: 'Warning', reason: rolledBackTo ? 'RolledBack' : 'SyncFailed', message: `${this.sha.slice(0, 7)}: ${description}` },
+      { event: rolledBackTo ? 'rolled_back' : 'deploy_failed', revision: this.sha, rolledBackTo, message: description, deliveryId: this.trigger.deliveryId },
+      this.log,
+    );
+  }
+
+  private async status(phase: StatusPhase, state: StatusState, description: string, progress = 0): Promise<void> {
+    const j = statusJob({ target: this.target.name, repo: this.target.repo.path, sha: this.sha, trigger: this.trigger }, phase, state, description, progress);
+    await this.rt.queues.report.add(j.name, j.data, j.opts);
+  }
+
+  private async deployment(state: DeploymentJobData['state'], description?: string): Promise<void> {
+    const data: DeploymentJobData = { target: this.target.name, repo: this.target.repo.path, sha: this.sha, ref: this.target.branch, state, description };
+    await this.rt.queues.report.add('deployment', data, { jobId: jobId('deployment', this.target.name, this.sha, state, this.trigger.deliveryId) });
+  }
+
+  /** The deploy's line in the pull request's comment: the PR a command came from, or the PR a merge commit closed. */
+  private async comment(deploy: Omit<NonNullable<TargetSection['deploy']>, 'sha' | 'at'>): Promise<void> {
+    if (this.pr === undefined) {
+      const { provider, path } = this.target.repo;
+      this.pr = this.trigger.pr !== undefined ? { provider, repo: path, number: this.trigger.pr } : ((await this.rt.pulls.pullForMerge(provider, path, this.sha)) ?? null);
+    }
+    if (!this.pr) return;
+    await this.rt.pulls.setDeploy(this.pr, this.target.name, { ...deploy, sha: this.sha, at: new Date().toISOString() });
+    await this.rt.queues.report.add('comment', { pr: this.pr }, { jobId: jobId('comment', this.target.name, this.sha, deploy.result, this.trigger.deliveryId) });
+  }
+}
+
+/** Pending revisions that wait behind a pull request's lock say so, without failing. */
+export async function reportLocked(rt: Runtime, target: TargetConfig, revisions: { sha: string; trigger: Trigger }[], lock: { pr: number; user: string }, prefix: string): Promise<void> {
+  for (const r of revisions) {
+    const j = statusJob({ target: target.name, repo: target.repo.path, sha: r.sha, trigger: r.trigger }, 'queued', 'pending', `locked by ${prefix}${lock.pr} (@${lock.user})`, 0.5);
+    await rt.queues.report.add(j.name, j.data, j.opts);
+  }
+}

@@ -1,0 +1,105 @@
+import type { Redis } from 'ioredis';
+import type { TargetSection } from '../report/comment.js';
+import type { Keys } from './keys.js';
+
+/** A pull request on one provider's repository. */
+export interface PullRef {
+  provider: 'github' | 'gitlab';
+  repo: string;
+  number: number;
+}
+
+/** A target held for one pull request: pushes are recorded but their deploys wait. */
+export interface PullLock {
+  provider: 'github' | 'gitlab';
+  repo: string;
+  pr: number;
+  user: string;
+  at: string;
+}
+
+const keepSeconds = 30 * 24 * 3600;
+const keepNotes = 5;
+
+/**
+ * What the pull-request workflow keeps between events: the parts of each PR comment (preview and
+ * deploy per target, written separately so the web and the workers never overwrite each other),
+ * merge commits (so a merge's deploy reports to its PR) and target locks.
+ */
+export class PullStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async setPreview(pr: PullRef, target: string, preview: NonNullable<TargetSection['preview']>): Promise<void> {
+    await this.setPart(pr, target, 'preview', preview);
+  }
+
+  async setDeploy(pr: PullRef, target: string, deploy: NonNullable<TargetSection['deploy']>): Promise<void> {
+    await this.setPart(pr, target, 'deploy', deploy);
+  }
+
+  async addNote(pr: PullRef, target: string, note: string): Promise<void> {
+    const key = this.keys.prNotes(pr.provider, pr.repo, pr.number, target);
+    await this.redis.multi().rpush(key, note).ltrim(key, -keepNotes, -1).expire(key, keepSeconds).exec();
+    await this.setPart(pr, target, 'seen', true);
+  }
+
+  /** Every target's section of the PR comment, with the lock each target is under. */
+  async sections(pr: PullRef, locks: (target: string) => Promise<PullLock | undefined>): Promise<TargetSection[]> {
+    const parts = await this.redis.hgetall(this.keys.prComment(pr.provider, pr.repo, pr.number));
+    const targets = new Set(Object.keys(parts).map((f) => f.slice(0, f.lastIndexOf(':'))));
+    const sections: TargetSection[] = [];
+    for (const target of targets) {
+      const read = <T>(part: string) => (parts[`${target}:${part}`] ? (JSON.parse(parts[`${target}:${part}`]!) as T) : undefined);
+      const notes = await this.redis.lrange(this.keys.prNotes(pr.provider, pr.repo, pr.number, target), 0, -1);
+      const lock = await locks(target);
+      sections.push({
+        target,
+        preview: read('preview'),
+        deploy: read('deploy'),
+        notes: notes.length ? notes : undefined,
+        lock: lock ? { pr: lock.pr, user: lock.user, at: lock.at } : undefined,
+      });
+    }
+    return sections;
+  }
+
+  /** Remembers which pull request a merge commit came from, so its deploy reports there. */
+  async rememberMerge(pr: PullRef, sha: string): Promise<void> {
+    await this.redis.set(this.keys.mergeCommit(pr.provider, pr.repo, sha), String(pr.number), 'EX', keepSeconds);
+  }
+
+  async pullForMerge(provider: 'github' | 'gitlab', repo: string, sha: string): Promise<PullRef | undefined> {
+    const n = await this.redis.get(this.keys.mergeCommit(provider, repo, sha));
+    return n ? { provider, repo, number: Number(n) } : undefined;
+  }
+
+  async lock(target: string): Promise<PullLock | undefined> {
+    const raw = await this.redis.get(this.keys.prLock(target));
+    return raw ? (JSON.parse(raw) as PullLock) : undefined;
+  }
+
+  /** Takes the target for a pull request; returns the holder when another pull request has it. */
+  async acquireLock(target: string, lock: PullLock): Promise<PullLock | undefined> {
+    const key = this.keys.prLock(target);
+    if ((await this.redis.set(key, JSON.stringify(lock), 'NX')) === 'OK') return undefined;
+    const holder = await this.lock(target);
+    if (holder && holder.provider === lock.provider && holder.repo === lock.repo && holder.pr === lock.pr) return undefined;
+    return holder;
+  }
+
+  /** Releases the target if this pull request holds it; returns whether it did. */
+  async releaseLock(target: string, pr: PullRef): Promise<boolean> {
+    const holder = await this.lock(target);
+    if (!holder || holder.provider !== pr.provider || holder.repo !== pr.repo || holder.pr !== pr.number) return false;
+    await this.redis.del(this.keys.prLock(target));
+    return true;
+  }
+
+  private async setPart(pr: PullRef, target: string, part: string, value: unknown): Promise<void> {
+    const key = this.keys.prComment(pr.provider, pr.repo, pr.number);
+    await this.redis.multi().hset(key, `${target}:${part}`, JSON.stringify(value)).expire(key, keepSeconds).exec();
+  }
+}
