@@ -59,7 +59,7 @@ export const runners: Record<CommandName, Runner> = {
         opts: { jobId: jobId('preview', 'comment', ctx.deliveryId, t.name) },
       })),
     );
-    return { notes: ctx.targets.map((t) => ({ target: t.name, note: `${by(ctx)} asked for a diff of \`${short(ctx.info.head.sha)}\`` })) };
+    return { notes: ctx.targets.map((t) => ({ target: t.name, note: `${by(ctx)} asked for a diff of ${short(ctx.info.head.sha)}` })) };
   },
 
   async deploy(ctx) {
@@ -71,7 +71,7 @@ export const runners: Record<CommandName, Runner> = {
         return { reply: `${t.name} does not deploy pull request heads (branchDeploys: false): merge into \`${t.branch}\` to deploy, or ask an admin to set branchDeploys on the target.` };
       }
       await enqueueSync(ctx, { target: t.name, revision: sha, trigger: trigger(ctx, 'comment') }, 'deploy');
-      notes.push({ target: t.name, note: `${by(ctx)} is deploying \`${short(sha)}\`` });
+      notes.push({ target: t.name, note: `${by(ctx)} is deploying ${short(sha)}` });
     }
     return { notes };
   },
@@ -86,7 +86,7 @@ export const runners: Record<CommandName, Runner> = {
         : history.find((e) => e.result === 'succeeded' && e.revision !== deployedSha)?.revision;
       if (!sha) return { reply: ctx.command.sha ? `${t.name} never deployed \`${ctx.command.sha}\`.` : `${t.name} has no earlier healthy revision to roll back to.` };
       await enqueueSync(ctx, { target: t.name, revision: sha, trigger: trigger(ctx, 'rollback') }, 'rollback');
-      notes.push({ target: t.name, note: `${by(ctx)} is rolling back to \`${short(sha)}\`` });
+      notes.push({ target: t.name, note: `${by(ctx)} is rolling back to ${short(sha)}` });
     }
     return { notes };
   },
@@ -95,7 +95,7 @@ export const runners: Record<CommandName, Runner> = {
     for (const t of ctx.targets) {
       await ctx.rt.queues.sync.add(reconcileJobName, { target: t.name, trigger: trigger(ctx, 'comment') }, { jobId: jobId('comment', ctx.deliveryId, t.name, 'sync') });
     }
-    return { notes: ctx.targets.map((t) => ({ target: t.name, note: `${by(ctx)} asked for a sync of \`${t.branch}\`` })) };
+    return { notes: ctx.targets.map((t) => ({ target: t.name, note: `${by(ctx)} asked for a sync of ${t.branch}` })) };
   },
 
   async lock(ctx) {
@@ -103,7 +103,7 @@ export const runners: Record<CommandName, Runner> = {
     for (const t of ctx.targets) {
       const holder = await ctx.rt.pulls.acquireLock(t.name, { provider: ctx.pr.provider, repo: ctx.pr.repo, pr: ctx.pr.number, user: ctx.comment.author, at: new Date().toISOString() });
       if (holder) return { reply: `${t.name} is locked by ${ctx.provider.pullRequestPrefix}${holder.pr} (@${holder.user}); it must be unlocked or closed first.` };
-      notes.push({ target: t.name, note: `${by(ctx)} locked ${t.name}: deploys of \`${t.branch}\` wait until it is unlocked` });
+      notes.push({ target: t.name, note: `${by(ctx)} locked ${t.name}: deploys of ${t.branch} wait until it is unlocked` });
     }
     return { notes };
   },

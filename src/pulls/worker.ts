@@ -44,7 +44,8 @@ async function runCommand(rt: Runtime, data: CommandJobData): Promise<unknown> {
   const parsed = parseComment(comment.body, { targets: repoTargets.map((t) => t.name) });
   if (parsed.kind === 'ignore') return { ignored: true };
   const log = rt.log.child({ deliveryId, pr: comment.pr, author: comment.author });
-  await provider.acknowledgeComment(comment.repo, comment.pr, comment.commentId);
+  // the acknowledgement is a courtesy: a failed reaction must not cost the command
+  await provider.acknowledgeComment(comment.repo, comment.pr, comment.commentId).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not acknowledge the comment'));
   if (parsed.kind === 'reply') {
     await provider.replyToPullRequest(comment.repo, comment.pr, parsed.message);
     return { replied: parsed.reason };

@@ -60,7 +60,7 @@ export function objectDiff(subject: string, live: Obj | undefined, desired: Obj 
   const from = toYaml(before);
   const to = toYaml(after);
   if (from === to) return '';
-  const patch = createTwoFilesPatch(live ? `live/${subject}` : '/dev/null', `git/${subject}`, from, to, '', '', { context: 3 });
+  const patch = createTwoFilesPatch(live ? `live/${subject}` : '/dev/null', `git/${subject}`, from, to, undefined, undefined, { context: 3 });
   // drop the "Index:"/"====" preamble createTwoFilesPatch writes before the --- and +++ lines
   return patch.slice(patch.indexOf('---'));
 }

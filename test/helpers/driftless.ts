@@ -41,6 +41,33 @@ export function pushPayload(input: { repo: string; cloneUrl: string; ref?: strin
   return JSON.stringify(p);
 }
 
+/** The example of a pull_request event from @octokit/webhooks-examples, adjusted. */
+export function pullRequestPayload(input: { repo: string; number: number; action: 'opened' | 'synchronize' | 'closed'; headRef: string; headSha: string; baseRef?: string; merged?: boolean; mergeCommitSha?: string; fork?: boolean }): string {
+  const examples = require('@octokit/webhooks-examples') as { name: string; examples: Record<string, any>[] }[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const p = structuredClone(examples.find((e) => e.name === 'pull_request')!.examples.find((x) => x.action === 'opened')!);
+  p.action = input.action;
+  p.number = input.number;
+  p.repository = { ...p.repository, full_name: input.repo, name: input.repo.split('/')[1] };
+  const pr = p.pull_request;
+  pr.number = input.number;
+  pr.state = input.action === 'closed' ? 'closed' : 'open';
+  pr.merged = input.merged ?? false;
+  pr.merge_commit_sha = input.mergeCommitSha ?? null;
+  pr.head = { ...pr.head, ref: input.headRef, sha: input.headSha, repo: { ...pr.head.repo, full_name: input.fork ? 'someone/fork' : input.repo } };
+  pr.base = { ...pr.base, ref: input.baseRef ?? 'main', repo: { ...pr.base.repo, full_name: input.repo } };
+  return JSON.stringify(p);
+}
+
+/** The example of an issue_comment event on a pull request, adjusted. */
+export function issueCommentPayload(input: { repo: string; number: number; body: string; user: string; commentId?: number }): string {
+  const examples = require('@octokit/webhooks-examples') as { name: string; examples: Record<string, any>[] }[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const p = structuredClone(examples.find((e) => e.name === 'issue_comment')!.examples.find((x) => x.action === 'created')!);
+  p.repository = { ...p.repository, full_name: input.repo, name: input.repo.split('/')[1] };
+  p.issue = { ...p.issue, number: input.number, pull_request: { url: `https://api.github.com/repos/${input.repo}/pulls/${input.number}` } };
+  p.comment = { ...p.comment, id: input.commentId ?? Math.floor(Math.random() * 1e9), body: input.body, user: { ...p.comment.user, login: input.user, type: 'User' } };
+  return JSON.stringify(p);
+}
+
 export function sign(secret: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
