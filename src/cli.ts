@@ -11,6 +11,7 @@ import { createProviders, sourceFor } from './providers/index.js';
 import { acquireLock } from './queue/lock.js';
 import { formatChanges } from './report/changeset-text.js';
 import { connectCluster, createRuntime, type Runtime } from './runtime.js';
+import { targetStatuses } from './store/target-status.js';
 import { remoteHead } from './sync/fetch.js';
 import { planRevision } from './sync/pipeline.js';
 import { deployRevision } from './queue/deploy.js';
@@ -25,6 +26,7 @@ commands:
   rollback  --config FILE --target T [--revision SHA]   deploy the previous healthy revision (or SHA)
   diff      --config FILE --target T [--revision SHA]   what a sync would change; writes nothing
   history   --config FILE --target T [--limit N]
+  status    --config FILE                 per target: deployed, healthy, pending revisions, lock
   validate-config FILE`;
 
 class UsageError extends Error {}
@@ -43,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`${file}: valid (${config.targets.length} target${config.targets.length === 1 ? '' : 's'}: ${config.targets.map((t) => t.name).join(', ')})`);
     return 0;
   }
-  if (!command || !['serve', 'worker', 'all', 'sync', 'rollback', 'diff', 'history'].includes(command)) throw new UsageError(command ? `unknown command ${command}` : 'no command');
+  if (!command || !['serve', 'worker', 'all', 'sync', 'rollback', 'diff', 'history', 'status'].includes(command)) throw new UsageError(command ? `unknown command ${command}` : 'no command');
   if (!values.config) throw new UsageError(`${command} needs --config FILE`);
   const file = values.config;
   const config = await loadConfig(file);
@@ -65,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       return diff(config, target(config, values.target), values.revision, log);
     case 'history':
       return history(config, target(config, values.target), Number(values.limit ?? 20), log);
+    case 'status':
+      return status(config, log);
   }
   return 2;
 }
@@ -141,6 +145,22 @@ async function history(config: Config, t: TargetConfig, limit: number, log: Logg
       const when = new Date(e.finishedAt).toISOString();
       const what = e.summary ? Object.entries(e.summary).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') : '';
       console.log(`${when}  ${e.revision.slice(0, 7)}  ${e.result.padEnd(10)} ${e.trigger.kind}/${e.trigger.actor}  ${what}${e.message ? `  ${e.message.split('\n')[0]}` : ''}`);
+    }
+    return 0;
+  } finally {
+    await rt.close();
+  }
+}
+
+async function status(config: Config, log: Logger): Promise<number> {
+  const rt = createRuntime(config, log, 'worker');
+  try {
+    for (const s of await targetStatuses(rt)) {
+      const deployed = s.deployed ? `${s.deployed.sha.slice(0, 7)} (${s.deployed.at})` : 'nothing yet';
+      const unhealthy = s.deployed && s.healthy !== s.deployed.sha ? `, last healthy ${s.healthy?.slice(0, 7) ?? 'none'}` : '';
+      const pending = s.pending.length ? `, ${s.pending.length} pending (newest ${s.pending.at(-1)!.slice(0, 7)})` : '';
+      const lock = s.lock ? `, LOCKED by ${s.lock.repo}#${s.lock.pr} (@${s.lock.user}) since ${s.lock.at}` : '';
+      console.log(`${s.target}  ${s.repo}@${s.branch}  deployed ${deployed}${unhealthy}${pending}${lock}`);
     }
     return 0;
   } finally {

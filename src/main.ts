@@ -14,6 +14,7 @@ import { createSyncWorker } from './queue/sync-worker.js';
 import { createReportWorker } from './report/report-worker.js';
 import { createRuntime } from './runtime.js';
 import { checkRedis } from './store/redis-check.js';
+import { targetStatuses } from './store/target-status.js';
 import { createApp } from './server/app.js';
 import { Intake } from './server/intake.js';
 
@@ -52,7 +53,7 @@ export async function startWeb(config: Config, file: string, log: Logger, metric
   const receivers = webhookReceivers(config, file);
   const rt = createRuntime(config, log, 'web', metrics);
   const intake = new Intake({ redis: rt.redis, queues: rt.queues, keys: rt.keys, revisions: rt.revisions, targets: config.targets });
-  const app = createApp({ webhooks: { receivers, intake, maxBodyBytes: config.server.maxBodyBytes }, redis: rt.redis, metrics, log });
+  const app = createApp({ webhooks: { receivers, intake, maxBodyBytes: config.server.maxBodyBytes }, status: () => targetStatuses(rt), redis: rt.redis, metrics, log });
   const server = await listen(app, config.server.port, log);
   let closing: Promise<void> | undefined;
   return {

@@ -2,11 +2,14 @@ import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import type { TargetStatus } from '../store/target-status.js';
 import type { WebhookReceiver } from '../providers/types.js';
 import type { Intake } from './intake.js';
 import { bodyErrorHandler, webhookRouter } from './webhooks.js';
 
 export interface AppOptions {
+  /** Answers GET /api/targets (the web has it; a worker's own server does not). */
+  status?: () => Promise<TargetStatus[]>;
   /** Webhook receivers and their intake; absent for a worker's own health and metrics server. */
   webhooks?: { receivers: readonly WebhookReceiver[]; intake: Intake; maxBodyBytes: number };
   redis: Redis;
@@ -33,6 +36,16 @@ export function createApp(options: AppOptions): Express {
       res.status(503).json({ status: 'not ready', reason: `Redis: ${err instanceof Error ? err.message : String(err)}` });
     }
   });
+  const { status } = options;
+  if (status) {
+    app.get('/api/targets', async (_req, res) => {
+      try {
+        res.json({ targets: await status() });
+      } catch (err) {
+        res.status(503).json({ error: `Redis: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    });
+  }
   if (options.webhooks) app.use(webhookRouter({ ...options.webhooks, log: options.log, metrics: options.metrics }));
   app.use(bodyErrorHandler(options.log));
   return app;

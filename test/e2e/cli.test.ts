@@ -83,6 +83,12 @@ describe('the driftless CLI', () => {
     expect((await getObject(client, info, namespace, 'settings'))?.data).toEqual({ mode: 'fast' });
   });
 
+  it('status shows what each target runs', async () => {
+    const res = await cli(['status', '--config', configFile]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(new RegExp(`^${namespace}  github:${h.repoName}@main  deployed [0-9a-f]{7} `));
+  });
+
   it('answers a usage error with exit 2', async () => {
     const res = await cli(['sync', '--config', configFile, '--target', 'nope']);
     expect(res.code).toBe(2);
