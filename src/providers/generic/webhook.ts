@@ -1,12 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { header, parseJson, type Headers } from '../payload.js';
 import { WebhookError, type ReceivedEvent, type WebhookReceiver } from '../types.js';
-
-type Headers = Record<string, string | string[] | undefined>;
-const header = (headers: Headers, name: string) => {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-};
 
 /** `{"repo": "<provider>:<path>", "ref": "refs/heads/<branch>", "sha": "<40 hex>"}`, for senders that are not GitHub or GitLab. */
 const bodySchema = z.strictObject({
@@ -41,12 +36,7 @@ export class GenericWebhook implements WebhookReceiver {
   }
 
   normalize(rawBody: Buffer): ReceivedEvent {
-    let payload: unknown;
-    try {
-      payload = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      throw new WebhookError(400, 'body is not valid JSON');
-    }
+    const payload = parseJson(rawBody);
     const parsed = bodySchema.safeParse(payload);
     if (!parsed.success) throw new WebhookError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const { repo, ref, sha, actor } = parsed.data;

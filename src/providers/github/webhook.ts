@@ -1,12 +1,7 @@
 import { Webhooks } from '@octokit/webhooks';
 import { z } from 'zod';
+import { header, parseJson, parsePayload, type Headers } from '../payload.js';
 import { WebhookError, type CommentEvent, type PullRequestEvent, type ReceivedEvent, type WebhookReceiver } from '../types.js';
-
-type Headers = Record<string, string | string[] | undefined>;
-const header = (headers: Headers, name: string) => {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-};
 
 const commitSchema = z.object({
   added: z.array(z.string()).default([]),
@@ -62,15 +57,6 @@ const pullRequestActions: Record<string, PullRequestEvent['action']> = {
   synchronize: 'updated',
 };
 
-function parse<T>(schema: z.ZodType<T>, payload: unknown, what: string): T {
-  const parsed = schema.safeParse(payload);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
-    throw new WebhookError(400, `${what} payload is missing or has malformed fields: ${fields}`);
-  }
-  return parsed.data;
-}
-
 /** GitHub lists at most 20 commits in a push payload (and omits files past that): beyond it, paths are unknown. */
 const maxListedCommits = 20;
 
@@ -96,15 +82,10 @@ export class GitHubWebhook implements WebhookReceiver {
 
   normalize(rawBody: Buffer, headers: Headers): ReceivedEvent {
     const event = header(headers, 'x-github-event');
-    let payload: unknown;
-    try {
-      payload = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      throw new WebhookError(400, 'body is not valid JSON');
-    }
+    const payload = parseJson(rawBody);
     if (event === 'ping') return { kind: 'ignored', reason: 'ping' };
-    if (event === 'pull_request') return this.pullRequest(parse(pullRequestSchema, payload, 'pull_request'));
-    if (event === 'issue_comment') return this.issueComment(parse(issueCommentSchema, payload, 'issue_comment'));
+    if (event === 'pull_request') return this.pullRequest(parsePayload(pullRequestSchema, payload, 'pull_request'));
+    if (event === 'issue_comment') return this.issueComment(parsePayload(issueCommentSchema, payload, 'issue_comment'));
     if (event !== 'push') return { kind: 'ignored', reason: `event ${event} is not handled` };
     const parsed = pushSchema.safeParse(payload);
     if (!parsed.success) throw new WebhookError(400, `push payload is missing fields: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);

@@ -1,12 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { header, parseJson, parsePayload, type Headers } from '../payload.js';
 import { WebhookError, type CommentEvent, type PullRequestEvent, type ReceivedEvent, type WebhookReceiver } from '../types.js';
-
-type Headers = Record<string, string | string[] | undefined>;
-const header = (headers: Headers, name: string): string | undefined => {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-};
 
 /** Options of GitLabWebhook. */
 export interface GitLabWebhookOptions {
@@ -115,15 +110,6 @@ function signingKey(token: string): Buffer {
   return key;
 }
 
-function parse<T>(schema: z.ZodType<T>, payload: unknown, what: string): T {
-  const parsed = schema.safeParse(payload);
-  if (!parsed.success) {
-    const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
-    throw new WebhookError(400, `${what} payload is missing or has malformed fields: ${fields}`);
-  }
-  return parsed.data;
-}
-
 /**
  * Verifies and normalizes GitLab webhook deliveries: the secret token (X-Gitlab-Token) and,
  * when a signing token is configured, GitLab's signed webhooks (`webhook-signature`).
@@ -190,23 +176,18 @@ export class GitLabWebhook implements WebhookReceiver {
 
   normalize(rawBody: Buffer, headers: Headers): ReceivedEvent {
     const name = header(headers, 'x-gitlab-event') ?? '';
-    let payload: unknown;
-    try {
-      payload = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      throw new WebhookError(400, 'body is not valid JSON');
-    }
+    const payload = parseJson(rawBody);
     // system hooks carry project events under one header; the payload names its kind
     const kind = name === 'System Hook' ? objectKindSchema.safeParse(payload).data?.object_kind : eventKinds[name];
     switch (kind) {
       case 'push':
-        return this.push(parse(pushSchema, payload, 'Push Hook'));
+        return this.push(parsePayload(pushSchema, payload, 'Push Hook'));
       case 'tag_push':
         return { kind: 'ignored', reason: 'tag pushes do not deploy' };
       case 'merge_request':
-        return this.mergeRequest(parse(mergeRequestSchema, payload, 'Merge Request Hook'));
+        return this.mergeRequest(parsePayload(mergeRequestSchema, payload, 'Merge Request Hook'));
       case 'note':
-        return this.note(parse(noteSchema, payload, 'Note Hook'));
+        return this.note(parsePayload(noteSchema, payload, 'Note Hook'));
       default:
         return { kind: 'ignored', reason: `event ${name || '(none)'} is not handled` };
     }
