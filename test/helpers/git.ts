@@ -1,10 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { mkdirSync, promises as fs, symlinkSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { listenOnLoopback, sameSecret, stopServer } from './recording-server.js';
 
 /** Identity used for every commit a test makes, so shas do not depend on the machine. */
 export const TEST_AUTHOR = { name: 'Driftless Test', email: 'test@driftless.invalid' } as const;
@@ -256,15 +255,6 @@ function repoPath(name: string): string {
   return `${trimmed}.git`;
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-/** Compares secrets in constant time; hashing first hides the length as well. */
-function sameSecret(a: string, b: string): boolean {
-  return timingSafeEqual(digest(a), digest(b));
-}
-
 /**
  * Serves TestRepos over git's smart HTTP protocol on 127.0.0.1 by running `git http-backend`
  * as a CGI program per request, optionally behind basic auth.
@@ -286,16 +276,8 @@ export class GitHttpServer {
 
   static async start(options: GitHttpServerOptions = {}): Promise<GitHttpServer> {
     const projectRoot = await fs.mkdtemp(path.join(os.tmpdir(), 'driftless-git-http-'));
-    const server = http.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
-    const instance = new GitHttpServer(server, projectRoot, { ...options }, `http://127.0.0.1:${port}`);
+    const { server, url } = await listenOnLoopback();
+    const instance = new GitHttpServer(server, projectRoot, { ...options }, url);
     server.on('request', (req, res) => instance.handle(req, res));
     return instance;
   }
@@ -317,8 +299,7 @@ export class GitHttpServer {
   /** Stops listening, ends open connections and running backends, removes the project root. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-      this.server.closeAllConnections();
+      const closed = stopServer(this.server);
       for (const child of this.children) child.kill('SIGKILL');
       await closed;
       await fs.rm(this.projectRoot, { recursive: true, force: true });

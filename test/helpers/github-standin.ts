@@ -1,6 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { HttpError, listenOnLoopback, pageOf, RecordingServer, sameSecret, type Params, type RecordedRequest, type Route } from './recording-server.js';
+
+export type { RecordedRequest } from './recording-server.js';
 
 /**
  * A local stand-in for the GitHub REST API v3: the endpoints Driftless calls, with the real
@@ -9,19 +11,6 @@ import type { AddressInfo } from 'node:net';
  */
 
 const DOCS = 'https://docs.github.com/rest';
-
-/** One request as the stand-in received it. */
-export interface RecordedRequest {
-  method: string;
-  /** Path as received (still percent-encoded), without the query. */
-  path: string;
-  query: Record<string, string>;
-  /** Parsed JSON body, or undefined when there was none. */
-  body: unknown;
-  headers: http.IncomingHttpHeaders;
-  /** Response status; 0 until answered. */
-  status: number;
-}
 
 /** Options of GitHubStandIn.start. */
 export interface GitHubStandInOptions {
@@ -161,14 +150,6 @@ export interface PullInput {
   files?: (string | PullFileInput)[];
 }
 
-interface Failure {
-  method: string;
-  path: RegExp;
-  status: number;
-  remaining: number;
-  body: unknown;
-}
-
 interface RepoState {
   owner: string;
   name: string;
@@ -180,16 +161,6 @@ interface RepoState {
   refs: Map<string, string>;
   deployments: Map<number, Deployment>;
   deploymentStatuses: Map<number, DeploymentStatus[]>;
-}
-
-/** An error answer: status and the JSON body GitHub would send. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, unknown>,
-  ) {
-    super(String(body.message));
-  }
 }
 
 const notFound = (): HttpError => new HttpError(404, { message: 'Not Found', documentation_url: DOCS });
@@ -220,23 +191,12 @@ const nodeId = (type: string, id: number): string => Buffer.from(`0:${type}${id}
 
 const isSha = (value: string): boolean => /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(value);
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-
-type Params = Record<string, string>;
-type Handler = (ctx: Context) => { status: number; body: unknown; headers?: Record<string, string> };
-
 interface Context {
   params: Params;
   query: Record<string, string>;
   body: Record<string, unknown>;
   repo: RepoState;
   fullName: string;
-}
-
-interface Route {
-  method: string;
-  pattern: RegExp;
-  handler: Handler;
 }
 
 /** Reads `key` of a JSON body as a string (or null/undefined), else 422 like GitHub. */
@@ -246,79 +206,32 @@ function optionalString(body: Record<string, unknown>, key: string, resource: st
   throw validationFailed(resource, key, 'invalid', `${key} is not a string`);
 }
 
-export class GitHubStandIn {
-  /** Every request received, in order. */
-  readonly requests: RecordedRequest[] = [];
+export class GitHubStandIn extends RecordingServer {
   private readonly repos = new Map<string, RepoState>();
   private readonly users = new Map<string, GitHubUser>();
-  private readonly failures: Failure[] = [];
-  private readonly routes: Route[] = [];
+  private readonly routes: Route<Context>[] = [];
   /** Stable ids for repositories and pull requests, which are described without one. */
   private readonly repoIds = new Map<string, number>();
   private readonly pullIds = new Map<string, number>();
   private nextId = 1_000_001;
-  private closing: Promise<void> | undefined;
   private readonly login: string;
 
   private constructor(
-    private readonly server: http.Server,
+    server: http.Server,
     /** Base URL to give Octokit as `baseUrl`, e.g. http://127.0.0.1:40123 */
-    readonly url: string,
+    url: string,
     private readonly token: string | undefined,
     login: string,
     private readonly installationToken: boolean,
   ) {
+    super(server, url);
     this.login = login;
     this.defineRoutes();
   }
 
   static async start(options: GitHubStandInOptions = {}): Promise<GitHubStandIn> {
-    const server = http.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
-    const standin = new GitHubStandIn(server, `http://127.0.0.1:${port}`, options.token, options.login ?? 'driftless[bot]', options.installationToken ?? false);
-    server.on('request', (req, res) => {
-      standin.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) standin.send(res, 500, { message: String(error) });
-        else res.destroy();
-      });
-    });
-    return standin;
-  }
-
-  /** Stops listening and ends open connections; safe to call twice. */
-  close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-    return this.closing;
-  }
-
-  /** Recorded requests with this method whose path matches. */
-  find(method: string, path: RegExp | string): RecordedRequest[] {
-    const pattern = typeof path === 'string' ? new RegExp(path) : path;
-    return this.requests.filter((r) => r.method === method.toUpperCase() && pattern.test(r.path));
-  }
-
-  /** Forgets recorded requests, keeping state. */
-  clearRequests(): void {
-    this.requests.length = 0;
-  }
-
-  /**
-   * The next `times` requests with this method and a matching path are answered with `status`
-   * (and `body`, `{message}` by default) before auth or routing, to exercise retries.
-   */
-  failNext(method: string, path: RegExp | string, status: number, times = 1, body?: unknown): void {
-    const pattern = typeof path === 'string' ? new RegExp(path) : path;
-    this.failures.push({ method: method.toUpperCase(), path: pattern, status, remaining: times, body });
+    const { server, url } = await listenOnLoopback();
+    return new GitHubStandIn(server, url, options.token, options.login ?? 'driftless[bot]', options.installationToken ?? false);
   }
 
   /**
@@ -507,9 +420,7 @@ export class GitHubStandIn {
     query: Record<string, string>,
     path: string,
   ): { status: number; body: T[]; headers: Record<string, string> } {
-    const perPage = Math.min(Math.max(Number.parseInt(query.per_page ?? '30', 10) || 30, 1), 100);
-    const page = Math.max(Number.parseInt(query.page ?? '1', 10) || 1, 1);
-    const last = Math.max(Math.ceil(items.length / perPage), 1);
+    const { perPage, page, pages: last, slice } = pageOf(items, query, 30);
     const link = (n: number, rel: string): string => {
       const params = new URLSearchParams({ ...query, per_page: String(perPage), page: String(n) });
       return `<${this.url}${path}?${params.toString()}>; rel="${rel}"`;
@@ -520,14 +431,14 @@ export class GitHubStandIn {
     if (page > 1) links.push(link(1, 'first'));
     return {
       status: 200,
-      body: items.slice((page - 1) * perPage, page * perPage),
+      body: slice,
       headers: links.length > 0 ? { link: links.join(', ') } : {},
     };
   }
 
   private defineRoutes(): void {
     const R = '/repos/(?<owner>[^/]+)/(?<repo>[^/]+)';
-    const add = (method: string, path: string, handler: Handler): void => {
+    const add = (method: string, path: string, handler: Route<Context>['handler']): void => {
       this.routes.push({ method, pattern: new RegExp(`^${R}${path}/?$`), handler });
     };
 
@@ -935,14 +846,12 @@ export class GitHubStandIn {
     if (this.token === undefined) return true;
     const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match?.[1]) return false;
-    return timingSafeEqual(digest(match[1]), digest(this.token));
+    return sameSecret(match[1], this.token);
   }
 
-  private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    const text = body === undefined ? '' : JSON.stringify(body);
-    res.writeHead(status, {
+  protected override commonHeaders(): Record<string, string> {
+    return {
       'content-type': 'application/json; charset=utf-8',
-      'content-length': String(Buffer.byteLength(text)),
       'x-github-media-type': 'github.v3; format=json',
       'x-github-api-version-selected': '2022-11-28',
       'x-ratelimit-limit': '5000',
@@ -951,45 +860,22 @@ export class GitHubStandIn {
       'x-ratelimit-used': '1',
       'x-ratelimit-resource': 'core',
       'x-github-request-id': `STANDIN:${this.requests.length}`,
-      ...headers,
-    });
-    res.end(text);
+    };
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', this.url);
-    const entry: RecordedRequest = {
-      method: (req.method ?? 'GET').toUpperCase(),
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      body: undefined,
-      headers: req.headers,
-      status: 0,
-    };
-    this.requests.push(entry);
-    res.on('finish', () => {
-      entry.status = res.statusCode;
-    });
+  protected override badBodyAnswer(): unknown {
+    return { message: 'Problems parsing JSON', documentation_url: DOCS };
+  }
 
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    if (raw.trim() !== '') {
-      try {
-        entry.body = JSON.parse(raw);
-      } catch {
-        this.send(res, 400, { message: 'Problems parsing JSON', documentation_url: DOCS });
-        return;
-      }
-    }
+  protected override failureBody(status: number): unknown {
+    return { message: http.STATUS_CODES[status] ?? 'Error' };
+  }
 
-    const failure = this.failures.find((f) => f.remaining > 0 && f.method === entry.method && f.path.test(entry.path));
-    if (failure) {
-      failure.remaining -= 1;
-      this.send(res, failure.status, failure.body ?? { message: http.STATUS_CODES[failure.status] ?? 'Error' });
-      return;
-    }
+  protected override errorBody(error: unknown): unknown {
+    return { message: String(error) };
+  }
 
+  protected override answer(entry: RecordedRequest, req: http.IncomingMessage, res: http.ServerResponse): void {
     if (!this.authorized(req.headers.authorization)) {
       this.send(res, 401, { message: 'Bad credentials', documentation_url: DOCS });
       return;
@@ -1005,30 +891,10 @@ export class GitHubStandIn {
       return;
     }
 
-    for (const route of this.routes) {
-      if (route.method !== entry.method) continue;
-      const match = route.pattern.exec(entry.path);
-      if (!match) continue;
-      const params: Params = {};
-      try {
-        for (const [key, value] of Object.entries(match.groups ?? {})) params[key] = decodeURIComponent(value);
-      } catch {
-        break;
-      }
-      const body =
-        entry.body !== null && typeof entry.body === 'object' && !Array.isArray(entry.body)
-          ? (entry.body as Record<string, unknown>)
-          : {};
+    const routed = this.route(res, this.routes, entry, entry.path, (params, body) => {
       const fullName = `${params.owner}/${params.repo}`;
-      try {
-        const result = route.handler({ params, query: entry.query, body, repo: this.repo(fullName), fullName });
-        this.send(res, result.status, result.body, result.headers);
-      } catch (error) {
-        if (!(error instanceof HttpError)) throw error;
-        this.send(res, error.status, error.body);
-      }
-      return;
-    }
-    this.send(res, 404, { message: 'Not Found', documentation_url: DOCS });
+      return { params, query: entry.query, body, repo: this.repo(fullName), fullName };
+    });
+    if (!routed) this.send(res, 404, { message: 'Not Found', documentation_url: DOCS });
   }
 }

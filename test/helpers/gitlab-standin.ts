@@ -1,25 +1,14 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { HttpError, listenOnLoopback, pageOf, RecordingServer, sameSecret, type Params, type RecordedRequest, type Route } from './recording-server.js';
+
+export type { RecordedRequest } from './recording-server.js';
 
 /**
  * A local stand-in for the GitLab REST API v4: the endpoints Driftless calls, with GitLab's
  * response shapes, status codes and pagination headers, state in memory, every request
  * recorded. Point the real gitbeaker client at `url` (it appends /api/v4 itself).
  */
-
-/** One request as the stand-in received it. */
-export interface RecordedRequest {
-  method: string;
-  /** Path as received (still percent-encoded), without the query. */
-  path: string;
-  query: Record<string, string>;
-  /** Parsed JSON or form body, or undefined when there was none. */
-  body: unknown;
-  headers: http.IncomingHttpHeaders;
-  /** Response status; 0 until answered. */
-  status: number;
-}
 
 /** Options of GitLabStandIn.start. */
 export interface GitLabStandInOptions {
@@ -144,14 +133,6 @@ export interface MergeRequestInput {
   mergeCommitSha?: string | null;
 }
 
-interface Failure {
-  method: string;
-  path: RegExp;
-  status: number;
-  remaining: number;
-  body: unknown;
-}
-
 interface StoredNote extends Note {
   mrIid: number;
 }
@@ -169,16 +150,6 @@ interface ProjectState {
   environments: Map<number, Environment>;
   deployments: Map<number, Deployment>;
   nextDeploymentIid: number;
-}
-
-/** An error answer: status and the JSON body GitLab would send. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, unknown>,
-  ) {
-    super(JSON.stringify(body));
-  }
 }
 
 const notFound = (what?: string): HttpError => new HttpError(404, { message: what ? `404 ${what} Not Found` : '404 Not found' });
@@ -225,8 +196,6 @@ const now = (): string => new Date().toISOString();
 
 const isSha = (value: string): boolean => /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i.test(value);
 
-const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
-
 /** GitLab's guess of an environment's tier from its name. */
 function tierOf(name: string): Environment['tier'] {
   if (/(prod|live)/i.test(name)) return 'production';
@@ -246,9 +215,6 @@ function slugOf(name: string): string {
   return base === name ? base : `${base.slice(0, 17)}-${createHash('sha256').update(name).digest('hex').slice(0, 6)}`;
 }
 
-type Params = Record<string, string>;
-type Handler = (ctx: Context) => { status: number; body: unknown; headers?: Record<string, string> };
-
 interface Context {
   params: Params;
   query: Record<string, string>;
@@ -257,12 +223,6 @@ interface Context {
   /** The project named by `:id`; throws 404 when there is none. */
   project: () => ProjectState;
   user: GitLabUser;
-}
-
-interface Route {
-  method: string;
-  pattern: RegExp;
-  handler: Handler;
 }
 
 /** Reads a string parameter (or undefined); anything else is Grape's "is invalid". */
@@ -279,88 +239,41 @@ function required(input: Record<string, unknown>, keys: readonly string[]): void
   if (missing.length > 0) throw badParams(missing.map((k) => `${k} is missing`).join(', '));
 }
 
-export class GitLabStandIn {
-  /** Every request received, in order. */
-  readonly requests: RecordedRequest[] = [];
+export class GitLabStandIn extends RecordingServer {
   private readonly projects = new Map<number, ProjectState>();
   private readonly projectPaths = new Map<string, number>();
   private readonly users = new Map<string, GitLabUser>();
-  private readonly failures: Failure[] = [];
-  private readonly routes: Route[] = [];
+  private readonly routes: Route<Context>[] = [];
   private nextId = 1001;
   private nextProjectId = 101;
-  private closing: Promise<void> | undefined;
   private readonly username: string;
 
   private constructor(
-    private readonly server: http.Server,
+    server: http.Server,
     /** Base URL to give gitbeaker as `host`, e.g. http://127.0.0.1:40123 (plus pathPrefix) */
-    readonly url: string,
+    url: string,
     private readonly token: string | undefined,
     username: string,
     private readonly strictProjects: boolean,
     private readonly pathPrefix: string,
   ) {
+    super(server, url);
     this.username = username;
     this.defineRoutes();
   }
 
   static async start(options: GitLabStandInOptions = {}): Promise<GitLabStandIn> {
-    const server = http.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const { port } = server.address() as AddressInfo;
+    const { server, url } = await listenOnLoopback();
     const prefix = (options.pathPrefix ?? '').replace(/\/+$/, '');
     if (prefix !== '' && !/^\/[A-Za-z0-9._~/-]+$/.test(prefix)) throw new Error(`GitLabStandIn: bad pathPrefix ${prefix}`);
-    const standin = new GitLabStandIn(
+    return new GitLabStandIn(
       server,
-      `http://127.0.0.1:${port}${prefix}`,
+      `${url}${prefix}`,
       options.token,
       options.username ?? 'driftless-bot',
       options.strictProjects ?? false,
       prefix,
     );
-    server.on('request', (req, res) => {
-      standin.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) standin.send(res, 500, { message: `500 Internal Server Error: ${String(error)}` });
-        else res.destroy();
-      });
-    });
-    return standin;
-  }
-
-  /** Stops listening and ends open connections; safe to call twice. */
-  close(): Promise<void> {
-    this.closing ??= new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
-    return this.closing;
-  }
-
-  /** Recorded requests with this method whose path matches. */
-  find(method: string, path: RegExp | string): RecordedRequest[] {
-    const pattern = typeof path === 'string' ? new RegExp(path) : path;
-    return this.requests.filter((r) => r.method === method.toUpperCase() && pattern.test(r.path));
-  }
-
-  /** Forgets recorded requests, keeping state. */
-  clearRequests(): void {
-    this.requests.length = 0;
-  }
-
-  /**
-   * The next `times` requests with this method and a matching path are answered with `status`
-   * (and `body`, `{message}` by default) before auth or routing, to exercise retries.
-   */
-  failNext(method: string, path: RegExp | string, status: number, times = 1, body?: unknown): void {
-    const pattern = typeof path === 'string' ? new RegExp(path) : path;
-    this.failures.push({ method: method.toUpperCase(), path: pattern, status, remaining: times, body });
   }
 
   /** Creates a project (`group/sub/project`), optionally with a given id; returns its id. */
@@ -695,9 +608,7 @@ export class GitLabStandIn {
 
   /** Slices a list by per_page/page and sets GitLab's offset pagination headers. */
   private page<T>(items: T[], query: Record<string, string>, path: string): { status: number; body: T[]; headers: Record<string, string> } {
-    const perPage = Math.min(Math.max(Number.parseInt(query.per_page ?? '20', 10) || 20, 1), 100);
-    const page = Math.max(Number.parseInt(query.page ?? '1', 10) || 1, 1);
-    const totalPages = Math.max(Math.ceil(items.length / perPage), 1);
+    const { perPage, page, pages: totalPages, slice } = pageOf(items, query, 20);
     const link = (n: number, rel: string): string => {
       const params = new URLSearchParams({ ...query, page: String(n), per_page: String(perPage) });
       return `<${this.url}${path}?${params.toString()}>; rel="${rel}"`;
@@ -708,7 +619,7 @@ export class GitLabStandIn {
     links.push(link(1, 'first'), link(totalPages, 'last'));
     return {
       status: 200,
-      body: items.slice((page - 1) * perPage, page * perPage),
+      body: slice,
       headers: {
         link: links.join(', '),
         'x-page': String(page),
@@ -722,7 +633,7 @@ export class GitLabStandIn {
   }
 
   private defineRoutes(): void {
-    const add = (method: string, path: string, handler: Handler): void => {
+    const add = (method: string, path: string, handler: Route<Context>['handler']): void => {
       this.routes.push({ method, pattern: new RegExp(`^/api/v4${path}/?$`), handler });
     };
     const P = '/projects/(?<id>[^/]+)';
@@ -985,93 +896,51 @@ export class GitLabStandIn {
     const bearer = /^bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1];
     const given = (Array.isArray(privateToken) ? privateToken[0] : privateToken) ?? bearer;
     if (!given) return false;
-    return timingSafeEqual(digest(given), digest(this.token));
+    return sameSecret(given, this.token);
   }
 
-  private send(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    const text = body === undefined ? '' : JSON.stringify(body);
-    res.writeHead(status, {
+  protected override commonHeaders(body: unknown): Record<string, string> {
+    return {
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      'content-length': String(Buffer.byteLength(text)),
       'x-request-id': `standin-${this.requests.length}`,
       'x-runtime': '0.010',
       'cache-control': 'max-age=0, private, must-revalidate',
-      ...headers,
-    });
-    res.end(text);
+    };
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const entry: RecordedRequest = {
-      method: (req.method ?? 'GET').toUpperCase(),
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      body: undefined,
-      headers: req.headers,
-      status: 0,
-    };
-    this.requests.push(entry);
-    res.on('finish', () => {
-      entry.status = res.statusCode;
-    });
+  protected override parseBody(raw: string, headers: http.IncomingHttpHeaders): unknown {
+    if ((headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+    return JSON.parse(raw);
+  }
 
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    if (raw.trim() !== '') {
-      if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-        entry.body = Object.fromEntries(new URLSearchParams(raw));
-      } else {
-        try {
-          entry.body = JSON.parse(raw);
-        } catch {
-          this.send(res, 400, { error: 'The provided content-type is not supported or the body is not valid JSON' });
-          return;
-        }
-      }
-    }
+  protected override badBodyAnswer(): unknown {
+    return { error: 'The provided content-type is not supported or the body is not valid JSON' };
+  }
 
-    const failure = this.failures.find((f) => f.remaining > 0 && f.method === entry.method && f.path.test(entry.path));
-    if (failure) {
-      failure.remaining -= 1;
-      this.send(res, failure.status, failure.body ?? { message: `${failure.status} ${http.STATUS_CODES[failure.status] ?? 'Error'}` });
-      return;
-    }
+  protected override failureBody(status: number): unknown {
+    return { message: `${status} ${http.STATUS_CODES[status] ?? 'Error'}` };
+  }
 
+  protected override errorBody(error: unknown): unknown {
+    return { message: `500 Internal Server Error: ${String(error)}` };
+  }
+
+  protected override answer(entry: RecordedRequest, req: http.IncomingMessage, res: http.ServerResponse): void {
     if (!this.authorized(req.headers)) {
       this.send(res, 401, { message: '401 Unauthorized' });
       return;
     }
 
     const routed = entry.path.startsWith(`${this.pathPrefix}/`) ? entry.path.slice(this.pathPrefix.length) : undefined;
-    for (const route of routed === undefined ? [] : this.routes) {
-      if (route.method !== entry.method) continue;
-      const match = route.pattern.exec(routed ?? '');
-      if (!match) continue;
-      const params: Params = {};
-      try {
-        for (const [key, value] of Object.entries(match.groups ?? {})) params[key] = decodeURIComponent(value);
-      } catch {
-        break;
-      }
-      const body = entry.body !== null && typeof entry.body === 'object' && !Array.isArray(entry.body) ? (entry.body as Record<string, unknown>) : {};
-      const context: Context = {
+    const answered =
+      routed !== undefined &&
+      this.route(res, this.routes, entry, routed, (params, body) => ({
         params,
         query: entry.query,
         input: { ...entry.query, ...body },
         project: () => this.resolveProject(params.id ?? ''),
         user: this.user(this.username),
-      };
-      try {
-        const result = route.handler(context);
-        this.send(res, result.status, result.body, result.headers);
-      } catch (error) {
-        if (!(error instanceof HttpError)) throw error;
-        this.send(res, error.status, error.body);
-      }
-      return;
-    }
-    this.send(res, 404, { error: '404 Not Found' });
+      }));
+    if (!answered) this.send(res, 404, { error: '404 Not Found' });
   }
 }

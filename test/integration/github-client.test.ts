@@ -2,22 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubProvider } from '../../src/providers/github/client.js';
 import { ProviderError } from '../../src/providers/types.js';
 import { GitHubStandIn, type RepoRole } from '../helpers/github-standin.js';
+import { rejection } from '../helpers/rejection.js';
 
 const TOKEN = 'ghp_standin_token';
 const REPO = 'acme/shop';
 const LOGIN = 'driftless-ci';
 const MARKER = '<!-- driftless:plan -->';
 const sha = (c: string): string => c.repeat(40);
-
-/** The rejection of a promise, or a failed expectation when it resolved. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected the call to fail').toBeDefined();
-  return error;
-}
 
 describe('GitHubProvider with the real Octokit against the stand-in', () => {
   let standin: GitHubStandIn;

@@ -8,22 +8,13 @@ import type { StatusState } from '../../src/queue/jobs.js';
 import { fetchRevision } from '../../src/sync/fetch.js';
 import { GitHttpServer, TestRepo } from '../helpers/git.js';
 import { GitLabStandIn } from '../helpers/gitlab-standin.js';
+import { rejection } from '../helpers/rejection.js';
 
 const TOKEN = 'glpat-standin-token';
 const PROJECT = 'acme/platform/shop';
 const ENCODED = encodeURIComponent(PROJECT);
 const sha = (c: string): string => c.repeat(40);
 const MARKER = '<!-- driftless:plan -->';
-
-/** The rejection of a promise, or a failed expectation when it resolved. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, 'expected the call to fail').toBeDefined();
-  return error;
-}
 
 describe('GitLabProvider with the real gitbeaker against the stand-in', () => {
   let standin: GitLabStandIn;

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { GitHubWebhook } from '../../src/providers/github/webhook.js';
 import { WebhookError, type ReceivedEvent } from '../../src/providers/types.js';
+import { thrownBy } from '../helpers/rejection.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 type Payload = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -36,15 +37,6 @@ function prComment(action = 'created'): Payload {
 const body = (payload: unknown): Buffer => Buffer.from(JSON.stringify(payload));
 const sign = (raw: Buffer | string, secret = SECRET): string => `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
 
-async function rejection(run: () => Promise<unknown> | unknown): Promise<unknown> {
-  try {
-    await run();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
-
 describe('GitHubWebhook.verify', () => {
   const receiver = new GitHubWebhook(SECRET);
   const raw = body(example('pull_request', 'opened'));
@@ -62,7 +54,7 @@ describe('GitHubWebhook.verify', () => {
   ];
 
   it.each(cases)('$name', async (c) => {
-    const error = await rejection(() => receiver.verify(c.body ?? raw, c.headers));
+    const error = await thrownBy(() => receiver.verify(c.body ?? raw, c.headers));
     if (c.status === undefined) {
       expect(error).toBeUndefined();
       return;

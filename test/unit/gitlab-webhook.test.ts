@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GitLabWebhook } from '../../src/providers/gitlab/webhook.js';
 import { WebhookError } from '../../src/providers/types.js';
+import { thrownBy } from '../helpers/rejection.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -46,16 +47,6 @@ function signed(raw: Buffer, options: { key?: Buffer; timestamp?: number; id?: s
     .update(raw)
     .digest('base64');
   return { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${mac}` };
-}
-
-/** The rejection of a call, or undefined when it passed. */
-async function rejection(run: () => Promise<unknown> | unknown): Promise<unknown> {
-  try {
-    await run();
-    return undefined;
-  } catch (error) {
-    return error;
-  }
 }
 
 describe('GitLabWebhook.verify', () => {
@@ -108,7 +99,7 @@ describe('GitLabWebhook.verify', () => {
   ];
 
   it.each(cases)('$name', async (c) => {
-    const error = await rejection(() => (c.receiver ?? receiver).verify(c.body ?? raw, c.headers));
+    const error = await thrownBy(() => (c.receiver ?? receiver).verify(c.body ?? raw, c.headers));
     if (c.status === undefined) {
       expect(error).toBeUndefined();
       return;
@@ -122,7 +113,7 @@ describe('GitLabWebhook.verify', () => {
   it('accepts a signing token that is not in whsec_ form as raw key bytes', async () => {
     const plain = new GitLabWebhook({ webhookToken: TOKEN, signingToken: 'plain-signing-secret' });
     await expect(plain.verify(raw, { ...event, ...signed(raw, { key: Buffer.from('plain-signing-secret') }) })).resolves.toBeUndefined();
-    expect(await rejection(() => plain.verify(raw, { ...event, ...signed(raw) }))).toBeInstanceOf(WebhookError);
+    expect(await thrownBy(() => plain.verify(raw, { ...event, ...signed(raw) }))).toBeInstanceOf(WebhookError);
   });
 
   it('refuses an empty webhook token at construction', () => {
