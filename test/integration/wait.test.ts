@@ -50,8 +50,9 @@ describe('waitHealthy on the real API server', () => {
     const objects = await applied([widget('ready', [{ type: 'Ready', status: 'True' }]), { source: 'deploy/cm.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } } as Manifest['object'] }]);
     const progress: string[] = [];
     const entries = await waitHealthy(objects, ctx, { timeoutMs: 5_000, intervalMs: 100, onProgress: (h, t) => void progress.push(`${h}/${t}`) });
-    expect(entries.map((e) => e.health.status)).toEqual(['Healthy', 'Healthy']);
-    expect(progress).toEqual(['2/2']);
+    // the ConfigMap is healthy once applied and never read again; only the custom resource is
+    expect(entries.map((e) => [e.subject, e.health.status])).toEqual([[`Widget/${namespace}/ready`, 'Healthy']]);
+    expect(progress).toEqual(['1/1']);
   });
 
   it('fails at once on a Degraded object, naming it, its file and its reason', async () => {

@@ -24,6 +24,19 @@ const checks: Record<string, (object: KubeObject) => Health> = {
 };
 
 /**
+ * Whether an object can be anything but healthy once applied: workloads with a check of their
+ * own, and custom resources (their controllers report through conditions). Built-in kinds
+ * without a check (ConfigMap, Service, RBAC, ...) are healthy once the API server took them,
+ * so waiting never needs to read them again.
+ */
+export function mayBecomeUnhealthy(apiVersion: string, kind: string): boolean {
+  const group = groupOf(apiVersion);
+  if (checks[`${group}/${kind}`]) return true;
+  const builtIn = group === '' || !group.includes('.') || group.endsWith('.k8s.io');
+  return !builtIn;
+}
+
+/**
  * The health of a live object; undefined (not found) is Missing. Kinds without a check of their own
  * are judged by their Ready / Available conditions, and Healthy "applied" when they have none.
  */
