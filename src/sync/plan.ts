@@ -5,6 +5,7 @@ import { getObject, listObjects, serverSideApply, type KubeObject } from '../kub
 import { ManifestError, type ObjectProblem } from '../errors.js';
 import { subjectOf, type Manifest } from './manifest.js';
 import type { Change } from './changeset.js';
+import { stampApplied, unchangedSinceApplied } from './applied.js';
 import { differs, objectDiff } from './diff.js';
 import { applySetKeys, groupKindOf, readInventory, unionScope, type ApplySetParent, type InventoryScope } from './inventory.js';
 
@@ -109,6 +110,7 @@ async function resolve(manifests: readonly Manifest[], ctx: PlanContext) {
           }
         }
         desired.metadata.labels = { ...desired.metadata.labels, [applySetKeys.partOf]: parent.id };
+        stampApplied(desired);
         resolved.push({ manifest, info, desired, crdPending: !served });
       }),
     ),
@@ -168,6 +170,11 @@ export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Pr
         members.delete(key);
         const namespacePending = !live && info.namespaced && newNamespaces.has(desired.metadata.namespace ?? '');
         const subject = subjectOf(desired);
+        if (live?.metadata.annotations?.[reconcileAnnotation] === 'disabled') {
+          return { manifest, info, desired, live, deferred: false, change: { subject, action: 'skipped', source: manifest.source, reason: `annotated ${reconcileAnnotation}: disabled` } };
+        }
+        // unchanged since we applied it from this very manifest: no dry run needed
+        if (live && unchangedSinceApplied(live, desired)) return { manifest, info, desired, live, deferred: false, change: { subject, action: 'unchanged', source: manifest.source } };
         let deferred = crdPending;
         let result: KubeObject | undefined;
         if (!crdPending) {
@@ -182,9 +189,6 @@ export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Pr
         }
         const after = result ?? desired;
         const compare = { keepStatus: !info.statusSubresource };
-        if (live?.metadata.annotations?.[reconcileAnnotation] === 'disabled') {
-          return { manifest, info, desired, live, deferred, change: { subject, action: 'skipped', source: manifest.source, reason: `annotated ${reconcileAnnotation}: disabled` } };
-        }
         const action = !live ? 'created' : deferred || differs(live, after, compare) ? 'configured' : 'unchanged';
         const change: Change = { subject, action, source: manifest.source };
         if (action !== 'unchanged') change.diff = objectDiff(subject, live, after, compare);
