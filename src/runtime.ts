@@ -36,7 +36,8 @@ export interface Runtime {
  * instead of queueing in memory. Workers block on Redis, which BullMQ requires to never time out.
  */
 const redisOptions: Record<'web' | 'worker', RedisOptions> = {
-  web: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000, connectTimeout: 1_000 },
+  // concurrent deliveries share round trips: ioredis sends their commands in one pipeline
+  web: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000, connectTimeout: 1_000, enableAutoPipelining: true },
   worker: { maxRetriesPerRequest: null },
 };
 

@@ -1,6 +1,7 @@
 import https from 'node:https';
 import http from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import { createRequire } from 'node:module';
+import type { KubeConfig } from '@kubernetes/client-node';
 import pRetry from 'p-retry';
 
 /** How to reach a cluster: a kubeconfig file (and context) or the pod's service account. */
@@ -25,6 +26,10 @@ export class KubeApiError extends Error {
     return this.status >= 400 && this.status < 500 && this.status !== 429 && this.status !== 409;
   }
 }
+
+// loaded on first use: the web never talks to a cluster, and the package costs ~50 MB of RSS
+const load = createRequire(import.meta.url);
+const kubeConfigClass = (): typeof KubeConfig => (load('@kubernetes/client-node') as { KubeConfig: typeof KubeConfig }).KubeConfig;
 
 const transientNetwork = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 
@@ -54,7 +59,7 @@ export class KubeClient {
   }
 
   static fromConnection(connection: ClusterConnection): KubeClient {
-    const kc = new KubeConfig();
+    const kc = new (kubeConfigClass())();
     if (connection.inCluster === true) kc.loadFromCluster();
     else {
       kc.loadFromFile(connection.kubeconfig);

@@ -84,8 +84,8 @@ export class Intake {
     const first = await redis.set(marker, 'in-flight', 'EX', inFlightSeconds, 'NX');
     if (first !== 'OK') return { outcome: 'duplicate' };
     try {
-      const outcome = await work();
-      await redis.set(marker, 'done', 'EX', rememberDeliverySeconds);
+      // issued together (and pipelined); a failed `work` deletes the marker after this SET
+      const [outcome] = await Promise.all([work(), redis.set(marker, 'done', 'EX', rememberDeliverySeconds)]);
       return outcome;
     } catch (err) {
       await redis.del(marker).catch(() => undefined);
