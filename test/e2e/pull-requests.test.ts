@@ -98,3 +98,51 @@ describe('pull requests as the control surface (GitHub)', () => {
     expect(deployments.map((d) => d.sha)).toContain(merge);
   });
 });
+
+describe('comment commands that deploy (a target with branchDeploys)', () => {
+  let h: DriftlessHarness;
+  let namespace: string;
+  const PR = 9;
+  beforeAll(async () => {
+    namespace = uniqueName('cmd');
+    await createNamespace(client, namespace);
+    h = await DriftlessHarness.start({ namespace, targetYaml: '    branchDeploys: true' });
+    h.github.setPermission(h.repoName, 'maintainer', 'maintain');
+  });
+  afterAll(() => h?.close());
+
+  const live = async () => (await getObject(client, (await discovery.resourceFor('v1', 'ConfigMap'))!, namespace, 'a'))?.data;
+  const comment = (body: string) => {
+    const { id } = h.github.addComment(h.repoName, PR, body, 'maintainer');
+    return h.push(issueCommentPayload({ repo: h.repoName, number: PR, body, user: 'maintainer', commentId: id }), { event: 'issue_comment' });
+  };
+  const prComment = () => h.github.comments(h.repoName, PR).find((c) => c.body.includes(commentMarker))?.body ?? '';
+
+  it('/deploy deploys the head, /rollback goes back, /diff previews, /sync deploys the branch head', async () => {
+    const base = await h.commitAndPush('base', { 'deploy/a.yaml': cm('a', '1') });
+    await expect.poll(() => h.statuses(base.sha).find((s) => s.state === 'success'), { timeout: 30_000 }).toBeTruthy();
+    await h.repo.branch('try');
+    await h.repo.checkout('try');
+    const head = await h.repo.commit('try 2', { 'deploy/a.yaml': cm('a', '2') });
+    h.github.setPull(h.repoName, { number: PR, user: 'maintainer', head: { ref: 'try', sha: head }, base: { ref: 'main' } });
+
+    expect((await comment('/deploy')).status).toBe(202);
+    await expect.poll(live, { timeout: 30_000 }).toEqual({ value: '2' });
+    await expect.poll(prComment, { timeout: 10_000 }).toContain(`Deployed \`${head.slice(0, 7)}\``);
+    expect(prComment()).toContain('is deploying');
+
+    expect((await comment('/rollback')).status).toBe(202);
+    await expect.poll(live, { timeout: 30_000 }).toEqual({ value: '1' });
+    await expect.poll(prComment, { timeout: 10_000 }).toContain('is rolling back to');
+
+    expect((await comment('/diff')).status).toBe(202);
+    await expect.poll(() => h.statuses(head).find((s) => s.context === `driftless/${namespace}/diff` && s.state === 'success')?.description, { timeout: 30_000 }).toBe('1 to change');
+
+    // main moves on without a webhook; /sync deploys its head
+    await h.repo.checkout('main');
+    const later = await h.repo.commit('main 3', { 'deploy/a.yaml': cm('a', '3') });
+    expect((await comment('/sync')).status).toBe(202);
+    await expect.poll(live, { timeout: 30_000 }).toEqual({ value: '3' });
+    await expect.poll(() => h.statuses(later).find((s) => s.state === 'success')?.description, { timeout: 10_000 }).toMatch(/^deployed/);
+  });
+});
