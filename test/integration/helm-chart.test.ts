@@ -231,16 +231,6 @@ describe('the chart, rendered', () => {
     }
   });
 
-  it('tells the webhook URLs and how to set up GitHub and GitLab after the install', async () => {
-    const r = await helm(['install', 'notes', chart, '--namespace', 'notes', '--dry-run=client', '--values', valueFile('all-options')]);
-    expect(r.code, r.stderr).toBe(0);
-    const notes = r.stdout.slice(r.stdout.indexOf('NOTES:'));
-    for (const provider of ['github', 'gitlab', 'generic']) expect(notes).toContain(`https://driftless.example.com/webhooks/${provider}`);
-    expect(notes).toMatch(/GitHub: .*Settings → Webhooks[\s\S]*Content type: +application\/json[\s\S]*GITHUB_WEBHOOK_SECRET/);
-    expect(notes).toMatch(/GitLab: .*Settings → Webhooks[\s\S]*Secret token: +the value of GITLAB_WEBHOOK_TOKEN/);
-    expect(notes).toContain('the workers may deploy only to shop, shop-jobs (ApplySet parents also in driftless-inventory)');
-  });
-
   it('builds REDIS_URL from the URL and the password Secret, without putting the password in values', async () => {
     const url = async (values: object) => {
       const { docs } = await render('r', 'r', [valueFile('minimal'), values]);
@@ -325,6 +315,17 @@ describe('the chart against the real API server', () => {
     expect(r.code, r.stderr).toBe(0);
     const w = await kubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', 'crd/servicemonitors.monitoring.coreos.com']);
     expect(w.code, w.stderr).toBe(0);
+  });
+
+  // helm install (even --dry-run=client) maps every kind, so the ServiceMonitor CRD must be installed first
+  it('tells the webhook URLs and how to set up GitHub and GitLab after the install', async () => {
+    const r = await helm(['install', 'notes', chart, '--namespace', 'notes', '--dry-run=client', '--values', valueFile('all-options')]);
+    expect(r.code, r.stderr).toBe(0);
+    const notes = r.stdout.slice(r.stdout.indexOf('NOTES:'));
+    for (const provider of ['github', 'gitlab', 'generic']) expect(notes).toContain(`https://driftless.example.com/webhooks/${provider}`);
+    expect(notes).toMatch(/GitHub: .*Settings → Webhooks[\s\S]*Content type: +application\/json[\s\S]*GITHUB_WEBHOOK_SECRET/);
+    expect(notes).toMatch(/GitLab: .*Settings → Webhooks[\s\S]*Secret token: +the value of GITLAB_WEBHOOK_TOKEN/);
+    expect(notes).toContain('the workers may deploy only to shop, shop-jobs (ApplySet parents also in driftless-inventory)');
   });
 
   afterAll(async () => {
