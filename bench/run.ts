@@ -43,6 +43,8 @@ const full = !values.quick && only.size === rowNames.length && !values.concurren
 
 const started = new Date();
 const t0 = performance.now();
+// the tree `make bench` just built; read now, as others may commit while the rows run
+const benchedRevision = revision();
 const loadStart = loadAverage();
 const runId = started.toISOString().replace(/[-:T]/g, '').slice(4, 14);
 const outDir = path.join(root, 'bench', '.out', runId);
@@ -124,7 +126,7 @@ const report: Report = {
   load: { start: loadStart, end: loadAverage() },
   durationS: (performance.now() - t0) / 1000,
   command: 'make bench',
-  revision: revision(),
+  revision: benchedRevision,
   controllers: env.controllers,
   rows,
   notes,
@@ -254,7 +256,7 @@ function resultNotes(): string[] {
   }
   if (first) {
     n.push(
-      `Row 3: Driftless from the push POST, kubectl from its spawn, both to the watch event of the last object. Driftless stages ${JSON.stringify(first.stages)}; API requests in its window ${JSON.stringify(first.driftlessApi.requests)}; kubectl's ${JSON.stringify(first.kubectlApi.requests)} (exit after ${fmtMs(first.kubectlExitMs)}). Cluster-side CPU in kubectl's window: ${describeCpu(first.kubectlApi)}; in Driftless's: ${describeCpu(first.driftlessApi)}. Mutating p99 is histogram_quantile over apiserver_request_duration_seconds (POST/PUT/PATCH/DELETE, dry runs included) between two /metrics reads.`,
+      `Row 3: Driftless from the push POST, kubectl from its spawn, both to the watch event of the last object. Driftless stages ${JSON.stringify(first.stages)}; API requests in its window ${JSON.stringify(first.driftlessApi.requests)}; kubectl's ${JSON.stringify(first.kubectlApi.requests)} (exit after ${fmtMs(first.kubectlExitMs)}). Cluster-side CPU in kubectl's window: ${describeCpu(first.kubectlApi)}; in Driftless's: ${describeCpu(first.driftlessApi)}. Mutating p99 is histogram_quantile over apiserver_request_duration_seconds (POST/PUT/PATCH/APPLY/DELETE, dry runs included) between two /metrics reads.`,
     );
   }
   if (noop) {
