@@ -9,6 +9,7 @@ import type { Change } from './changeset.js';
 import { fetchRevision, type GitCredentials } from './fetch.js';
 import { applySetParent } from './inventory.js';
 import { plan, type Plan, type PlanContext } from './plan.js';
+import type { Manifest } from './manifest.js';
 import { prune } from './prune.js';
 import { renderManifests } from './render/index.js';
 import { waitHealthy } from './wait.js';
@@ -91,9 +92,21 @@ async function stage<T>(name: SyncStage, timings: SyncResult['timings'], deps: S
   }
 }
 
+/** Rendered manifests of recent commits, per process: a resync of the deployed commit skips fetch and render. */
+const rendered = new Map<string, Manifest[]>();
+const renderedKeep = 8;
+
 /** fetch → render → plan: what the sync would do, without writing anything to the cluster. */
 export async function planRevision(source: SyncSource, deps: SyncDeps, timings: SyncResult['timings'] = {}): Promise<{ plan: Plan; ctx: PlanContext }> {
   const { target } = source;
+  // a commit renders the same every time (kustomize runs without exec plugins or network)
+  const cacheKey = `${source.cloneUrl}\0${source.sha}\0${target.path}\0${target.render}`;
+  const cached = rendered.get(cacheKey);
+  if (cached) {
+    const ctx = planContext(target, deps);
+    const result = await stage('plan', timings, deps, () => plan(cached, ctx));
+    return { plan: result, ctx };
+  }
   const checkout = await stage('fetch', timings, deps, () =>
     fetchRevision({ cacheDir: deps.cacheDir, cloneUrl: source.cloneUrl, credentials: source.credentials, sha: source.sha }),
   );
@@ -102,6 +115,8 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
       if (target.render === 'helm') throw new ManifestError('render', [{ subject: 'render', source: target.path, message: 'render: helm is not supported yet; render the chart into plain YAML or use kustomize' }]);
       return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode: target.render });
     });
+    rendered.set(cacheKey, manifests);
+    if (rendered.size > renderedKeep) rendered.delete(rendered.keys().next().value!);
     const ctx = planContext(target, deps);
     const result = await stage('plan', timings, deps, () => plan(manifests, ctx));
     return { plan: result, ctx };
