@@ -51,7 +51,7 @@ const outDir = path.join(root, 'bench', '.out', runId);
 mkdirSync(outDir, { recursive: true });
 const progress = (message: string) => process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
 
-const env = startTestEnv(values['shared-env'] ? 'shared' : 'private');
+const env = startTestEnv(values['shared-env'] ? 'shared' : 'private', path.join(outDir, 'testenv'));
 const redis = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
 const admin = await Admin.connect(env.kubeconfig);
 const children = compileChildren(['lib/loadgen.ts', 'servers/minimal-handler.ts', 'servers/bare-http.ts']);

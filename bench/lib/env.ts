@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -29,13 +29,14 @@ function readEnv(dir: string): Record<string, string> {
 
 /**
  * The test environment of scripts/testenv. By default the bench starts its own instance
- * (DRIFTLESS_TESTENV_DIR=bench/.out/testenv) with the controllers, so other suites running on
+ * (DRIFTLESS_TESTENV_DIR=bench/.out/<run>/testenv) with the controllers, so other suites running on
  * the shared .testenv neither add objects nor requests to what /metrics reports, and Driftless's
  * health wait sees Deployments roll out; it is stopped at the end. `shared` uses .testenv.
  */
-export function startTestEnv(mode: 'private' | 'shared'): TestEnv {
+export function startTestEnv(mode: 'private' | 'shared', privateDir: string): TestEnv {
   const testenv = path.join(root, 'scripts', 'testenv');
-  const dir = mode === 'shared' ? path.join(root, '.testenv') : path.join(root, 'bench', '.out', 'testenv');
+  // one environment per run: two benches at once must not stop each other's
+  const dir = mode === 'shared' ? path.join(root, '.testenv') : privateDir;
   const env = { ...process.env, DRIFTLESS_TESTENV_DIR: dir };
   const up = (args: string[]) => execFileSync(testenv, ['up', ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   if (mode === 'private' || !existsSync(path.join(dir, 'env'))) {
@@ -57,7 +58,9 @@ export function startTestEnv(mode: 'private' | 'shared'): TestEnv {
     controllers: vars.CONTROLLERS === '1',
     dir,
     stop: () => {
-      if (mode === 'private') execFileSync(testenv, ['down'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      if (mode !== 'private') return;
+      execFileSync(testenv, ['down'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      rmSync(path.join(dir, 'etcd-data'), { recursive: true, force: true });
     },
   };
 }
