@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FetchError } from '../errors.js';
@@ -74,8 +75,11 @@ export async function ensureCommits(options: Omit<FetchOptions, 'sha'> & { shas:
   const { cacheDir, cloneUrl, credentials, shas } = options;
   for (const sha of shas) if (!shaPattern.test(sha)) throw new FetchError(`not a full commit id: ${JSON.stringify(sha)}`, true);
   const mirror = mirrorDir(cacheDir, cloneUrl);
-  await mkdir(cacheDir, { recursive: true });
-  await git(['init', '--bare', '--quiet', mirror]);
+  // the mirror is made once; later calls only look for the commits
+  if (!existsSync(path.join(mirror, 'HEAD'))) {
+    await mkdir(cacheDir, { recursive: true });
+    await git(['init', '--bare', '--quiet', mirror]);
+  }
   const missing: string[] = [];
   for (const sha of shas) {
     if (!(await git(['cat-file', '-e', `${sha}^{commit}`], { cwd: mirror }).then(() => true, () => false))) missing.push(sha);

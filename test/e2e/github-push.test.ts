@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject } from '../../src/kube/objects.js';
 import { DriftlessHarness, pushPayload } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { cm } from '../helpers/manifests.js';
 
 const { client, discovery } = testKube();
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
 
 async function configMap(namespace: string, name: string) {
   const info = (await discovery.resourceFor('v1', 'ConfigMap'))!;

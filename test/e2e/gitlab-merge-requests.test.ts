@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commentMarker } from '../../src/report/comment.js';
 import { DriftlessHarness } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { cm } from '../helpers/manifests.js';
 
 const { client } = testKube();
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/gitlab');
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
 
 describe('merge requests as the control surface (GitLab)', () => {
   let h: DriftlessHarness;

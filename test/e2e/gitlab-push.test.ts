@@ -5,10 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject } from '../../src/kube/objects.js';
 import { DriftlessHarness } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { cm } from '../helpers/manifests.js';
 
 const { client, discovery } = testKube();
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/gitlab');
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
 
 /** GitLab's documented Push Hook example, adjusted to the project, URL and commits. */
 async function pushHook(h: DriftlessHarness, before: string, after: string, paths: string[]): Promise<string> {

@@ -3,9 +3,9 @@ import { getObject } from '../../src/kube/objects.js';
 import { commentMarker } from '../../src/report/comment.js';
 import { DriftlessHarness, issueCommentPayload, pullRequestPayload } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { cm } from '../helpers/manifests.js';
 
 const { client, discovery } = testKube();
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
 
 describe('pull requests as the control surface (GitHub)', () => {
   let h: DriftlessHarness;

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject, type KubeObject } from '../../src/kube/objects.js';
 import { DriftlessHarness } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { cm } from '../helpers/manifests.js';
 
 const { client, discovery } = testKube();
 afterAll(() => client.close());
-const cm = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  value: "${value}"\n`;
 const cmPath = (namespace: string, name: string) => `/api/v1/namespaces/${namespace}/configmaps/${name}`;
 
 /** A change made by hand, as `kubectl edit` would: a merge patch by another field manager. */
