@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import { runSync, type SyncSource } from '../../src/sync/pipeline.js';
 import { LogCapture } from '../helpers/driftless.js';
 import { TestRepo } from '../helpers/git.js';
 import { uniqueName } from '../helpers/kube.js';
+import { runProcess, type RunOptions } from '../helpers/process.js';
 
 // The Helm chart (helm/driftless): lint, render, schema, and the rendered objects against the
 // real API server, then the chart's RBAC exercised by a real sync authenticated as its
@@ -35,29 +35,7 @@ type PodSpec = {
 };
 const podSpec = (d: KubeDoc) => (d.spec as { template: { spec: PodSpec } }).template.spec;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program, feeding `input` on stdin; never throws for a non-zero exit. */
-function exec(file: string, args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: root, env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
-}
+const exec = (file: string, args: readonly string[], options: Omit<RunOptions, 'cwd'> = {}) => runProcess(file, args, { ...options, cwd: root });
 
 let helmBin = '';
 let work = '';
