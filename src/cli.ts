@@ -11,10 +11,10 @@ import { createProviders, sourceFor } from './providers/index.js';
 import { acquireLock } from './queue/lock.js';
 import { formatChanges } from './report/changeset-text.js';
 import { connectCluster, createRuntime, type Runtime } from './runtime.js';
-import { targetStatuses } from './store/target-status.js';
+import { targetStatuses, type TargetStatus } from './store/target-status.js';
 import { remoteHead } from './sync/fetch.js';
 import { planRevision } from './sync/pipeline.js';
-import { deployRevision } from './queue/deploy.js';
+import { reconcileTarget } from './queue/sync-worker.js';
 
 const usage = `usage: driftless <command> [options]
 
@@ -90,21 +90,24 @@ async function resolveRevision(config: Config, t: TargetConfig, revision: string
 }
 
 /**
- * Deploys one revision in this process, through the same pipeline and target lock as the
- * workers: `sync` takes the branch head (or --revision), `rollback` the previous healthy
- * revision (or --revision).
+ * Deploys in this process, through the same reconciler and target lock as the workers: `sync`
+ * takes the branch head (or --revision), `rollback` the previous healthy revision (or
+ * --revision). A person's request: a revision that failed before is tried again.
  */
 async function deployNow(config: Config, t: TargetConfig, kind: 'api' | 'rollback', revision: string | undefined, log: Logger): Promise<number> {
   const rt = createRuntime(config, log, 'worker');
   try {
-    const sha = kind === 'rollback' ? (revision ?? (await previousHealthy(rt, t))) : await resolveRevision(config, t, revision);
-    const deliveryId = `cli-${randomUUID()}`;
+    const sha = kind === 'rollback' ? (revision ?? (await previousHealthy(rt, t))) : revision;
     const lock = await acquireLock(rt.redis, rt.keys.lock(t.name));
     if (!lock) throw new DriftlessError(`target ${t.name} is being synced by a worker right now; try again in a moment`);
-    const trigger = { kind, deliveryId, actor: process.env.USER ?? 'cli' };
+    const trigger = { kind, deliveryId: `cli-${randomUUID()}`, actor: process.env.USER ?? 'cli' };
     try {
-      const result = await deployRevision(rt, t, sha, trigger, { log: log.child({ deliveryId, target: t.name, commit: sha }), finalAttempt: () => true });
-      console.log(`${t.name} @ ${sha.slice(0, 7)}${kind === 'rollback' ? ' (rollback)' : ''}\n${formatChanges(result.changes)}`);
+      const result = await reconcileTarget(rt, t, { trigger, revision: sha }, { signal: lock.lost, finalAttempt: () => true });
+      if (!('changes' in result)) {
+        console.log(`${t.name}: ${result.result === 'skipped' ? result.reason : result.result}`);
+        return result.result === 'skipped' ? 1 : 0;
+      }
+      console.log(`${t.name} @ ${result.revision.slice(0, 7)}${kind === 'rollback' ? ' (rollback)' : ''}\n${formatChanges(result.changes)}`);
       return 0;
     } finally {
       await lock.release();
@@ -116,8 +119,8 @@ async function deployNow(config: Config, t: TargetConfig, kind: 'api' | 'rollbac
 
 /** The newest revision that deployed healthily and is not what runs now. */
 async function previousHealthy(rt: Runtime, t: TargetConfig): Promise<string> {
-  const { deployedSha } = await rt.revisions.state(t.name);
-  const entry = (await rt.history.list(t.name, 200)).find((e) => e.result === 'succeeded' && e.revision !== deployedSha);
+  const { deployed } = await rt.revisions.state(t.name);
+  const entry = (await rt.history.list(t.name, 200)).find((e) => e.result === 'succeeded' && e.revision !== deployed);
   if (!entry) throw new UsageError(`${t.name} has no earlier healthy revision in its history; name one with --revision`);
   return entry.revision;
 }
@@ -155,17 +158,29 @@ async function history(config: Config, t: TargetConfig, limit: number, log: Logg
 async function status(config: Config, log: Logger): Promise<number> {
   const rt = createRuntime(config, log, 'worker');
   try {
-    for (const s of await targetStatuses(rt)) {
-      const deployed = s.deployed ? `${s.deployed.sha.slice(0, 7)} (${s.deployed.at})` : 'nothing yet';
-      const unhealthy = s.deployed && s.healthy !== s.deployed.sha ? `, last healthy ${s.healthy?.slice(0, 7) ?? 'none'}` : '';
-      const pending = s.pending.length ? `, ${s.pending.length} pending (newest ${s.pending.at(-1)!.slice(0, 7)})` : '';
-      const lock = s.lock ? `, LOCKED by ${s.lock.repo}#${s.lock.pr} (@${s.lock.user}) since ${s.lock.at}` : '';
-      console.log(`${s.target}  ${s.repo}@${s.branch}  deployed ${deployed}${unhealthy}${pending}${lock}`);
-    }
+    for (const s of await targetStatuses(rt)) console.log(statusLine(s));
     return 0;
   } finally {
     await rt.close();
   }
+}
+
+/** One line per target: `shop  github:acme/shop@main  held: rolled back from abc1234; held at def5678 ...`. */
+function statusLine(s: TargetStatus): string {
+  const short = (sha: string | undefined) => sha?.slice(0, 7) ?? 'none';
+  const a = s.lastAttempt;
+  const detail =
+    s.condition === 'held' && s.held
+      ? `rolled back from ${short(s.held.from)}; held at ${short(s.held.at)} until a newer commit (since ${s.held.since})`
+      : s.condition === 'failed' && a
+        ? `${short(a.revision)} ${a.result}${a.stage ? ` at ${a.stage}` : ''}${a.permanent ? ' (not retried automatically)' : ' (retried by the next reconcile)'}: ${(a.reason ?? '').split('\n')[0]}`
+        : s.deployed
+          ? `${short(s.deployed.sha)} (${s.deployed.at})`
+          : '';
+  const applied = s.condition !== 'applied' && s.lastAppliedRevision ? `, last applied ${short(s.lastAppliedRevision)}` : '';
+  const pending = s.pending.length ? `, ${s.pending.length} pending (newest ${short(s.pending.at(-1))})` : '';
+  const lock = s.lock ? `, LOCKED by ${s.lock.repo}#${s.lock.pr} (@${s.lock.user}) since ${s.lock.at}` : '';
+  return `${s.target}  ${s.repo}@${s.branch}  ${s.condition}${detail ? `: ${detail}` : ''}${applied}${pending}${lock}`;
 }
 
 /** Runs services until SIGTERM/SIGINT, then closes them in order. */

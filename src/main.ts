@@ -9,7 +9,7 @@ import { GitHubWebhook } from './providers/github/webhook.js';
 import { GitLabWebhook } from './providers/gitlab/webhook.js';
 import type { WebhookReceiver } from './providers/types.js';
 import { createPullWorker } from './pulls/worker.js';
-import { scheduleReconciles } from './queue/reconcile.js';
+import { scheduleReconciles } from './queue/schedule.js';
 import { createSyncWorker } from './queue/sync-worker.js';
 import { createReportWorker } from './report/report-worker.js';
 import { createRuntime } from './runtime.js';

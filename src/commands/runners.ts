@@ -1,8 +1,8 @@
 import type { TargetConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { CommentEvent, GitProvider, PullRequestInfo } from '../providers/types.js';
-import { jobId, type SyncJobData, type Trigger } from '../queue/jobs.js';
-import { reconcileJobName } from '../queue/reconcile.js';
+import type { Trigger } from '../model/trigger.js';
+import { jobId, type SyncJobData } from '../queue/jobs.js';
 import type { Runtime } from '../runtime.js';
 import type { PullRef } from '../store/pulls.js';
 import { helpText } from './help.js';
@@ -79,11 +79,11 @@ export const runners: Record<CommandName, Runner> = {
   async rollback(ctx) {
     const notes = [];
     for (const t of ctx.targets) {
-      const { deployedSha } = await ctx.rt.revisions.state(t.name);
+      const { deployed } = await ctx.rt.revisions.state(t.name);
       const history = await ctx.rt.history.list(t.name, 200);
       const sha = ctx.command.sha
         ? history.map((e) => e.revision).find((r) => r.startsWith(ctx.command.sha!))
-        : history.find((e) => e.result === 'succeeded' && e.revision !== deployedSha)?.revision;
+        : history.find((e) => e.result === 'succeeded' && e.revision !== deployed)?.revision;
       if (!sha) return { reply: ctx.command.sha ? `${t.name} never deployed \`${ctx.command.sha}\`.` : `${t.name} has no earlier healthy revision to roll back to.` };
       await enqueueSync(ctx, { target: t.name, revision: sha, trigger: trigger(ctx, 'rollback') }, 'rollback');
       notes.push({ target: t.name, note: `${by(ctx)} is rolling back to ${short(sha)}` });
@@ -92,9 +92,8 @@ export const runners: Record<CommandName, Runner> = {
   },
 
   async sync(ctx) {
-    for (const t of ctx.targets) {
-      await ctx.rt.queues.sync.add(reconcileJobName, { target: t.name, trigger: trigger(ctx, 'comment') }, { jobId: jobId('comment', ctx.deliveryId, t.name, 'sync') });
-    }
+    // a person's sync of the branch head: retried even if it failed before
+    for (const t of ctx.targets) await enqueueSync(ctx, { target: t.name, trigger: trigger(ctx, 'comment') }, 'sync');
     return { notes: ctx.targets.map((t) => ({ target: t.name, note: `${by(ctx)} asked for a sync of ${t.branch}` })) };
   },
 

@@ -7,6 +7,16 @@ import pRetry from 'p-retry';
 /** How to reach a cluster: a kubeconfig file (and context) or the pod's service account. */
 export type ClusterConnection = { inCluster?: false; kubeconfig: string; context?: string } | { inCluster: true };
 
+/** Status reasons that blame the request whatever the code: an admission webhook may deny with a 5xx. */
+const objectFaultReasons = new Set(['BadRequest', 'Invalid', 'Forbidden', 'NotAcceptable', 'UnsupportedMediaType', 'RequestEntityTooLarge', 'MethodNotAllowed']);
+
+/**
+ * 500s without a reason that come from the object itself: server-side apply's field manager
+ * (k8s.io/apimachinery managedfields structuredmerge.go) answers a list with duplicate keys, or
+ * a value its schema cannot type, with a bare error, which the API server sends as a 500.
+ */
+const objectFaultMessage = /failed to create typed (patch|live) object|to smd typed|duplicate entries for key/;
+
 /** An error answered by the API server, with its Status reason (NotFound, Conflict, Invalid, ...). */
 export class KubeApiError extends Error {
   constructor(
@@ -21,9 +31,10 @@ export class KubeApiError extends Error {
   get notFound(): boolean {
     return this.status === 404;
   }
-  /** 4xx other than throttling and conflicts: the request itself is wrong, retrying will not help. */
+  /** The object or the request is at fault, so retrying the same request cannot help. */
   get permanent(): boolean {
-    return this.status >= 400 && this.status < 500 && this.status !== 429 && this.status !== 409;
+    if (this.status >= 400 && this.status < 500) return this.status !== 429 && this.status !== 409;
+    return objectFaultReasons.has(this.reason) || objectFaultMessage.test(this.message);
   }
 }
 
@@ -92,7 +103,7 @@ export class KubeClient {
       retries: 4,
       minTimeout: 100,
       factor: 2,
-      shouldRetry: (err) => (err instanceof KubeApiError ? err.status === 429 || err.status === 503 : transientNetwork.has((err as NodeJS.ErrnoException).code ?? '')),
+      shouldRetry: (err) => (err instanceof KubeApiError ? !err.permanent && (err.status === 429 || err.status === 503) : transientNetwork.has((err as NodeJS.ErrnoException).code ?? '')),
     });
   }
 

@@ -1,17 +1,9 @@
 import type { CommentEvent, DeploymentState, PullRequestEvent } from '../providers/types.js';
 import type { Notification } from '../report/notify.js';
 import type { PullRef } from '../store/pulls.js';
+import type { Trigger } from '../model/trigger.js';
 
-/** Why a sync runs. Small and serializable: it travels through Redis. */
-export interface Trigger {
-  kind: 'push' | 'merge' | 'comment' | 'schedule' | 'api' | 'rollback';
-  /** Webhook delivery id, or a generated id for CLI/API/scheduled runs. */
-  deliveryId: string;
-  actor: string;
-  pr?: number;
-}
-
-/** A sync job: deploy `revision` when given, else the newest pending revision of the target. */
+/** A sync job: deploy `revision` when given (a person named it), else reconcile the target with its branch head. */
 export interface SyncJobData {
   target: string;
   revision?: string;

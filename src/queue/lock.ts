@@ -4,11 +4,16 @@ import type { Redis } from 'ioredis';
 const releaseScript = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const renewScript = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
-/** A held lock; `lost` turns true if renewal found it taken over (e.g. after a long pause). */
+/** A held lock. */
 export interface HeldLock {
   readonly key: string;
   readonly token: string;
-  readonly lost: boolean;
+  /**
+   * Aborted when the lock is no longer ours: a renewal found another token (we paused past the
+   * expiry, or Redis failed over), or renewals failed for longer than the lock lives. Whoever
+   * holds the lock must stop writing then.
+   */
+  readonly lost: AbortSignal;
   release(): Promise<void>;
 }
 
@@ -20,23 +25,27 @@ export async function acquireLock(redis: Redis, key: string, ttlMs = 30_000): Pr
   const token = randomUUID();
   const ok = await redis.set(key, token, 'PX', ttlMs, 'NX');
   if (ok !== 'OK') return undefined;
-  let lost = false;
+  const lost = new AbortController();
+  let renewedAt = Date.now();
   const timer = setInterval(() => {
     redis.eval(renewScript, 1, key, token, ttlMs).then(
       (renewed) => {
-        if (renewed !== 1) lost = true;
+        if (renewed === 1) renewedAt = Date.now();
+        else lost.abort(new Error(`lock ${key} was taken over`));
       },
-      () => undefined, // Redis hiccup: the next renewal tries again well before expiry
+      () => {
+        // a Redis hiccup: the next renewal tries again well before expiry, unless it is past already
+        if (Date.now() - renewedAt >= ttlMs) lost.abort(new Error(`lock ${key} could not be renewed for ${ttlMs} ms`));
+      },
     );
   }, ttlMs / 3);
   timer.unref();
+  lost.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   let released = false;
   return {
     key,
     token,
-    get lost() {
-      return lost;
-    },
+    lost: lost.signal,
     async release() {
       if (released) return;
       released = true;

@@ -1,18 +1,13 @@
-import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { TargetConfig } from '../config/schema.js';
 import { toJobError } from '../errors.js';
-import { statusJob } from '../report/status.js';
-import { DeployReporter, reportLocked } from '../report/deploy-report.js';
+import { deployObserver, reportLocked } from '../report/deploy-report.js';
 import type { Runtime } from '../runtime.js';
-import type { PendingRevision } from '../store/revisions.js';
-import { summarize } from '../sync/changeset.js';
-import { ensureCommits, isAncestor } from '../sync/fetch.js';
-import { SyncStageError } from '../sync/pipeline.js';
-import { deployRevision, rollBackAfter } from './deploy.js';
-import { jobId, queueNames, type SyncJobData, type Trigger } from './jobs.js';
-import { reconcileJobName, reconcileTarget } from './reconcile.js';
-import { acquireLock, type HeldLock } from './lock.js';
-import { chooseRevision } from './revision-choice.js';
+import { remoteHead } from '../sync/fetch.js';
+import { reconcile, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
+import { jobId, queueNames, type SyncJobData } from './jobs.js';
+import { acquireLock } from './lock.js';
+import { reconcileJobName } from './schedule.js';
 
 /** How long a job that found its target locked waits before it looks again. */
 const lockRetryMs = 1_000;
@@ -22,42 +17,39 @@ export interface SyncWorkerOptions {
   concurrency?: number;
 }
 
-/**
- * Runs sync jobs: takes the target's lock, picks the newest pending revision, runs the pipeline,
- * records history and reports statuses for it and for every revision it superseded.
- */
 /** The sync worker, and a way to give running jobs back when shutdown cannot wait for them. */
 export interface SyncWorker {
   worker: Worker<SyncJobData>;
-  /** Moves every running job back to waiting and releases its target lock, for another worker to take. */
+  /** Aborts every running job between steps, moves it back to waiting and releases its target lock, for another worker to take. */
   handBack(): Promise<void>;
 }
 
+/**
+ * Runs sync jobs, thinly: takes the target's lock, then hands the job to the reconciler with an
+ * observer that reports. A job whose run is aborted (shutdown, or the target lock lost to
+ * another worker) goes back to waiting, so the sync runs again from the top elsewhere.
+ */
 export function createSyncWorker(rt: Runtime, options: SyncWorkerOptions = {}): SyncWorker {
-  const running = new Map<string, { job: Job<SyncJobData>; token: string | undefined; lock: HeldLock; abort: AbortController }>();
-  const worker = new Worker<SyncJobData>(queueNames.sync, (job, token) => processSync(rt, job, token, running), {
-    connection: rt.redis,
-    prefix: rt.config.redis.prefix,
-    concurrency: options.concurrency ?? 4,
-  });
+  const handingBack = new Set<Promise<void>>();
+  const worker = new Worker<SyncJobData>(
+    queueNames.sync,
+    // three parameters: BullMQ passes the AbortSignal that cancelJob/cancelAllJobs abort
+    (job, token, signal) => processSync(rt, job, token, signal, handingBack),
+    { connection: rt.redis, prefix: rt.config.redis.prefix, concurrency: options.concurrency ?? 4 },
+  );
   worker.on('failed', (job, err) => rt.log.warn({ target: job?.data.target, deliveryId: job?.data.trigger.deliveryId, err: err.message }, 'sync job failed'));
   // e.g. a handed-back job whose processor ends after its lock moved on: nothing to do but say so
   worker.on('error', (err) => rt.log.warn({ err: err.message }, 'sync worker error'));
   return {
     worker,
     async handBack() {
-      for (const [id, { job, token, lock, abort }] of running) {
-        running.delete(id);
-        abort.abort(new Error('shutting down: job handed back'));
-        await job.moveToWait(token).catch((err: unknown) => rt.log.warn({ job: id, err: err instanceof Error ? err.message : String(err) }, 'could not hand the job back; it will be recovered as stalled'));
-        await lock.release();
-        rt.log.warn({ job: id, target: job.data.target }, 'shutdown: job handed back to the queue');
-      }
+      worker.cancelAllJobs('shutting down: job handed back');
+      await Promise.all(handingBack);
     },
   };
 }
 
-async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | undefined, running: Map<string, { job: Job<SyncJobData>; token: string | undefined; lock: HeldLock; abort: AbortController }>): Promise<unknown> {
+async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | undefined, cancelled: AbortSignal | undefined, handingBack: Set<Promise<void>>): Promise<unknown> {
   const target = rt.target(job.data.target);
   if (!target) throw new UnrecoverableError(`target ${job.data.target} is not in the configuration`);
   const lock = await acquireLock(rt.redis, rt.keys.lock(target.name));
@@ -66,100 +58,81 @@ async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | u
     await job.moveToDelayed(Date.now() + lockRetryMs + Math.floor(Math.random() * 250), token);
     throw new DelayedError();
   }
-  const id = job.id ?? '';
-  const abort = new AbortController();
-  running.set(id, { job, token, lock, abort });
+  const signal = cancelled ? AbortSignal.any([cancelled, lock.lost]) : lock.lost;
+  // handed back as soon as the abort comes, not when the running step ends: shutdown waits for this only
+  let handBack: Promise<void> | undefined;
+  const onAbort = () => {
+    handBack = (async () => {
+      await job.moveToWait(token).catch((err: unknown) => rt.log.warn({ job: job.id, err: err instanceof Error ? err.message : String(err) }, 'could not hand the job back; it will be recovered as stalled'));
+      await lock.release();
+      rt.log.warn({ job: job.id, target: target.name, reason: String(signal.reason) }, 'sync aborted: job handed back to the queue');
+    })();
+    handingBack.add(handBack);
+    void handBack.finally(() => handingBack.delete(handBack!));
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
   const kind = job.name === reconcileJobName ? 'reconcile' : 'sync';
   try {
-    const outcome = await runJob(rt, target, job, abort.signal);
-    rt.metrics.jobs.inc({ kind, result: (outcome as { result?: string }).result ?? 'done' });
+    const outcome = await runJob(rt, target, job, signal);
+    rt.metrics.jobs.inc({ kind, result: outcome.result });
     return outcome;
   } catch (err) {
-    rt.metrics.jobs.inc({ kind, result: err instanceof DelayedError ? 'delayed' : 'failed' });
-    throw err;
+    if (handBack) {
+      await handBack;
+      throw new WaitingError();
+    }
+    rt.metrics.jobs.inc({ kind, result: 'failed' });
+    throw toJobError(err);
   } finally {
-    running.delete(id);
-    await lock.release();
+    signal.removeEventListener('abort', onAbort);
+    if (!handBack) await lock.release();
   }
 }
 
-async function runJob(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>, signal: AbortSignal): Promise<unknown> {
+async function runJob(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>, signal: AbortSignal): Promise<ReconcileResult | { result: 'locked'; by: number }> {
   const held = await rt.pulls.lock(target.name);
+  const { trigger } = job.data;
   // a locked target only runs what the locking pull request asks for; pushes keep waiting, recorded
-  if (held && !(job.data.trigger.pr === held.pr && (job.data.trigger.kind === 'comment' || job.data.trigger.kind === 'rollback'))) {
+  if (held && !(trigger.pr === held.pr && (trigger.kind === 'comment' || trigger.kind === 'rollback'))) {
     const waiting = job.name === reconcileJobName ? [] : await rt.revisions.pending(target.name);
     await reportLocked(rt, target, waiting, held, rt.providers[held.provider]?.pullRequestPrefix ?? '#');
     return { result: 'locked', by: held.pr };
   }
-  if (job.name !== reconcileJobName) return syncTarget(rt, target, job, signal);
   // every run of a schedule is its own delivery in logs and statuses
-  const trigger: Trigger = { ...job.data.trigger, deliveryId: jobId('schedule', job.id ?? String(Date.now())) };
-  const log = rt.log.child({ deliveryId: trigger.deliveryId, target: target.name });
-  const outcome = await reconcileTarget(rt, target, trigger, log).catch((err: unknown) => {
-    throw toJobError(err);
+  const runTrigger = job.name === reconcileJobName ? { ...trigger, deliveryId: jobId('schedule', job.id ?? String(Date.now())) } : trigger;
+  return reconcileTarget(rt, target, { trigger: runTrigger, revision: job.data.revision }, {
+    signal,
+    finalAttempt: (err) => err.permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
   });
-  if (outcome.result === 'missed push') return syncTarget(rt, target, job, signal);
-  return outcome;
 }
 
-async function syncTarget(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>, signal: AbortSignal): Promise<unknown> {
-  const { trigger } = job.data;
-  const state = await rt.revisions.state(target.name);
-  const explicit: PendingRevision | undefined = job.data.revision ? { sha: job.data.revision, receivedAt: Date.now(), trigger } : undefined;
-  const pending = explicit ? [explicit] : await rt.revisions.pending(target.name);
-  if (pending.length === 0) return { result: 'nothing pending' };
-
-  const probe = await rt.source(target, pending[0]!.sha);
-  await ensureCommits({ cacheDir: rt.config.git.cacheDir, cloneUrl: probe.cloneUrl, credentials: probe.credentials, shas: pending.map((p) => p.sha) }).catch((err: unknown) => {
-    throw toJobError(err);
+/**
+ * Runs the reconciler for one target with this process's stores, cluster client and reporting,
+ * and records its metrics. The caller holds the target lock. Used by the worker and the CLI.
+ */
+export async function reconcileTarget(rt: Runtime, target: TargetConfig, request: ReconcileRequest, options: Pick<ReconcilerDeps, 'signal' | 'finalAttempt'>): Promise<ReconcileResult> {
+  const log = rt.log.child({ deliveryId: request.trigger.deliveryId, target: target.name });
+  const { client, discovery } = rt.cluster(target.cluster);
+  const result = await reconcile(request, {
+    target,
+    revisions: rt.revisions,
+    history: rt.history,
+    source: (sha) => rt.source(target, sha),
+    branchHead: async () => {
+      const { cloneUrl, credentials } = await rt.source(target, '');
+      return remoteHead(cloneUrl, target.branch, credentials);
+    },
+    kube: client,
+    discovery,
+    cacheDir: rt.config.git.cacheDir,
+    log,
+    observer: deployObserver(rt, target, log),
+    ...options,
   });
-  const choice = await chooseRevision(pending, explicit ? undefined : state.deployedSha, (a, b) => isAncestor(rt.config.git.cacheDir, probe.cloneUrl, a, b));
-
-  const winner = choice.deploy?.sha ?? state.deployedSha ?? '';
-  for (const p of choice.superseded) {
-    const j = statusJob({ target: target.name, repo: target.repo.path, sha: p.sha, trigger: p.trigger }, 'terminal', 'superseded', `superseded by ${winner.slice(0, 7)}`);
-    await rt.queues.report.add(j.name, j.data, j.opts);
-    await rt.history.record({ target: target.name, revision: p.sha, trigger: p.trigger, result: 'superseded', message: `superseded by ${winner}`, timings: {}, startedAt: Date.now(), finishedAt: Date.now() });
-  }
-  const handled = pending.map((p) => p.sha);
-  if (!choice.deploy) {
-    await rt.revisions.removePending(target.name, handled);
-    return { result: choice.reason };
-  }
-
-  const { sha } = choice.deploy;
-  const revTrigger = choice.deploy.trigger;
-  const log = rt.log.child({ deliveryId: revTrigger.deliveryId, target: target.name, commit: sha });
-  log.info({ trigger: revTrigger.kind, actor: revTrigger.actor, superseded: choice.superseded.length }, 'sync started');
-  const out = new DeployReporter(rt, target, sha, revTrigger, log);
-  await out.started();
-  const isFinal = (err: unknown) => (err instanceof SyncStageError && err.permanent) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-  try {
-    const result = await deployRevision(rt, target, sha, revTrigger, {
-      log,
-      signal,
-      finalAttempt: isFinal,
-      onStage: (stage) => out.stage(stage),
-      onHealthProgress: (healthy, total) => out.health(healthy, total),
-    });
-    const summary = summarize(result.changes);
+  if ('timings' in result) {
     for (const [stage, ms] of Object.entries(result.timings)) rt.metrics.stageSeconds.observe({ stage }, ms / 1000);
     rt.metrics.lastSuccess.set({ target: target.name }, Date.now() / 1000);
-    await rt.revisions.removePending(target.name, handled);
-    await out.succeeded(summary);
-    log.info({ summary, timings: result.timings }, 'sync succeeded');
-    return { result: 'deployed', sha, summary };
-  } catch (err) {
-    if (signal.aborted) throw err; // handed back at shutdown: another worker runs it again
-    const permanent = err instanceof SyncStageError && err.permanent;
-    log.warn({ stage: err instanceof SyncStageError ? err.stage : undefined, permanent, err: err instanceof Error ? err.message : String(err) }, 'sync failed');
-    if (isFinal(err)) {
-      await rt.revisions.removePending(target.name, handled);
-      const rollback = await rollBackAfter(rt, target, sha, err, log);
-      const applied = err instanceof SyncStageError && err.applied.length ? summarize(err.applied) : undefined;
-      await out.failed(err instanceof Error ? err.message : String(err), permanent, rollback, applied);
-    }
-    throw toJobError(err);
   }
+  if (result.result === 'in sync' || result.result === 'drifted' || result.result === 'healed') rt.metrics.driftedObjects.set({ target: target.name }, 'drift' in result ? (result.drift?.length ?? 0) : 0);
+  return result;
 }
-

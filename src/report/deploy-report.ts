@@ -1,31 +1,39 @@
 import type { TargetConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { jobId, type DeploymentJobData, type StatusState, type Trigger } from '../queue/jobs.js';
-import type { RollbackOutcome } from '../queue/deploy.js';
+import type { Trigger } from '../model/trigger.js';
+import type { SyncStage } from '../model/revision.js';
+import { jobId, type DeploymentJobData, type StatusState } from '../queue/jobs.js';
 import type { Runtime } from '../runtime.js';
 import type { PullRef } from '../store/pulls.js';
 import { describeSummary, type ChangeSummary } from '../sync/changeset.js';
 import { progressLine } from '../sync/health/index.js';
-import type { SyncStage } from '../sync/pipeline.js';
+import type { ReconcileObserver, Run, RunFailure } from '../sync/reconciler.js';
 import { announce } from './announce.js';
 import type { TargetSection } from './comment.js';
 import { statusJob, type StatusPhase } from './status.js';
 
 /**
- * Everything one deploy tells the outside world, in one place: the commit status lifecycle,
- * the provider's deployment, the pull request's comment (for a merge or a command), the
- * Kubernetes event and notifications. Every post is a report job of its own.
+ * Everything one run tells the outside world, in one place: the commit status lifecycle, the
+ * provider's deployment, the pull request's comment (for a merge or a command), the Kubernetes
+ * event and notifications. Every post is a report job of its own. A heal of drift posts
+ * statuses, events and notifications, but is neither a new deployment nor news for a pull request.
  */
 export class DeployReporter {
   private pr?: PullRef | null;
+  private readonly sha: string;
+  private readonly trigger: Trigger;
+  private readonly heal: boolean;
 
   constructor(
     private readonly rt: Runtime,
     private readonly target: TargetConfig,
-    private readonly sha: string,
-    private readonly trigger: Trigger,
+    run: Run,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.sha = run.revision;
+    this.trigger = run.trigger;
+    this.heal = run.purpose === 'heal';
+  }
 
   async started(): Promise<void> {
     await this.deployment('queued');
@@ -34,7 +42,7 @@ export class DeployReporter {
 
   async stage(stage: SyncStage): Promise<void> {
     if (stage !== 'apply') return;
-    await this.status('applying', 'running', 'applying');
+    await this.status('applying', 'running', this.heal ? 'healing drift' : 'applying');
     await this.deployment('in_progress');
   }
 
@@ -44,22 +52,23 @@ export class DeployReporter {
 
   async succeeded(summary: ChangeSummary): Promise<void> {
     const text = describeSummary(summary);
-    await this.status('terminal', 'success', `deployed: ${text}`);
+    await this.status('terminal', 'success', `${this.heal ? 'healed drift' : 'deployed'}: ${text}`);
     await this.deployment('success', text);
     await this.comment({ result: 'succeeded', summary });
-    await announce(this.rt, this.target, { type: 'Normal', reason: 'SyncSucceeded', message: `${this.sha.slice(0, 7)} deployed: ${text}` }, undefined, this.log);
+    await announce(this.rt, this.target, { type: 'Normal', reason: this.heal ? 'DriftHealed' : 'SyncSucceeded', message: `${this.sha.slice(0, 7)} ${this.heal ? 'healed' : 'deployed'}: ${text}` }, undefined, this.log);
   }
 
-  async failed(reason: string, permanent: boolean, rollback: RollbackOutcome, applied?: ChangeSummary): Promise<void> {
+  async failed(failure: RunFailure): Promise<void> {
+    const { rollback, message: reason } = failure;
     const rolledBackTo = rollback && 'rolledBackTo' in rollback ? rollback.rolledBackTo : undefined;
     const description = !rollback
       ? reason
       : rolledBackTo
         ? `rolled back to ${rolledBackTo.slice(0, 7)}: ${reason}`
         : `rollback to ${'rollbackFailed' in rollback ? rollback.rollbackFailed.slice(0, 7) : ''} failed too: ${reason}`;
-    await this.status('terminal', permanent ? 'failure' : 'error', description);
+    await this.status('terminal', failure.permanent ? 'failure' : 'error', description);
     await this.deployment('failure', description);
-    await this.comment({ result: rolledBackTo ? 'rolled back' : permanent ? 'failed' : 'errored', message: reason, summary: applied, rolledBackTo });
+    await this.comment({ result: rolledBackTo ? 'rolled back' : failure.permanent ? 'failed' : 'errored', message: reason, summary: failure.applied, rolledBackTo });
     await announce(
       this.rt,
       this.target,
@@ -75,12 +84,14 @@ export class DeployReporter {
   }
 
   private async deployment(state: DeploymentJobData['state'], description?: string): Promise<void> {
+    if (this.heal) return;
     const data: DeploymentJobData = { target: this.target.name, repo: this.target.repo.path, sha: this.sha, ref: this.target.branch, state, description };
     await this.rt.queues.report.add('deployment', data, { jobId: jobId('deployment', this.target.name, this.sha, state, this.trigger.deliveryId) });
   }
 
   /** The deploy's line in the pull request's comment: the PR a command came from, or the PR a merge commit closed. */
   private async comment(deploy: Omit<NonNullable<TargetSection['deploy']>, 'sha' | 'at'>): Promise<void> {
+    if (this.heal) return;
     if (this.pr === undefined) {
       const { provider, path } = this.target.repo;
       this.pr = this.trigger.pr !== undefined ? { provider, repo: path, number: this.trigger.pr } : ((await this.rt.pulls.pullForMerge(provider, path, this.sha)) ?? null);
@@ -89,6 +100,34 @@ export class DeployReporter {
     await this.rt.pulls.setDeploy(this.pr, this.target.name, { ...deploy, sha: this.sha, at: new Date().toISOString() });
     await this.rt.queues.report.add('comment', { pr: this.pr }, { jobId: jobId('comment', this.target.name, this.sha, deploy.result, this.trigger.deliveryId) });
   }
+}
+
+/** The reconciler's observer for one job: a DeployReporter per run, drift and superseded revisions announced. */
+export function deployObserver(rt: Runtime, target: TargetConfig, log: Logger): ReconcileObserver {
+  const reporters = new Map<string, DeployReporter>();
+  const reporter = (run: Run) => {
+    const key = `${run.revision}\0${run.trigger.deliveryId}`;
+    let r = reporters.get(key);
+    if (!r) reporters.set(key, (r = new DeployReporter(rt, target, run, log.child({ commit: run.revision }))));
+    return r;
+  };
+  return {
+    async superseded({ revision, message }) {
+      const j = statusJob({ target: target.name, repo: target.repo.path, sha: revision.sha, trigger: revision.trigger }, 'terminal', 'superseded', message);
+      await rt.queues.report.add(j.name, j.data, j.opts);
+    },
+    started: (run) => reporter(run).started(),
+    stage: (run, stage) => reporter(run).stage(stage),
+    health: (run, healthy, total) => reporter(run).health(healthy, total),
+    succeeded: (run, summary) => reporter(run).succeeded(summary),
+    failed: (run, failure) => reporter(run).failed(failure),
+    async drifted(run, drift, healing) {
+      const subjects = drift.map((c) => c.subject);
+      const message = `drift in ${run.revision.slice(0, 7)}: ${subjects.join(', ')}${healing ? '; healing' : ''}`;
+      log.warn({ commit: run.revision, drift: subjects, healing }, 'drift detected');
+      await announce(rt, target, { type: 'Warning', reason: 'DriftDetected', message }, { event: 'drift', revision: run.revision, message, deliveryId: run.trigger.deliveryId }, log);
+    },
+  };
 }
 
 /** Pending revisions that wait behind a pull request's lock say so, without failing. */

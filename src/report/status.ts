@@ -1,4 +1,5 @@
-import type { StatusJobData, StatusState, Trigger } from '../queue/jobs.js';
+import type { Trigger } from '../model/trigger.js';
+import type { StatusJobData, StatusState } from '../queue/jobs.js';
 import { jobId } from '../queue/jobs.js';
 
 /** Position in the lifecycle queued → applying → waiting → terminal; lower ranks never overwrite higher. */

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ChangeSummary } from '../sync/changeset.js';
-import type { Trigger } from '../queue/jobs.js';
+import type { Trigger } from '../model/trigger.js';
 import type { Keys } from './keys.js';
 
 /** One sync of one target, as `driftless history` shows it. */

@@ -5,6 +5,8 @@ export function keys(prefix: string) {
     pending: (t: string) => `${target(t)}:pending`,
     pendingMeta: (t: string) => `${target(t)}:pending-meta`,
     state: (t: string) => `${target(t)}:state`,
+    failures: (t: string) => `${target(t)}:failures`,
+    failureMeta: (t: string) => `${target(t)}:failure-meta`,
     history: (t: string) => `${target(t)}:history`,
     lock: (t: string) => `${target(t)}:lock`,
     delivery: (provider: string, id: string) => `${prefix}:delivery:${provider}:${id}`,

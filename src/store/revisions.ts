@@ -1,25 +1,20 @@
 import type { ChainableCommander, Redis } from 'ioredis';
-import type { Trigger } from '../queue/jobs.js';
+import type { LastAttempt, PendingRevision, RevisionFailure, RevisionHold, RevisionState } from '../model/revision.js';
 import type { Keys } from './keys.js';
 
-/** A commit someone asked to deploy, waiting for the target's worker. */
-export interface PendingRevision {
-  sha: string;
-  receivedAt: number;
-  trigger: Trigger;
-}
+/** How many permanent failures are remembered per target; older ones may be retried automatically again. */
+const keepFailures = 100;
 
-/** What is running on a target, as far as Driftless knows. */
-export interface TargetState {
-  deployedSha?: string;
-  deployedAt?: number;
-  /** The last revision whose deploy ended healthy: where a rollback goes. */
-  healthySha?: string;
+/** The outcome of one attempt to deploy a revision, as the reconciler records it. */
+export interface AttemptRecord extends LastAttempt {
+  /** Whether the attempt left the cluster changed (writes happened): then it is what runs. */
+  changedCluster: boolean;
 }
 
 /**
- * Desired and deployed revisions per target. Pushes add pending revisions; the worker takes
- * them all at once and deploys only the newest (newest wins).
+ * Revision state per target, in Flux's terms: pending revisions (what deliveries named), the
+ * last attempted revision and how it ended, the last applied (healthy) revision, what the
+ * cluster runs, permanent failures, and a hold after an automatic rollback.
  */
 export class RevisionStore {
   constructor(
@@ -27,12 +22,13 @@ export class RevisionStore {
     private readonly keys: Keys,
   ) {}
 
-  /** Adds a pending revision; the first push of a sha wins its trigger. */
+  /** Adds a pending revision; the first delivery of a sha keeps its trigger. */
   addPending(multi: ChainableCommander, target: string, revision: PendingRevision): void {
     multi.zadd(this.keys.pending(target), 'NX', revision.receivedAt, revision.sha);
     multi.hsetnx(this.keys.pendingMeta(target), revision.sha, JSON.stringify({ receivedAt: revision.receivedAt, trigger: revision.trigger }));
   }
 
+  /** Oldest first. */
   async pending(target: string): Promise<PendingRevision[]> {
     const shas = await this.redis.zrange(this.keys.pending(target), 0, '-1');
     if (shas.length === 0) return [];
@@ -43,24 +39,71 @@ export class RevisionStore {
     });
   }
 
-  /** Removes revisions the worker has dealt with (deployed or superseded); later pushes stay. */
+  /** Removes revisions a sync has settled (deployed, failed or superseded); later deliveries stay. */
   async removePending(target: string, shas: readonly string[]): Promise<void> {
     if (shas.length === 0) return;
     await this.redis.multi().zrem(this.keys.pending(target), ...shas).hdel(this.keys.pendingMeta(target), ...shas).exec();
   }
 
-  async state(target: string): Promise<TargetState> {
+  async state(target: string): Promise<RevisionState> {
     const h = await this.redis.hgetall(this.keys.state(target));
+    // deployedSha and healthySha are the names Driftless 0.1 wrote
     return {
-      deployedSha: h.deployedSha || undefined,
+      deployed: h.deployed || h.deployedSha || undefined,
       deployedAt: h.deployedAt ? Number(h.deployedAt) : undefined,
-      healthySha: h.healthySha || undefined,
+      lastApplied: h.lastApplied || h.healthySha || undefined,
+      lastAttempt: h.lastAttempt ? (JSON.parse(h.lastAttempt) as LastAttempt) : undefined,
+      held: h.held ? (JSON.parse(h.held) as RevisionHold) : undefined,
     };
   }
 
-  async recordDeployed(target: string, sha: string, healthy: boolean): Promise<void> {
-    const fields: Record<string, string> = { deployedSha: sha, deployedAt: String(Date.now()) };
-    if (healthy) fields.healthySha = sha;
-    await this.redis.hset(this.keys.state(target), fields);
+  /**
+   * Records how an attempt ended: it becomes the last attempt; a success is the last applied
+   * revision and clears any failure of it; a permanent failure is remembered so that automation
+   * does not try it again.
+   */
+  async recordAttempt(target: string, attempt: AttemptRecord): Promise<void> {
+    const { changedCluster, ...last } = attempt;
+    const fields: Record<string, string> = { lastAttempt: JSON.stringify(last) };
+    if (changedCluster || last.result === 'succeeded') Object.assign(fields, { deployed: last.revision, deployedAt: String(last.at) });
+    if (last.result === 'succeeded') fields.lastApplied = last.revision;
+    const multi = this.redis.multi().hset(this.keys.state(target), fields);
+    const failures = this.keys.failures(target);
+    if (last.result === 'succeeded') multi.zrem(failures, last.revision).hdel(this.keys.failureMeta(target), last.revision);
+    else if (last.permanent) {
+      const failure: RevisionFailure = { stage: last.stage, reason: last.reason ?? 'failed', at: last.at };
+      multi.zadd(failures, last.at, last.revision).hset(this.keys.failureMeta(target), last.revision, JSON.stringify(failure));
+    }
+    await multi.exec();
+    if (last.permanent) await this.trimFailures(target);
+  }
+
+  /** Permanent failures of these revisions, by revision. */
+  async failures(target: string, revisions: readonly string[]): Promise<Record<string, RevisionFailure>> {
+    if (revisions.length === 0) return {};
+    const rows = await this.redis.hmget(this.keys.failureMeta(target), ...revisions);
+    const out: Record<string, RevisionFailure> = {};
+    rows.forEach((row, i) => {
+      if (row) out[revisions[i]!] = JSON.parse(row) as RevisionFailure;
+    });
+    return out;
+  }
+
+  /** A person asked to retry this revision: automation may attempt it again too. */
+  async forgetFailure(target: string, revision: string): Promise<void> {
+    await this.redis.multi().zrem(this.keys.failures(target), revision).hdel(this.keys.failureMeta(target), revision).exec();
+  }
+
+  async hold(target: string, hold: RevisionHold): Promise<void> {
+    await this.redis.hset(this.keys.state(target), 'held', JSON.stringify(hold));
+  }
+
+  async releaseHold(target: string): Promise<void> {
+    await this.redis.hdel(this.keys.state(target), 'held');
+  }
+
+  private async trimFailures(target: string): Promise<void> {
+    const old = await this.redis.zrange(this.keys.failures(target), 0, String(-(keepFailures + 1)));
+    if (old.length > 0) await this.redis.multi().zrem(this.keys.failures(target), ...old).hdel(this.keys.failureMeta(target), ...old).exec();
   }
 }

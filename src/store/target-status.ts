@@ -1,29 +1,52 @@
+import type { LastAttempt, RevisionHold } from '../model/revision.js';
 import type { Runtime } from '../runtime.js';
 import type { PullLock } from './pulls.js';
+
+/**
+ * Where a target stands, from its revision state:
+ * - `never deployed`: no sync has ended yet;
+ * - `applied`: the last attempt ended healthy;
+ * - `failed`: the last attempt failed for a permanent reason (not retried automatically) or
+ *   errored (retried by the next reconcile);
+ * - `held`: an automatic rollback holds it at an earlier revision until the branch moves on.
+ */
+export type TargetCondition = 'never deployed' | 'applied' | 'failed' | 'held';
 
 /** One target at a glance, for `driftless status` and `GET /api/targets`. */
 export interface TargetStatus {
   target: string;
   repo: string;
   branch: string;
+  condition: TargetCondition;
+  /** What the cluster runs (the last revision that changed it), healthy or not. */
   deployed?: { sha: string; at: string };
-  /** The last revision that ended healthy: where a rollback goes. */
-  healthy?: string;
-  /** Revisions waiting to deploy, oldest first. */
+  /** The last revision whose sync ended healthy (Flux's lastAppliedRevision): where a rollback goes. */
+  lastAppliedRevision?: string;
+  /** The last revision a sync tried, and how that ended (Flux's lastAttemptedRevision). */
+  lastAttempt?: Omit<LastAttempt, 'at'> & { at: string };
+  held?: Omit<RevisionHold, 'since'> & { since: string };
+  /** Revisions deliveries named that no sync has settled yet, oldest first. */
   pending: string[];
   lock?: PullLock;
 }
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function targetStatuses(rt: Pick<Runtime, 'config' | 'revisions' | 'pulls'>): Promise<TargetStatus[]> {
   return Promise.all(
     rt.config.targets.map(async (t) => {
       const [state, pending, lock] = await Promise.all([rt.revisions.state(t.name), rt.revisions.pending(t.name), rt.pulls.lock(t.name)]);
+      const { lastAttempt, held } = state;
+      const condition: TargetCondition = held ? 'held' : !lastAttempt ? 'never deployed' : lastAttempt.result === 'succeeded' ? 'applied' : 'failed';
       return {
         target: t.name,
         repo: t.repo.spec,
         branch: t.branch,
-        deployed: state.deployedSha ? { sha: state.deployedSha, at: new Date(state.deployedAt ?? 0).toISOString() } : undefined,
-        healthy: state.healthySha,
+        condition,
+        deployed: state.deployed ? { sha: state.deployed, at: iso(state.deployedAt ?? 0) } : undefined,
+        lastAppliedRevision: state.lastApplied,
+        lastAttempt: lastAttempt ? { ...lastAttempt, at: iso(lastAttempt.at) } : undefined,
+        held: held ? { from: held.from, at: held.at, since: iso(held.since) } : undefined,
         pending: pending.map((p) => p.sha),
         lock,
       };

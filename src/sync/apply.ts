@@ -3,7 +3,7 @@ import { KubeApiError } from '../kube/client.js';
 import { getObject, serverSideApply } from '../kube/objects.js';
 import { ManifestError, type ObjectProblem } from '../errors.js';
 import type { Change } from './changeset.js';
-import { unionScope, writeInventory } from './inventory.js';
+import { needsParent, unionScope, writeInventory, type ApplySetParent } from './inventory.js';
 import { Stage, stageOf } from './order.js';
 import type { Plan, PlanContext, PlannedObject } from './plan.js';
 
@@ -32,18 +32,10 @@ async function waitEstablished(ctx: PlanContext, object: PlannedObject, timeoutM
   }
 }
 
-/**
- * Writes the plan to the cluster in stages: CRDs (then waits until they are Established),
- * Namespaces, then everything else with bounded concurrency. Objects whose dry run matched the
- * live object are not written, so they keep their resourceVersion. Returns one Change per object.
- */
-export async function apply(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number } = {}): Promise<Change[]> {
-  // the union first: if we stop between apply and prune, the next prune still sees every member
-  await writeInventory(ctx.client, ctx.parent, unionScope(plan.previousScope, plan.scope));
-  const applied: Change[] = [];
+/** Writes objects (or dry-runs them) with bounded concurrency, collecting every permanent failure. */
+function writer(ctx: PlanContext, applied: Change[]) {
   const limit = pLimit(ctx.policy.concurrency);
-
-  const write = async (objects: PlannedObject[], dryRun = false): Promise<void> => {
+  return async (objects: PlannedObject[], dryRun = false): Promise<void> => {
     const problems: ObjectProblem[] = [];
     await Promise.all(
       objects.map((o) =>
@@ -60,13 +52,36 @@ export async function apply(plan: Plan, ctx: PlanContext, options: { crdTimeoutM
     );
     if (problems.length > 0) throw new PartialApplyError(problems, applied);
   };
+}
 
+/** The Namespace that will hold the ApplySet parent, when this sync creates it. */
+const createsParentNamespace = (o: PlannedObject, parent: ApplySetParent) =>
+  o.desired.metadata.name === parent.namespace && o.change.action === 'created';
+
+/**
+ * Writes the plan to the cluster in stages: the inventory (after its namespace, when Git
+ * creates that), CRDs (then waits until they are Established), Namespaces, then everything else
+ * with bounded concurrency. Objects whose dry run matched the
+ * live object are not written, so they keep their resourceVersion. Returns one Change per object.
+ */
+export async function apply(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number } = {}): Promise<Change[]> {
+  const applied: Change[] = [];
+  const write = writer(ctx, applied);
   const inStage = (stage: Stage) => plan.objects.filter((o) => stageOf(o.desired) === stage && isWrite(o));
+  const namespaces = inStage(Stage.Namespaces);
+  const parentNamespace = namespaces.filter((o) => createsParentNamespace(o, ctx.parent));
+
+  // the parent Secret cannot exist before its namespace: when Git creates that namespace, it is
+  // the one member written before the inventory records it
+  await write(parentNamespace);
+  // then the union: if we stop between apply and prune, the next prune still sees every member
+  if (needsParent(plan.previousScope, plan.scope)) await writeInventory(ctx.client, ctx.parent, unionScope(plan.previousScope, plan.scope));
+
   const crds = inStage(Stage.CustomResourceDefinitions);
   await write(crds);
   await Promise.all(crds.map((crd) => waitEstablished(ctx, crd, options.crdTimeoutMs ?? 60_000)));
   if (crds.length > 0) ctx.discovery.invalidate();
-  await write(inStage(Stage.Namespaces));
+  await write(namespaces.filter((o) => !parentNamespace.includes(o)));
 
   const rest = inStage(Stage.Rest);
   // objects whose CRD or Namespace did not exist at plan time: validate all before writing any

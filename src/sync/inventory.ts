@@ -95,6 +95,14 @@ export async function writeInventory(client: KubeClient, parent: ApplySetParent,
   await serverSideApply(client, secretResource, body);
 }
 
+/**
+ * A set that is empty and was empty needs no parent. Its namespace may be gone: the prune that
+ * emptied the set deletes the parent's namespace last, when Git no longer holds it.
+ */
+export function needsParent(previous: InventoryScope, next: InventoryScope): boolean {
+  return previous.groupKinds.size > 0 || next.groupKinds.size > 0;
+}
+
 export function unionScope(a: InventoryScope, b: InventoryScope): InventoryScope {
   return { groupKinds: new Set([...a.groupKinds, ...b.groupKinds]), namespaces: new Set([...a.namespaces, ...b.namespaces]) };
 }

@@ -13,8 +13,7 @@ import type { Manifest } from './manifest.js';
 import { prune } from './prune.js';
 import { renderManifests } from './render/index.js';
 import { waitHealthy } from './wait.js';
-
-export type SyncStage = 'fetch' | 'render' | 'plan' | 'apply' | 'prune' | 'wait';
+import type { SyncStage } from '../model/revision.js';
 
 /** Where a target's manifests come from and where they go. */
 export interface SyncSource {
@@ -78,7 +77,7 @@ function planContext(target: TargetConfig, deps: SyncDeps): PlanContext {
 }
 
 /** Runs one stage, timing it and tagging any failure with the stage's name. */
-async function stage<T>(name: SyncStage, timings: SyncResult['timings'], deps: SyncDeps, work: () => Promise<T>): Promise<T> {
+export async function stage<T>(name: SyncStage, timings: SyncResult['timings'], deps: SyncDeps, work: () => Promise<T>): Promise<T> {
   deps.signal?.throwIfAborted();
   await deps.onStage?.(name);
   const started = performance.now();
@@ -126,17 +125,15 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
 }
 
 /**
- * The whole sync of one revision: fetch, render, plan, apply, prune, then wait until what
- * changed is healthy. One ChangeSet comes out.
+ * apply → prune → wait: writes a plan and waits until what changed is healthy. One ChangeSet
+ * comes out; a failure after writes carries what was written (`SyncStageError.applied`).
  */
-export async function runSync(source: SyncSource, deps: SyncDeps): Promise<SyncResult> {
-  const timings: SyncResult['timings'] = {};
-  const { plan: planned, ctx } = await planRevision(source, deps, timings);
+export async function applyPlan(planned: Plan, ctx: PlanContext, waitTimeoutMs: number, deps: SyncDeps, timings: SyncResult['timings'] = {}): Promise<SyncResult> {
   const applied = await stage('apply', timings, deps, () => apply(planned, ctx));
   const pruned = await stage('prune', timings, deps, () => prune(planned, ctx));
   const changes = [...applied, ...pruned];
   try {
-    await stage('wait', timings, deps, () => waitHealthy(planned.objects, ctx, { timeoutMs: source.target.wait.timeout, onProgress: deps.onHealthProgress, signal: deps.signal }));
+    await stage('wait', timings, deps, () => waitHealthy(planned.objects, ctx, { timeoutMs: waitTimeoutMs, onProgress: deps.onHealthProgress, signal: deps.signal }));
   } catch (err) {
     // the writes happened: a failed health check reports them too
     throw err instanceof SyncStageError ? new SyncStageError('wait', err.cause, timings, changes) : err;

@@ -3,47 +3,88 @@ import { KubeApiError } from '../kube/client.js';
 import { deleteObject } from '../kube/objects.js';
 import { DriftlessError, ManifestError, type ObjectProblem } from '../errors.js';
 import type { Change } from './changeset.js';
-import { groupKindOf, writeInventory, type InventoryScope } from './inventory.js';
+import { groupKindOf, needsParent, writeInventory, type InventoryScope } from './inventory.js';
 import { Stage, stageOf } from './order.js';
 import type { Plan, PlanContext, PrunableObject } from './plan.js';
+
+/** Deletes that did not happen: permanent ones name the object, a transient one is retried by the next sync. */
+interface Failures {
+  problems: ObjectProblem[];
+  transient?: unknown;
+}
+
+/** A member that stays (skipped, or not deleted yet) keeps its kind and namespace in the scope. */
+function keep(scope: InventoryScope, o: PrunableObject): void {
+  scope.groupKinds.add(groupKindOf(o.info.apiVersion, o.info.kind));
+  if (o.live.metadata.namespace) scope.namespaces.add(o.live.metadata.namespace);
+}
+
+function skip(o: PrunableObject, reason: string): void {
+  o.change = { subject: o.change.subject, action: 'skipped', reason };
+}
+
+/** Deletes objects with bounded concurrency; what fails is skipped, kept in the scope and recorded. */
+function remover(ctx: PlanContext, scope: InventoryScope, failures: Failures) {
+  const limit = pLimit(ctx.policy.concurrency);
+  return (objects: PrunableObject[]) =>
+    Promise.all(
+      objects.map((o) =>
+        limit(async () => {
+          // already being deleted: a terminating Namespace answers another delete with a conflict
+          if (o.live.metadata.deletionTimestamp) return;
+          try {
+            await deleteObject(ctx.client, o.info, o.live.metadata.namespace, o.live.metadata.name);
+          } catch (err) {
+            keep(scope, o);
+            skip(o, `delete failed: ${err instanceof Error ? err.message : String(err)}`);
+            if (err instanceof KubeApiError && err.permanent) failures.problems.push({ subject: o.change.subject, source: '(pruned)', message: err.message });
+            else failures.transient ??= err;
+          }
+        }),
+      ),
+    );
+}
+
+/** A Namespace Git dropped stays while Git still deploys objects into it: deleting it would delete them. */
+function keepNamespacesInUse(plan: Plan): void {
+  for (const o of plan.prunable) {
+    if (o.change.action !== 'deleted' || stageOf(o.live) !== Stage.Namespaces) continue;
+    const inside = plan.objects.filter((p) => p.desired.metadata.namespace === o.live.metadata.name).map((p) => p.change.subject);
+    if (inside.length > 0) skip(o, `kept: Git still deploys ${inside.slice(0, 3).join(', ')}${inside.length > 3 ? ` and ${inside.length - 3} more` : ''} into it`);
+  }
+}
 
 /**
  * Deletes the members Git no longer holds, in reverse apply order (workloads, then Namespaces,
  * then CRDs). An object already gone counts as deleted. Whatever could not be deleted stays in
  * the inventory, so the next sync tries again and nothing is orphaned.
+ *
+ * The namespace holding the ApplySet parent goes last, after the inventory is written, and only
+ * when nothing else remains for the inventory to record: deleting it deletes the parent, so
+ * earlier the next sync would lose track of the members left, and the write itself would fail
+ * (a create in a terminating namespace is forbidden, in a deleted one not found). Were members
+ * left, it is kept and says why.
  */
 export async function prune(plan: Plan, ctx: PlanContext): Promise<Change[]> {
   const scope: InventoryScope = { groupKinds: new Set(plan.scope.groupKinds), namespaces: new Set(plan.scope.namespaces) };
-  const problems: ObjectProblem[] = [];
-  let transient: unknown;
-  const limit = pLimit(ctx.policy.concurrency);
-  const remove = (objects: PrunableObject[]) =>
-    Promise.all(
-      objects.map((o) =>
-        limit(async () => {
-          try {
-            await deleteObject(ctx.client, o.info, o.live.metadata.namespace, o.live.metadata.name);
-          } catch (err) {
-            scope.groupKinds.add(groupKindOf(o.info.apiVersion, o.info.kind));
-            if (o.live.metadata.namespace) scope.namespaces.add(o.live.metadata.namespace);
-            o.change = { subject: o.change.subject, action: 'skipped', reason: `delete failed: ${err instanceof Error ? err.message : String(err)}` };
-            if (err instanceof KubeApiError && err.permanent) problems.push({ subject: o.change.subject, source: '(pruned)', message: err.message });
-            else transient ??= err;
-          }
-        }),
-      ),
-    );
+  const failures: Failures = { problems: [] };
+  const remove = remover(ctx, scope, failures);
+  keepNamespacesInUse(plan);
   const deletable = plan.prunable.filter((o) => o.change.action === 'deleted');
+  const parentNamespace = deletable.find((o) => stageOf(o.live) === Stage.Namespaces && o.live.metadata.name === ctx.parent.namespace);
   for (const stage of [Stage.Rest, Stage.Namespaces, Stage.CustomResourceDefinitions]) {
-    await remove(deletable.filter((o) => stageOf(o.live) === stage));
+    await remove(deletable.filter((o) => o !== parentNamespace && stageOf(o.live) === stage));
   }
-  // skipped members (prune off, or annotated) stay members: keep their kinds in the scope
-  for (const o of plan.prunable.filter((p) => p.change.action === 'skipped')) {
-    scope.groupKinds.add(groupKindOf(o.info.apiVersion, o.info.kind));
-    if (o.live.metadata.namespace) scope.namespaces.add(o.live.metadata.namespace);
+  // skipped members (prune off, annotated, in use, not deleted) stay members: keep their kinds in the scope
+  for (const o of plan.prunable.filter((p) => p.change.action === 'skipped')) keep(scope, o);
+  if (parentNamespace) {
+    if (scope.groupKinds.size > 0) skip(parentNamespace, `kept: it holds Secret/${ctx.parent.namespace}/${ctx.parent.name}, the inventory of this target's remaining members`);
+    // recorded until it is gone, so a delete that fails is tried again
+    keep(scope, parentNamespace);
   }
-  await writeInventory(ctx.client, ctx.parent, scope);
-  if (problems.length > 0) throw new ManifestError('prune', problems);
-  if (transient) throw new DriftlessError('prune could not delete every object; the next sync retries', { cause: transient });
+  if (needsParent(plan.previousScope, scope)) await writeInventory(ctx.client, ctx.parent, scope);
+  if (parentNamespace?.change.action === 'deleted') await remove([parentNamespace]);
+  if (failures.problems.length > 0) throw new ManifestError('prune', failures.problems);
+  if (failures.transient) throw new DriftlessError('prune could not delete every object; the next sync retries', { cause: failures.transient });
   return plan.prunable.map((o) => o.change);
 }

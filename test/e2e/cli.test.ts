@@ -86,7 +86,7 @@ describe('the driftless CLI', () => {
   it('status shows what each target runs', async () => {
     const res = await cli(['status', '--config', configFile]);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(new RegExp(`^${namespace}  github:${h.repoName}@main  deployed [0-9a-f]{7} `));
+    expect(res.stdout).toMatch(new RegExp(`^${namespace}  github:${h.repoName}@main  applied: [0-9a-f]{7} `));
   });
 
   it('answers a usage error with exit 2', async () => {

@@ -10,7 +10,7 @@ import { Discovery } from '../../src/kube/discovery.js';
 import { recordEvent } from '../../src/kube/events.js';
 import { createLogger } from '../../src/log.js';
 import { summarize } from '../../src/sync/changeset.js';
-import { runSync, type SyncSource } from '../../src/sync/pipeline.js';
+import { applyPlan, planRevision, type SyncSource } from '../../src/sync/pipeline.js';
 import { LogCapture } from '../helpers/driftless.js';
 import { TestRepo } from '../helpers/git.js';
 import { uniqueName } from '../helpers/kube.js';
@@ -438,9 +438,11 @@ describe('the chart against the real API server', () => {
       return config.targets[0]!;
     }
 
-    const sync = (t: ReturnType<typeof target>, sha: string) => {
+    const sync = async (t: ReturnType<typeof target>, sha: string) => {
       const source: SyncSource = { target: t, sha, cloneUrl: t.cloneUrl! };
-      return runSync(source, { kube, discovery: new Discovery(kube), cacheDir: path.join(work, 'git'), log });
+      const deps = { kube, discovery: new Discovery(kube), cacheDir: path.join(work, 'git'), log };
+      const { plan, ctx } = await planRevision(source, deps);
+      return applyPlan(plan, ctx, t.wait.timeout, deps);
     };
 
     const manifests = (namespace?: string): Record<string, string | null> => ({

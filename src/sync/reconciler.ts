@@ -1,0 +1,242 @@
+import type { TargetConfig } from '../config/schema.js';
+import type { KubeClient } from '../kube/client.js';
+import type { Discovery } from '../kube/discovery.js';
+import type { Logger } from '../log.js';
+import type { SyncStage } from '../model/revision.js';
+import { requestedByPerson, type Trigger } from '../model/trigger.js';
+import type { HistoryStore } from '../store/history.js';
+import type { RevisionStore } from '../store/revisions.js';
+import { isWrite, summarize, type Change, type ChangeSummary } from './changeset.js';
+import { applyPlan, planRevision, stage, SyncStageError, type SyncDeps, type SyncResult, type SyncSource } from './pipeline.js';
+import type { Plan, PlanContext } from './plan.js';
+import { decideRevision, type SettledRevision } from './revision-decision.js';
+
+/** One run of the straight line for one revision: a deploy, a heal of drift, or a rollback. */
+export interface Run {
+  revision: string;
+  /** The delivery (or schedule, CLI, command) the run reports under. */
+  trigger: Trigger;
+  purpose: 'deploy' | 'heal' | 'rollback';
+}
+
+/** How an automatic rollback after a failure ended. */
+export type RollbackOutcome = { rolledBackTo: string } | { rollbackFailed: string; reason: string } | undefined;
+
+/** A run that ended in failure, as reports describe it. */
+export interface RunFailure {
+  message: string;
+  /** Caused by what is in Git (or the cluster's answer to it): not retried automatically. */
+  permanent: boolean;
+  stage: SyncStage;
+  rollback: RollbackOutcome;
+  /** What was written before it failed. */
+  applied?: ChangeSummary;
+}
+
+/**
+ * Progress and outcomes leave the reconciler through this interface; the worker wires it to
+ * commit statuses, deployments, the pull request comment, events and notifications, so the
+ * reconciler imports no provider or report code.
+ */
+export interface ReconcileObserver {
+  /** A pending revision will not be deployed: it gets its terminal status now. */
+  superseded(settled: SettledRevision): Promise<void>;
+  started(run: Run): Promise<void>;
+  stage(run: Run, stage: SyncStage): Promise<void>;
+  health(run: Run, healthy: number, total: number): Promise<void>;
+  succeeded(run: Run, summary: ChangeSummary): Promise<void>;
+  failed(run: Run, failure: RunFailure): Promise<void>;
+  /** The live cluster differs from the revision the target should run; `healing` says whether a heal follows. */
+  drifted(run: Run, drift: readonly Change[], healing: boolean): Promise<void>;
+}
+
+export interface ReconcilerDeps {
+  target: TargetConfig;
+  revisions: RevisionStore;
+  history: HistoryStore;
+  /** Clone URL and credentials of the target's repository at a commit. */
+  source(sha: string): Promise<SyncSource>;
+  /** The branch head as the git host reports it now (`git ls-remote`); undefined when the branch is gone. */
+  branchHead(): Promise<string | undefined>;
+  kube: KubeClient;
+  discovery: Discovery;
+  cacheDir: string;
+  /** Bound to the delivery and target; the reconciler adds the commit. */
+  log: Logger;
+  /** Aborted at shutdown or when the target lock is lost: the run stops between steps. */
+  signal?: AbortSignal;
+  observer: ReconcileObserver;
+  /** Whether a failure is this job's last word (no retry with backoff follows): only then is it recorded and reported. */
+  finalAttempt(err: SyncStageError): boolean;
+}
+
+/** What one reconcile asks for: the branch head (automatic, or a person's `/sync`), or a named revision. */
+export interface ReconcileRequest {
+  trigger: Trigger;
+  /** A full commit id a person named; deployed exactly. */
+  revision?: string;
+}
+
+export type ReconcileResult =
+  | { result: 'skipped'; reason: string }
+  | { result: 'in sync'; revision: string }
+  | { result: 'drifted'; revision: string; drift: Change[] }
+  | { result: 'deployed' | 'healed'; revision: string; changes: Change[]; timings: SyncResult['timings']; drift?: Change[] };
+
+/** Whether a failed run left the cluster changed: a failed health check, or writes before apply or prune failed. */
+export function changedCluster(err: SyncStageError): boolean {
+  return err.stage === 'wait' || err.stage === 'prune' || err.applied.length > 0;
+}
+
+const short = (sha: string) => sha.slice(0, 7);
+const silent: ReconcileObserver = {
+  superseded: async () => undefined,
+  started: async () => undefined,
+  stage: async () => undefined,
+  health: async () => undefined,
+  succeeded: async () => undefined,
+  failed: async () => undefined,
+  drifted: async () => undefined,
+};
+
+/**
+ * The one reconciler every path runs (push and generic webhooks, comment commands, the CLI,
+ * missed-push detection, drift heal), read top to bottom like Flux's kustomize-controller
+ * `reconcile()`: resolve the revision → fetch → render → plan → apply (staged) → prune → wait
+ * → record → roll back on failure. Run under the target's lock.
+ */
+export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps): Promise<ReconcileResult> {
+  const { target, revisions } = deps;
+  const timings: SyncResult['timings'] = {};
+  const byPerson = requestedByPerson(request.trigger);
+  const decision = await stage('resolve', timings, syncDeps(deps), async () => {
+    const [state, pending, head] = await Promise.all([revisions.state(target.name), revisions.pending(target.name), request.revision ? undefined : deps.branchHead()]);
+    // a push delivery whose revision an earlier sync settled has nothing left to look at
+    if (!byPerson && request.trigger.kind !== 'schedule' && !request.revision && pending.length === 0) return undefined;
+    const failures = head ? await revisions.failures(target.name, [head]) : {};
+    return { state, ...decideRevision({ requested: request.revision, byPerson, head, pending, state, failures, driftCheck: request.trigger.kind === 'schedule' }) };
+  });
+  if (!decision) return { result: 'skipped', reason: 'nothing pending' };
+  for (const settled of decision.superseded) await settle(settled, deps);
+  await revisions.removePending(target.name, [...decision.superseded.map((s) => s.revision.sha), ...decision.dropped.map((p) => p.sha)]);
+  if (decision.releaseHold && decision.state.held) await revisions.releaseHold(target.name);
+  if (byPerson && decision.revision) await revisions.forgetFailure(target.name, decision.revision);
+  deps.log.info({ action: decision.action, revision: decision.revision, reason: decision.reason, superseded: decision.superseded.length }, 'revision resolved');
+  if (decision.action === 'skip' || !decision.revision) return { result: 'skipped', reason: decision.reason };
+
+  if (decision.action === 'deploy') {
+    const run: Run = { revision: decision.revision, trigger: decision.pendingEntry?.trigger ?? request.trigger, purpose: 'deploy' };
+    // the pending entry stays while a retry with backoff follows, so the retry reports under it too
+    const settled = () => revisions.removePending(target.name, decision.pendingEntry ? [decision.pendingEntry.sha] : []);
+    try {
+      const result = await runRevision(run, deps, timings);
+      await settled();
+      return result;
+    } catch (err) {
+      if (!deps.signal?.aborted && err instanceof SyncStageError && deps.finalAttempt(err)) await settled();
+      throw err;
+    }
+  }
+
+  // reconcile: plan what the target should run against the live cluster; drift is healed by the same line
+  const run: Run = { revision: decision.revision, trigger: request.trigger, purpose: 'heal' };
+  const { plan, ctx } = await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings);
+  const drift = [...plan.objects.map((o) => o.change), ...plan.prunable.map((p) => p.change)].filter(isWrite);
+  if (drift.length === 0) return { result: 'in sync', revision: run.revision };
+  const heal = target.reconcile.drift === 'heal';
+  await deps.observer.drifted(run, drift, heal);
+  if (!heal) {
+    await recordHistory(deps, run, { result: 'drifted', summary: summarize(drift), message: driftMessage(drift, false), timings, startedAt: Date.now() });
+    return { result: 'drifted', revision: run.revision, drift };
+  }
+  const healed = await runRevision(run, deps, timings, { plan, ctx, drift });
+  return { ...healed, drift };
+}
+
+/** `healed: ConfigMap/shop/a (changed), ConfigMap/shop/b (missing)` */
+function driftMessage(drift: readonly Change[], healed: boolean): string {
+  const subjects = drift.map((c) => `${c.subject} (${c.action === 'created' ? 'missing' : c.action === 'deleted' ? 'not in Git' : 'changed'})`);
+  return `${healed ? 'healed' : 'drift'}: ${subjects.join(', ')}`;
+}
+
+/** A pending revision that will not be deployed: its terminal status and a line in history. */
+async function settle(settled: SettledRevision, deps: ReconcilerDeps): Promise<void> {
+  const { revision } = settled;
+  await deps.observer.superseded(settled);
+  await recordHistory(deps, { revision: revision.sha, trigger: revision.trigger }, { result: 'superseded', message: settled.message, timings: {}, startedAt: Date.now() });
+}
+
+function syncDeps(deps: ReconcilerDeps, run?: Run): SyncDeps {
+  return {
+    kube: deps.kube,
+    discovery: deps.discovery,
+    cacheDir: deps.cacheDir,
+    log: run ? deps.log.child({ commit: run.revision }) : deps.log,
+    signal: deps.signal,
+    onStage: run ? (s) => deps.observer.stage(run, s) : undefined,
+    onHealthProgress: run ? (healthy, total) => deps.observer.health(run, healthy, total) : undefined,
+  };
+}
+
+/**
+ * fetch → render → plan (unless planned already) → apply → prune → wait → record, and on a
+ * final failure that changed the cluster, the rollback. Throws the stage's error after recording it.
+ */
+async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['timings'], planned?: { plan: Plan; ctx: PlanContext; drift: Change[] }): Promise<ReconcileResult & { result: 'deployed' | 'healed' }> {
+  const { target, revisions, observer } = deps;
+  const log = deps.log.child({ commit: run.revision, purpose: run.purpose });
+  const startedAt = Date.now();
+  if (run.purpose === 'deploy') await observer.started(run);
+  log.info({ trigger: run.trigger.kind, actor: run.trigger.actor }, `${run.purpose} started`);
+  try {
+    const { plan, ctx } = planned ?? (await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings));
+    const result = await applyPlan(plan, ctx, target.wait.timeout, syncDeps(deps, run), timings);
+    const summary = summarize(result.changes);
+    await revisions.recordAttempt(target.name, { revision: run.revision, result: 'succeeded', at: Date.now(), changedCluster: true });
+    const healed = run.purpose === 'heal' && planned;
+    await recordHistory(deps, run, { result: healed ? 'healed' : 'succeeded', summary: healed ? summarize(planned.drift) : summary, message: healed ? driftMessage(planned.drift, true) : undefined, timings, startedAt });
+    await observer.succeeded(run, summary);
+    log.info({ summary, timings }, `${run.purpose} succeeded`);
+    return { result: run.purpose === 'heal' ? 'healed' : 'deployed', revision: run.revision, changes: result.changes, timings };
+  } catch (caught) {
+    const err = caught instanceof SyncStageError ? caught : new SyncStageError('plan', caught, timings);
+    if (deps.signal?.aborted) throw err;
+    log.warn({ stage: err.stage, permanent: err.permanent, err: err.message }, `${run.purpose} failed`);
+    if (!deps.finalAttempt(err)) throw err;
+    await revisions.recordAttempt(target.name, { revision: run.revision, result: err.permanent ? 'failed' : 'errored', stage: err.stage, reason: err.message, permanent: err.permanent, at: Date.now(), changedCluster: changedCluster(err) });
+    const applied = err.applied.length ? summarize(err.applied) : undefined;
+    await recordHistory(deps, run, { result: err.permanent ? 'failed' : 'errored', stage: err.stage, message: err.message, summary: applied, timings: err.timings, startedAt });
+    const rollback = run.purpose === 'rollback' ? undefined : await rollBack(run, err, deps);
+    await observer.failed(run, { message: err.message, permanent: err.permanent, stage: err.stage, rollback, applied });
+    throw err;
+  }
+}
+
+async function recordHistory(deps: ReconcilerDeps, run: Pick<Run, 'revision' | 'trigger'>, entry: { result: 'succeeded' | 'failed' | 'errored' | 'superseded' | 'drifted' | 'healed'; stage?: SyncStage; message?: string; summary?: ChangeSummary; timings: SyncResult['timings']; startedAt: number }): Promise<void> {
+  await deps.history.record({ target: deps.target.name, revision: run.revision, trigger: run.trigger, ...entry, finishedAt: Date.now() });
+}
+
+/**
+ * After a failed run that changed the cluster, re-deploys the last revision that ended healthy
+ * (`rollback: onFailure`) and holds the target there until the branch moves on. It runs once,
+ * under the same lock; a failed rollback is reported loudly and never retried, so a broken
+ * cluster cannot loop.
+ */
+async function rollBack(failed: Run, err: SyncStageError, deps: ReconcilerDeps): Promise<RollbackOutcome> {
+  if (deps.target.rollback !== 'onFailure' || !changedCluster(err)) return undefined;
+  const { lastApplied } = await deps.revisions.state(deps.target.name);
+  if (!lastApplied || lastApplied === failed.revision) return undefined;
+  const run: Run = { revision: lastApplied, trigger: { kind: 'rollback', deliveryId: `rollback-${short(failed.revision)}-${Date.now()}`, actor: 'driftless', pr: failed.trigger.pr }, purpose: 'rollback' };
+  const log = deps.log.child({ commit: failed.revision, rollbackTo: lastApplied });
+  log.warn('rolling back to the last applied revision');
+  try {
+    await runRevision(run, { ...deps, observer: silent, finalAttempt: () => true }, {});
+    await deps.revisions.hold(deps.target.name, { from: failed.revision, at: lastApplied, since: Date.now() });
+    log.info(`rolled back; held at ${short(lastApplied)} until a newer commit`);
+    return { rolledBackTo: lastApplied };
+  } catch (rollbackErr) {
+    const reason = rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr);
+    log.error({ err: reason }, 'ROLLBACK FAILED: the target runs neither the new nor the last applied revision');
+    return { rollbackFailed: lastApplied, reason };
+  }
+}

@@ -1,0 +1,96 @@
+import type { PendingRevision, RevisionFailure, RevisionState } from '../model/revision.js';
+
+/** Everything the choice of a revision depends on, gathered when the sync starts. */
+export interface RevisionDecisionInput {
+  /** A revision a person named (`/deploy <sha>`, `/rollback`, `--revision`): deployed exactly. */
+  requested?: string;
+  /** A person asked for this sync (comment, CLI, API): a head that failed for good is retried. */
+  byPerson: boolean;
+  /** The branch head as the git host reports it now; undefined when the branch does not exist. */
+  head: string | undefined;
+  /** Revisions deliveries named since the last sync, oldest first. */
+  pending: readonly PendingRevision[];
+  state: RevisionState;
+  /** Permanent failures recorded for the head, by commit. */
+  failures: Readonly<Record<string, RevisionFailure>>;
+  /** The reconcile schedule asks: an applied revision is planned against the live cluster for drift. Otherwise it is left alone. */
+  driftCheck: boolean;
+}
+
+/** A pending revision settled without being deployed, with the terminal message it gets. */
+export interface SettledRevision {
+  revision: PendingRevision;
+  message: string;
+}
+
+/**
+ * What the sync does:
+ * - `deploy`: the full sync of `revision` (apply, prune, wait), reported as a deploy;
+ * - `reconcile`: plan `revision`, which the target should already run, against the live cluster;
+ *   drift is warned about or healed by the same straight line;
+ * - `skip`: nothing to do, for `reason`.
+ */
+export interface RevisionDecision {
+  action: 'deploy' | 'reconcile' | 'skip';
+  revision?: string;
+  /** The pending entry of `revision`, whose trigger (delivery, actor) the deploy reports under. */
+  pendingEntry?: PendingRevision;
+  /** Why, in a sentence a user reads in logs and `driftless status`. */
+  reason: string;
+  /** Pending revisions that get a terminal "superseded" status. */
+  superseded: SettledRevision[];
+  /** Pending revisions that already have their terminal status (a redelivered head): removed quietly. */
+  dropped: PendingRevision[];
+  /** Whether a hold after an automatic rollback ends with this sync. */
+  releaseHold: boolean;
+}
+
+const short = (sha: string) => sha.slice(0, 7);
+
+/**
+ * Branch truth (DESIGN.md "Events and jobs"): a delivery only says "look again". An automatic
+ * sync deploys the branch head as the git host reports it now, never a pending sha by its
+ * ancestry, so a rewound branch deploys its rewound head and a replayed or late delivery cannot
+ * move a target off its head. A head that failed for a permanent reason is not attempted again
+ * automatically (argoproj/argo-cd#9570, "rollback aware auto-sync"): the target is reconciled
+ * toward what it should run instead (the revision it was held at, or the last applied one).
+ * A person's request retries; a named revision is deployed exactly.
+ */
+export function decideRevision(input: RevisionDecisionInput): RevisionDecision {
+  const decision = decide(input);
+  // only the schedule looks for drift; a delivery for what already runs has nothing to do
+  return decision.action === 'reconcile' && !input.driftCheck ? { ...decision, action: 'skip', revision: undefined } : decision;
+}
+
+function decide(input: RevisionDecisionInput): RevisionDecision {
+  const { requested, head, pending, state } = input;
+  if (requested) {
+    return { action: 'deploy', revision: requested, pendingEntry: pending.find((p) => p.sha === requested), reason: `${short(requested)} was requested`, superseded: [], dropped: [], releaseHold: true };
+  }
+  if (!head) {
+    return { action: 'skip', reason: 'the branch does not exist on the git host', superseded: pending.map((revision) => ({ revision, message: 'superseded: the branch no longer exists' })), dropped: [], releaseHold: false };
+  }
+  const pendingEntry = pending.find((p) => p.sha === head);
+  const superseded = pending.filter((p) => p.sha !== head).map((revision) => ({ revision, message: `superseded by ${short(head)}` }));
+  if (input.byPerson) {
+    return { action: 'deploy', revision: head, pendingEntry, reason: `the branch head ${short(head)} was requested`, superseded, dropped: [], releaseHold: true };
+  }
+  const failure = input.failures[head];
+  if (failure) {
+    // its failure status is already posted: a redelivery of the head changes nothing
+    const dropped = pendingEntry ? [pendingEntry] : [];
+    const held = state.held?.from === head ? state.held : undefined;
+    const keep = held?.at ?? state.lastApplied;
+    const reason = held
+      ? `rolled back from ${short(held.from)}; held at ${short(held.at)} until a newer commit`
+      : `${short(head)} failed${failure.stage ? ` at ${failure.stage}` : ''} and is not retried automatically (a new commit, /deploy or driftless sync retries it)`;
+    if (!keep) return { action: 'skip', reason, superseded, dropped, releaseHold: false };
+    return { action: 'reconcile', revision: keep, reason, superseded, dropped, releaseHold: false };
+  }
+  const releaseHold = state.held !== undefined;
+  if (head === state.lastApplied) {
+    return { action: 'reconcile', revision: head, reason: `${short(head)} is the branch head and applied`, superseded, dropped: pendingEntry ? [pendingEntry] : [], releaseHold };
+  }
+  const reason = pendingEntry ? `${short(head)} is the new branch head` : `the branch head ${short(head)} was never deployed (a lost webhook?)`;
+  return { action: 'deploy', revision: head, pendingEntry, reason, superseded, dropped: [], releaseHold };
+}
