@@ -61,8 +61,8 @@ const createsParentNamespace = (o: PlannedObject, parent: ApplySetParent) =>
 /**
  * Writes the plan to the cluster in stages: the inventory (after its namespace, when Git
  * creates that), CRDs (then waits until they are Established), Namespaces, then everything else
- * with bounded concurrency. Objects whose dry run matched the
- * live object are not written, so they keep their resourceVersion. Returns one Change per object.
+ * with bounded concurrency. Objects whose dry run matched the live object are not written, so
+ * they keep their resourceVersion. Returns one Change per object.
  */
 export async function apply(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number } = {}): Promise<Change[]> {
   const applied: Change[] = [];

@@ -30,8 +30,6 @@ function remover(ctx: PlanContext, scope: InventoryScope, failures: Failures) {
     Promise.all(
       objects.map((o) =>
         limit(async () => {
-          // already being deleted: a terminating Namespace answers another delete with a conflict
-          if (o.live.metadata.deletionTimestamp) return;
           try {
             await deleteObject(ctx.client, o.info, o.live.metadata.namespace, o.live.metadata.name);
           } catch (err) {
@@ -56,14 +54,15 @@ function keepNamespacesInUse(plan: Plan): void {
 
 /**
  * Deletes the members Git no longer holds, in reverse apply order (workloads, then Namespaces,
- * then CRDs). An object already gone counts as deleted. Whatever could not be deleted stays in
- * the inventory, so the next sync tries again and nothing is orphaned.
+ * then CRDs). An object already gone counts as deleted, and so does one already going (the API
+ * server answers another delete of a terminating namespace with 200). Whatever could not be
+ * deleted stays in the inventory, so the next sync tries again and nothing is orphaned.
  *
  * The namespace holding the ApplySet parent goes last, after the inventory is written, and only
- * when nothing else remains for the inventory to record: deleting it deletes the parent, so
- * earlier the next sync would lose track of the members left, and the write itself would fail
- * (a create in a terminating namespace is forbidden, in a deleted one not found). Were members
- * left, it is kept and says why.
+ * when nothing else remains for the inventory to record. Deleting it deletes the parent: any
+ * earlier, the next sync would lose track of the members left, and writing the parent afterwards
+ * would fail (a create in a terminating namespace is forbidden, in a deleted one not found).
+ * While members remain it is kept, and its change says why.
  */
 export async function prune(plan: Plan, ctx: PlanContext): Promise<Change[]> {
   const scope: InventoryScope = { groupKinds: new Set(plan.scope.groupKinds), namespaces: new Set(plan.scope.namespaces) };
