@@ -5,9 +5,15 @@ import type { Keys } from './keys.js';
 /** How many permanent failures are remembered per target; older ones may be retried automatically again. */
 const keepFailures = 100;
 
-/** The outcome of one attempt to deploy a revision, as the reconciler records it. */
+/** The outcome of one run of a revision, as the reconciler records it. */
 export interface AttemptRecord extends LastAttempt {
-  /** Whether the attempt left the cluster changed (writes happened): then it is what runs. */
+  /**
+   * A deploy is an attempt of a revision (it becomes the last attempt; a permanent failure is
+   * remembered). A heal or a rollback re-applies a revision that was applied before: it only
+   * moves what runs, so the state keeps saying which new revision was tried last and how it went.
+   */
+  purpose: 'deploy' | 'heal' | 'rollback';
+  /** Whether the run left the cluster changed (writes happened): then it is what runs. */
   changedCluster: boolean;
 }
 
@@ -63,19 +69,21 @@ export class RevisionStore {
    * does not try it again.
    */
   async recordAttempt(target: string, attempt: AttemptRecord): Promise<void> {
-    const { changedCluster, ...last } = attempt;
-    const fields: Record<string, string> = { lastAttempt: JSON.stringify(last) };
+    const { changedCluster, purpose, ...last } = attempt;
+    const deploy = purpose === 'deploy';
+    const fields: Record<string, string> = deploy ? { lastAttempt: JSON.stringify(last) } : {};
     if (changedCluster || last.result === 'succeeded') Object.assign(fields, { deployed: last.revision, deployedAt: String(last.at) });
     if (last.result === 'succeeded') fields.lastApplied = last.revision;
+    if (Object.keys(fields).length === 0) return;
     const multi = this.redis.multi().hset(this.keys.state(target), fields);
     const failures = this.keys.failures(target);
-    if (last.result === 'succeeded') multi.zrem(failures, last.revision).hdel(this.keys.failureMeta(target), last.revision);
-    else if (last.permanent) {
+    if (deploy && last.result === 'succeeded') multi.zrem(failures, last.revision).hdel(this.keys.failureMeta(target), last.revision);
+    if (deploy && last.result !== 'succeeded' && last.permanent) {
       const failure: RevisionFailure = { stage: last.stage, reason: last.reason ?? 'failed', at: last.at };
       multi.zadd(failures, last.at, last.revision).hset(this.keys.failureMeta(target), last.revision, JSON.stringify(failure));
     }
     await multi.exec();
-    if (last.permanent) await this.trimFailures(target);
+    if (deploy && last.permanent) await this.trimFailures(target);
   }
 
   /** Permanent failures of these revisions, by revision. */

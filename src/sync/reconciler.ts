@@ -192,7 +192,7 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     const { plan, ctx } = planned ?? (await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings));
     const result = await applyPlan(plan, ctx, target.wait.timeout, syncDeps(deps, run), timings);
     const summary = summarize(result.changes);
-    await revisions.recordAttempt(target.name, { revision: run.revision, result: 'succeeded', at: Date.now(), changedCluster: true });
+    await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: 'succeeded', at: Date.now(), changedCluster: true });
     const healed = run.purpose === 'heal' && planned;
     await recordHistory(deps, run, { result: healed ? 'healed' : 'succeeded', summary: healed ? summarize(planned.drift) : summary, message: healed ? driftMessage(planned.drift, true) : undefined, timings, startedAt });
     await observer.succeeded(run, summary);
@@ -203,7 +203,7 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     if (deps.signal?.aborted) throw err;
     log.warn({ stage: err.stage, permanent: err.permanent, err: err.message }, `${run.purpose} failed`);
     if (!deps.finalAttempt(err)) throw err;
-    await revisions.recordAttempt(target.name, { revision: run.revision, result: err.permanent ? 'failed' : 'errored', stage: err.stage, reason: err.message, permanent: err.permanent, at: Date.now(), changedCluster: changedCluster(err) });
+    await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: err.permanent ? 'failed' : 'errored', stage: err.stage, reason: err.message, permanent: err.permanent, at: Date.now(), changedCluster: changedCluster(err) });
     const applied = err.applied.length ? summarize(err.applied) : undefined;
     await recordHistory(deps, run, { result: err.permanent ? 'failed' : 'errored', stage: err.stage, message: err.message, summary: applied, timings: err.timings, startedAt });
     const rollback = run.purpose === 'rollback' ? undefined : await rollBack(run, err, deps);

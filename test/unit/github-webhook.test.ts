@@ -173,6 +173,14 @@ describe('GitHubWebhook.normalize', () => {
     expect(normalize('push', p)).toMatchObject({ kind: 'push', provider: 'github', repo: p.repository.full_name, ref: p.ref, after: p.after });
   });
 
+  it('a force push names no changed paths: its commits are not what changed since the old tip', () => {
+    const p = example('push');
+    const commit = { id: 'c'.repeat(40), message: 'x', added: [], removed: [], modified: ['docs/readme.md'] };
+    expect(normalize('push', { ...p, forced: false, commits: [commit] })).toMatchObject({ changedPaths: ['docs/readme.md'] });
+    expect(normalize('push', { ...p, forced: true, commits: [commit] })).toMatchObject({ changedPaths: undefined });
+    expect(normalize('push', { ...p, forced: true, commits: [] })).toMatchObject({ changedPaths: undefined });
+  });
+
   const malformed: { name: string; event: string; raw: Buffer; reason: RegExp }[] = [
     { name: 'malformed JSON', event: 'pull_request', raw: Buffer.from('{"action": "opened",'), reason: /not valid JSON/ },
     { name: 'pull request without head sha', event: 'pull_request', raw: body({ ...example('pull_request', 'opened'), pull_request: { ...example('pull_request', 'opened').pull_request, head: { ref: 'x', repo: null } } }), reason: /pull_request\.head\.sha/ },

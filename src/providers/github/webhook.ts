@@ -15,6 +15,7 @@ const pushSchema = z.object({
   before: z.string(),
   after: z.string(),
   deleted: z.boolean().default(false),
+  forced: z.boolean().default(false),
   commits: z.array(commitSchema).default([]),
   repository: z.object({ full_name: z.string(), clone_url: z.string().optional() }),
   pusher: z.object({ name: z.string() }).optional(),
@@ -90,7 +91,8 @@ export class GitHubWebhook implements WebhookReceiver {
     const parsed = pushSchema.safeParse(payload);
     if (!parsed.success) throw new WebhookError(400, `push payload is missing fields: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
     const p = parsed.data;
-    const complete = p.commits.length > 0 && p.commits.length < maxListedCommits;
+    // a force push lists only the commits new to the branch, not what changed since the old tip
+    const complete = !p.forced && p.commits.length > 0 && p.commits.length < maxListedCommits;
     return {
       kind: 'push',
       provider: 'github',
