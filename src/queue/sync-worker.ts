@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { TargetConfig } from '../config/schema.js';
 import { toJobError } from '../errors.js';
-import { deployObserver, reportLocked } from '../report/deploy-report.js';
+import { deployObserver } from '../report/deploy-report.js';
 import type { Runtime } from '../runtime.js';
 import { remoteHead } from '../sync/fetch.js';
 import { reconcile, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
@@ -89,15 +89,8 @@ async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | u
   }
 }
 
-async function runJob(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>, signal: AbortSignal): Promise<ReconcileResult | { result: 'locked'; by: number }> {
-  const held = await rt.pulls.lock(target.name);
+async function runJob(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>, signal: AbortSignal): Promise<ReconcileResult> {
   const { trigger } = job.data;
-  // a locked target only runs what the locking pull request asks for; pushes keep waiting, recorded
-  if (held && !(trigger.pr === held.pr && (trigger.kind === 'comment' || trigger.kind === 'rollback'))) {
-    const waiting = job.name === reconcileJobName ? [] : await rt.revisions.pending(target.name);
-    await reportLocked(rt, target, waiting, held, rt.providers[held.provider]?.pullRequestPrefix ?? '#');
-    return { result: 'locked', by: held.pr };
-  }
   // every run of a schedule is its own delivery in logs and statuses
   const runTrigger = job.name === reconcileJobName ? { ...trigger, deliveryId: jobId('schedule', job.id ?? String(Date.now())) } : trigger;
   return reconcileTarget(rt, target, { trigger: runTrigger, revision: job.data.revision }, {
@@ -122,6 +115,7 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, request
       const { cloneUrl, credentials } = await rt.source(target, '');
       return remoteHead(cloneUrl, target.branch, credentials);
     },
+    pullLock: () => rt.pulls.lock(target.name),
     kube: client,
     discovery,
     cacheDir: rt.config.git.cacheDir,

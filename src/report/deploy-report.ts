@@ -127,11 +127,12 @@ export function deployObserver(rt: Runtime, target: TargetConfig, log: Logger): 
       log.warn({ commit: run.revision, drift: subjects, healing }, 'drift detected');
       await announce(rt, target, { type: 'Warning', reason: 'DriftDetected', message }, { event: 'drift', revision: run.revision, message, deliveryId: run.trigger.deliveryId }, log);
     },
+    locked: (waiting, lock) => reportLocked(rt, target, waiting, lock, rt.providers[lock.provider]?.pullRequestPrefix ?? '#'),
   };
 }
 
 /** Pending revisions that wait behind a pull request's lock say so, without failing. */
-export async function reportLocked(rt: Runtime, target: TargetConfig, revisions: { sha: string; trigger: Trigger }[], lock: { pr: number; user: string }, prefix: string): Promise<void> {
+export async function reportLocked(rt: Runtime, target: TargetConfig, revisions: readonly { sha: string; trigger: Trigger }[], lock: { pr: number; user: string }, prefix: string): Promise<void> {
   for (const r of revisions) {
     const j = statusJob({ target: target.name, repo: target.repo.path, sha: r.sha, trigger: r.trigger }, 'queued', 'pending', `locked by ${prefix}${lock.pr} (@${lock.user})`, 0.5);
     await rt.queues.report.add(j.name, j.data, j.opts);

@@ -2,9 +2,10 @@ import type { TargetConfig } from '../config/schema.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from '../log.js';
-import type { SyncStage } from '../model/revision.js';
 import { requestedByPerson, type Trigger } from '../model/trigger.js';
+import type { PendingRevision, SyncStage } from '../model/revision.js';
 import type { HistoryStore } from '../store/history.js';
+import type { PullLock } from '../store/pulls.js';
 import type { RevisionStore } from '../store/revisions.js';
 import { isWrite, summarize, type Change, type ChangeSummary } from './changeset.js';
 import { applyPlan, planRevision, stage, SyncStageError, type SyncDeps, type SyncResult, type SyncSource } from './pipeline.js';
@@ -48,6 +49,8 @@ export interface ReconcileObserver {
   failed(run: Run, failure: RunFailure): Promise<void>;
   /** The live cluster differs from the revision the target should run; `healing` says whether a heal follows. */
   drifted(run: Run, drift: readonly Change[], healing: boolean): Promise<void>;
+  /** A pull request's lock keeps these revisions waiting. */
+  locked(waiting: readonly PendingRevision[], lock: PullLock): Promise<void>;
 }
 
 export interface ReconcilerDeps {
@@ -58,6 +61,8 @@ export interface ReconcilerDeps {
   source(sha: string): Promise<SyncSource>;
   /** The branch head as the git host reports it now (`git ls-remote`); undefined when the branch is gone. */
   branchHead(): Promise<string | undefined>;
+  /** The pull request lock on the target (`/lock`), if any. */
+  pullLock(): Promise<PullLock | undefined>;
   kube: KubeClient;
   discovery: Discovery;
   cacheDir: string;
@@ -79,6 +84,7 @@ export interface ReconcileRequest {
 
 export type ReconcileResult =
   | { result: 'skipped'; reason: string }
+  | { result: 'locked'; by: number }
   | { result: 'in sync'; revision: string }
   | { result: 'drifted'; revision: string; drift: Change[] }
   | { result: 'deployed' | 'healed'; revision: string; changes: Change[]; timings: SyncResult['timings']; drift?: Change[] };
@@ -97,6 +103,7 @@ const silent: ReconcileObserver = {
   succeeded: async () => undefined,
   failed: async () => undefined,
   drifted: async () => undefined,
+  locked: async () => undefined,
 };
 
 /**
@@ -123,6 +130,12 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
   if (byPerson && decision.revision) await revisions.forgetFailure(target.name, decision.revision);
   deps.log.info({ action: decision.action, revision: decision.revision, reason: decision.reason, superseded: decision.superseded.length }, 'revision resolved');
   if (decision.action === 'skip' || !decision.revision) return { result: 'skipped', reason: decision.reason };
+  // a locked target only runs what the locking pull request asks for; the rest waits, recorded
+  const lock = await deps.pullLock();
+  if (lock && !(request.trigger.pr === lock.pr && byPerson)) {
+    await deps.observer.locked(decision.pendingEntry ? [decision.pendingEntry] : [], lock);
+    return { result: 'locked', by: lock.pr };
+  }
 
   if (decision.action === 'deploy') {
     const run: Run = { revision: decision.revision, trigger: decision.pendingEntry?.trigger ?? request.trigger, purpose: 'deploy' };

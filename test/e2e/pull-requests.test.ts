@@ -86,10 +86,12 @@ describe('pull requests as the control surface (GitHub)', () => {
     await h.repo.git(['merge', '--no-ff', '-m', 'Merge pull request #7', 'feature']);
     const merge = await h.repo.head();
     await h.push(pullRequestPayload({ repo: h.repoName, number: PR, action: 'closed', headRef: 'feature', headSha: head2, merged: true, mergeCommitSha: merge }), { event: 'pull_request' });
+    // branch truth: main's head is the merge by now, so it deploys (hotfix included) and the hotfix is superseded
     await expect.poll(async () => (await live('hotfix'))?.data, { timeout: 30_000 }).toEqual({ value: '1' });
     const { pushPayload } = await import('../helpers/driftless.js');
     await h.push(pushPayload({ repo: h.repoName, cloneUrl: 'x', before: hotfix.sha, after: merge, paths: ['deploy/a.yaml', 'deploy/b.yaml', 'deploy/c.yaml'] }));
-    await expect.poll(() => h.statuses(merge).find((s) => s.state === 'success')?.description, { timeout: 30_000 }).toBe('deployed: 2 created, 1 configured');
+    await expect.poll(() => h.statuses(merge).find((s) => s.state === 'success')?.description, { timeout: 30_000 }).toBe('deployed: 3 created, 1 configured');
+    expect(h.statuses(hotfix.sha)[0]).toMatchObject({ state: 'success', description: `superseded by ${merge.slice(0, 7)}` });
     await expect.poll(() => ourComments()[0]?.body, { timeout: 10_000 }).toContain(`Deployed \`${merge.slice(0, 7)}\``);
     expect((await live('a'))?.data).toEqual({ value: '2' });
 
