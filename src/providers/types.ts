@@ -114,13 +114,34 @@ export interface CommentEvent {
 /** A webhook delivery after verification: an event to route, or a reason to ignore it. */
 export type ReceivedEvent = { kind: 'ignored'; reason: string } | PushEvent | PullRequestEvent | CommentEvent;
 
-/** Turns a verified delivery into a neutral event. */
+/**
+ * Checks one delivery's credentials while its body is read: the receiver looks at the headers
+ * first (see `WebhookReceiver.authenticate`), then every chunk of the body goes through `update`
+ * as it arrives, and `finish` decides once the last one has.
+ */
+export interface BodyVerifier {
+  /**
+   * Whether the headers alone proved the sender (GitLab's secret token): its body is then not
+   * counted as unauthenticated bytes. False when only a signature over the body can tell.
+   */
+  readonly authenticated: boolean;
+  /** Feeds the next chunk of the raw body into the signature. */
+  update(chunk: Buffer): void;
+  /** Throws WebhookError(401) when the body does not match its signature. */
+  finish(): void;
+}
+
+/** Verifies deliveries of one provider and turns them into neutral events. */
 export interface WebhookReceiver {
   readonly provider: 'github' | 'gitlab' | 'generic';
   /** The delivery id the provider repeats on redelivery, for deduplication. */
   deliveryId(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): string | undefined;
-  /** Checks the signature/token against the raw body; throws WebhookError on mismatch. */
-  verify(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<void>;
+  /**
+   * Everything the headers alone can decide, before a byte of the body is read: a missing or
+   * malformed credential or a wrong secret token (WebhookError 401), a missing event header
+   * (400). Returns the verifier the body is then fed through.
+   */
+  authenticate(headers: Record<string, string | string[] | undefined>): BodyVerifier;
   /** Parses a verified payload; throws WebhookError(400) on malformed JSON. */
   normalize(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): ReceivedEvent;
 }
@@ -143,9 +164,10 @@ export class ProviderError extends DriftlessError {
     readonly provider: string,
     readonly status: number | undefined,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; rateLimited?: boolean },
   ) {
     super(`${provider}: ${message}`, options);
-    this.permanent = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+    // a rate limit (GitHub answers 403 with x-ratelimit-remaining: 0) lifts by itself: retried
+    this.permanent = !options?.rateLimited && status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
   }
 }

@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -11,35 +10,10 @@ import { keys } from '../../src/store/keys.js';
 import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 import { installWidgetCrd } from '../helpers/widget-crd.js';
+import { freePort, startDriftless } from '../helpers/process.js';
 
-const root = path.resolve(import.meta.dirname, '../..');
-const logs: string[] = [];
+const logs: string[][] = [];
 const { client, discovery } = testKube();
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-/** `driftless all` as its own process, as a pod runs it. */
-async function startDriftless(configFile: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli.ts'), 'all', '--config', configFile], {
-    cwd: root,
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // its log, for when this test fails
-  child.stdout?.on('data', (c: Buffer) => logs.push(c.toString()));
-  child.stderr?.on('data', (c: Buffer) => logs.push(c.toString()));
-  for (let i = 0; i < 300; i++) {
-    if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) return child;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('driftless did not start');
-}
 
 describe('SIGTERM during a sync', () => {
   let h: DriftlessHarness;
@@ -53,7 +27,7 @@ describe('SIGTERM during a sync', () => {
     redis = new Redis(process.env.REDIS_URL!);
   });
   afterAll(async () => {
-    if (process.env.SHOW_CHILD_LOGS) console.log(logs.join(''));
+    if (process.env.SHOW_CHILD_LOGS) console.log(logs.flat().join(''));
     for (const c of children) c.kill('SIGKILL');
     await redis.quit();
     await h?.close();
@@ -72,7 +46,9 @@ describe('SIGTERM during a sync', () => {
     const configFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'term-')), 'driftless.yaml');
     await writeFile(configFile, h.configYaml.replace('server: { port: 0 }', 'server: { port: 0, shutdownGracePeriod: 1s }'));
     const port = await freePort();
-    const first = await startDriftless(configFile, port);
+    const started = await startDriftless(configFile, { port });
+    const first = started.child;
+    logs.push(started.output);
     children.push(first);
 
     const sha = await h.repo.commit('slow widget', { 'deploy/widget.yaml': widget.manifest('slow') });
@@ -85,9 +61,8 @@ describe('SIGTERM during a sync', () => {
     expect(res.status).toBe(202);
     await expect.poll(() => h.statuses(sha).some((s) => s.description?.startsWith('waiting: 0/1')), { timeout: 30_000 }).toBe(true);
 
-    const exited = new Promise<number | null>((resolve) => first.once('exit', (code) => resolve(code)));
     first.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect(await started.exited).toBe(0);
     const k = keys(h.config.redis.prefix);
     expect(await redis.exists(k.lock(namespace))).toBe(0);
     const queue = new Queue('sync', { connection: redis.duplicate(), prefix: h.config.redis.prefix });
@@ -96,7 +71,9 @@ describe('SIGTERM during a sync', () => {
     expect(counts).toMatchObject({ waiting: 1, active: 0, failed: 0 });
 
     await setReady('True');
-    const second = await startDriftless(configFile, port);
+    const restarted = await startDriftless(configFile, { port });
+    const second = restarted.child;
+    logs.push(restarted.output);
     children.push(second);
     await expect.poll(() => h.statuses(sha).find((s) => s.state !== 'pending')?.state, { timeout: 60_000 }).toBe('success');
     second.kill('SIGTERM');

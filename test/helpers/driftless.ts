@@ -121,12 +121,20 @@ export class DriftlessHarness {
     /** Start nothing in-process: the test runs Driftless as its own process from `configYaml`. */
     inProcess?: boolean;
     provider?: 'github' | 'gitlab';
+    /** Where Driftless reaches its parts, e.g. through a TcpProxy for fault injection. */
+    endpoints?: {
+      /** Rewrites the git server's clone URL. */
+      cloneUrl?: (url: string) => string;
+      kubeconfig?: string;
+      redisUrl?: string;
+    };
   }): Promise<DriftlessHarness> {
     const h = new DriftlessHarness(options.provider ?? 'github');
     h.repo = await TestRepo.create();
     // the provider token is also the clone token, as with a GitHub App installation token
     h.git = await GitHttpServer.start({ token: h.githubToken });
-    const cloneUrl = h.git.add(h.repo, h.repoName);
+    const served = h.git.add(h.repo, h.repoName);
+    const cloneUrl = options.endpoints?.cloneUrl?.(served) ?? served;
     h.github = await GitHubStandIn.start({ token: h.githubToken });
     h.gitlab = await GitLabStandIn.start({ token: h.githubToken });
     h.cacheDir = await mkdtemp(path.join(os.tmpdir(), 'driftless-cache-'));
@@ -136,7 +144,7 @@ providers:
   gitlab: { webhookToken: "${h.secret}", token: "${h.githubToken}", url: "${h.gitlab.url}" }
   generic: { secret: "${h.secret}" }
 clusters:
-  test: { kubeconfig: "${process.env.KUBECONFIG}" }
+  test: { kubeconfig: "${options.endpoints?.kubeconfig ?? process.env.KUBECONFIG}" }
 targets:
   - name: ${options.namespace}
     repo: ${h.provider}:${h.repoName}
@@ -147,7 +155,7 @@ targets:
     namespace: ${options.namespace}
 ${options.targetYaml ?? ''}
 server: { port: 0 }
-redis: { url: "${process.env.REDIS_URL}", prefix: "dl-${randomBytes(4).toString('hex')}" }
+redis: { url: "${options.endpoints?.redisUrl ?? process.env.REDIS_URL}", prefix: "dl-${randomBytes(4).toString('hex')}" }
 git: { cacheDir: "${h.cacheDir}" }
 ${options.extraYaml ?? ''}
 `;

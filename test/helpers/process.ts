@@ -1,4 +1,8 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+
+const projectRoot = path.resolve(import.meta.dirname, '../..');
 
 /** What a finished child process left behind. */
 export interface ProcessResult {
@@ -45,4 +49,51 @@ export function runProcess(file: string, args: readonly string[], options: RunOp
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** A free TCP port on the loopback interface (closed again before it is returned). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** `driftless all` running as its own process, as a pod runs it, and what it has logged. */
+export interface DriftlessProcess {
+  child: ChildProcess;
+  port: number;
+  /** Every chunk the process wrote to stdout and stderr. */
+  output: string[];
+  /** Resolves with the exit code (null after a signal) once the process has exited. */
+  exited: Promise<number | null>;
+}
+
+/**
+ * Starts `driftless all --config <file>` (through tsx, from the sources) on `port` and waits
+ * until `/readyz` answers 200, for at most `timeoutMs` (default 30 s).
+ */
+export async function startDriftless(configFile: string, options: { port?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<DriftlessProcess> {
+  const port = options.port ?? (await freePort());
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/cli.ts'), 'all', '--config', configFile], {
+    cwd: projectRoot,
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stdout?.on('data', (c: Buffer) => output.push(c.toString()));
+  child.stderr?.on('data', (c: Buffer) => output.push(c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`driftless exited with ${child.exitCode} before it was ready:\n${output.join('')}`);
+    if (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)) return { child, port, output, exited };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`driftless did not become ready within ${options.timeoutMs ?? 30_000} ms:\n${output.join('')}`);
 }

@@ -284,6 +284,18 @@ describe('GitHubProvider with a GitHub App installation token', () => {
     expect(standin.find('GET', /^\/user$/)).toHaveLength(0);
   });
 
+  it('a rate-limited status post (403, "API rate limit exceeded") is retryable; a refused one is not', async () => {
+    const github = new GitHubProvider({ apiUrl: standin.url, token: TOKEN });
+    const status = { sha: sha('8'), context: 'driftless/shop', state: 'success' as const, description: 'deployed' };
+    standin.failNext('POST', /\/statuses\//, 403, 1, { message: 'API rate limit exceeded for installation ID 1.', documentation_url: 'https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting' });
+    const limited = await github.setStatus(REPO, status).then(() => undefined, (err: unknown) => err);
+    expect(limited).toBeInstanceOf(ProviderError);
+    expect(limited).toMatchObject({ status: 403, permanent: false });
+    standin.failNext('POST', /\/statuses\//, 403, 1, { message: 'Resource not accessible by integration' });
+    const refused = await github.setStatus(REPO, status).then(() => undefined, (err: unknown) => err);
+    expect(refused).toMatchObject({ status: 403, permanent: true });
+  });
+
   it('records deployments the bot created', async () => {
     const github = new GitHubProvider({ apiUrl: standin.url, token: TOKEN });
     await github.recordDeployment(REPO, { environment: 'shop-prod', sha: sha('7'), ref: 'main', state: 'in_progress' });

@@ -47,7 +47,7 @@ function rateLimited(err: unknown): boolean {
 
 function providerError(err: unknown, what: string): ProviderError {
   if (err instanceof ProviderError) return err;
-  return new ProviderError('github', statusOf(err), `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return new ProviderError('github', statusOf(err), `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, rateLimited: rateLimited(err) });
 }
 
 function split(repo: string): { owner: string; repo: string } {
