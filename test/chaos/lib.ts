@@ -2,8 +2,11 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import * as yaml from 'js-yaml';
-import type { DriftlessHarness } from '../helpers/driftless.js';
+import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
+import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { startDriftless, type DriftlessProcess } from '../helpers/process.js';
 
 /** One row of the chaos table (test/chaos/RESULTS.md). */
 export interface ChaosResult {
@@ -52,4 +55,75 @@ export function peakRssMiB(pid: number): number {
 /** Whether any of these secret values appears in the captured log text. */
 export function leakedSecrets(logText: string, secrets: readonly string[]): string[] {
   return secrets.filter((s) => s.length > 0 && logText.includes(s));
+}
+
+/** A target served by its own `driftless all` process, with the parts it reaches. */
+export interface ChaosTarget {
+  h: DriftlessHarness;
+  namespace: string;
+  configFile: string;
+  driftless: DriftlessProcess;
+  /** Commits files and delivers the signed push webhook to the Driftless process; the HTTP status and the commit. */
+  push(message: string, files: Record<string, string | null>, deliveryId?: string): Promise<{ sha: string; status: number; body: string; deliveryId: string }>;
+  /** Delivers a push webhook body again (a redelivery), under `deliveryId`. */
+  deliver(body: string, deliveryId: string): Promise<number>;
+  /** Everything every Driftless process of this case has logged. */
+  logs(): string;
+  /** Starts another `driftless all` on the same configuration (after a kill). */
+  restart(): Promise<DriftlessProcess>;
+  close(): Promise<void>;
+}
+
+/** Starts a namespace, a repository, the GitHub stand-in and `driftless all` for one chaos case. */
+export async function startChaosTarget(name: string, options: { targetYaml?: string; endpoints?: Parameters<typeof DriftlessHarness.start>[0]['endpoints']; server?: string } = {}): Promise<ChaosTarget> {
+  const kube = testKube();
+  const namespace = uniqueName(name);
+  await createNamespace(kube.client, namespace);
+  kube.client.close();
+  const h = await DriftlessHarness.start({ namespace, inProcess: false, targetYaml: options.targetYaml, endpoints: options.endpoints });
+  const configFile = path.join(await mkdtemp(path.join(os.tmpdir(), `chaos-${name}-`)), 'driftless.yaml');
+  await writeFile(configFile, h.configYaml.replace('server: { port: 0 }', `server: { port: 0, shutdownGracePeriod: 1s${options.server ? `, ${options.server}` : ''} }`));
+  const processes: DriftlessProcess[] = [await startDriftless(configFile)];
+  const target: ChaosTarget = {
+    h,
+    namespace,
+    configFile,
+    get driftless() {
+      return processes.at(-1)!;
+    },
+    logs: () => processes.flatMap((p) => p.output).join(''),
+    async deliver(body, deliveryId) {
+      const res = await fetch(`http://127.0.0.1:${target.driftless.port}/webhooks/github`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': sign(h.secret, body) },
+        body,
+        signal: AbortSignal.timeout(10_000),
+      }).catch(() => undefined);
+      await res?.arrayBuffer();
+      return res?.status ?? 0;
+    },
+    async push(message, files, deliveryId = randomUUID()) {
+      const before = await h.repo.head().catch(() => '0'.repeat(40));
+      const sha = await h.repo.commit(message, files);
+      const body = pushPayload({ repo: h.repoName, cloneUrl: 'https://example.invalid/x.git', before, after: sha, paths: Object.keys(files) });
+      return { sha, body, deliveryId, status: await target.deliver(body, deliveryId) };
+    },
+    async restart() {
+      const next = await startDriftless(configFile, { port: target.driftless.port });
+      processes.push(next);
+      return next;
+    },
+    async close() {
+      for (const p of processes) {
+        if (p.child.exitCode === null && p.child.signalCode === null) {
+          p.child.kill('SIGTERM');
+          await Promise.race([p.exited, new Promise((r) => setTimeout(r, 5_000))]);
+          p.child.kill('SIGKILL');
+        }
+      }
+      if (process.env.SHOW_CHILD_LOGS) console.log(processes.flatMap((p) => p.output).join(''));
+      await h.close();
+    },
+  };
+  return target;
 }

@@ -39,14 +39,21 @@ export class TcpProxy {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Changes the mode; `blackhole` and `reset` also cut the connections already open. */
+  /**
+   * Changes the mode. `reset` resets every open connection; `blackhole` cuts the open ones off
+   * from the part and holds new ones; back to `pass` or `latency`, held connections go through
+   * (a partition that heals: what the client sent arrives late).
+   */
   setMode(mode: ProxyMode): void {
     this.mode = mode;
-    if (mode.kind === 'blackhole' || mode.kind === 'reset') {
-      for (const pair of this.pairs) {
+    for (const pair of this.pairs) {
+      if (mode.kind === 'reset') {
         pair.upstream?.destroy();
-        if (mode.kind === 'reset') pair.client.resetAndDestroy();
-        else pair.client.pause();
+        pair.client.resetAndDestroy();
+      } else if (mode.kind === 'blackhole' && pair.upstream) {
+        pair.upstream.destroy();
+      } else if (mode.kind !== 'blackhole' && !pair.upstream) {
+        this.forward(pair, mode);
       }
     }
   }
@@ -66,14 +73,13 @@ export class TcpProxy {
     client.on('close', () => this.pairs.delete(pair));
     client.on('error', () => undefined);
     const mode = this.mode;
-    if (mode.kind === 'reset') {
-      client.resetAndDestroy();
-      return;
-    }
-    if (mode.kind === 'blackhole') {
-      client.pause();
-      return;
-    }
+    if (mode.kind === 'reset') client.resetAndDestroy();
+    else if (mode.kind === 'blackhole') client.pause();
+    else this.forward(pair, mode);
+  }
+
+  private forward(pair: { client: Socket; upstream?: Socket }, mode: Extract<ProxyMode, { kind: 'pass' | 'latency' }>): void {
+    const { client } = pair;
     const upstream = connect(this.target.port, this.target.host);
     pair.upstream = upstream;
     upstream.on('error', () => client.destroy());
@@ -82,6 +88,7 @@ export class TcpProxy {
     upstream.pipe(client);
     if (mode.kind === 'pass') {
       client.pipe(upstream);
+      client.resume();
       return;
     }
     // latency: chunks keep their order, each held back by the same delay
@@ -92,5 +99,6 @@ export class TcpProxy {
       });
     });
     client.on('end', () => void chain.then(() => upstream.end()));
+    client.resume();
   }
 }
