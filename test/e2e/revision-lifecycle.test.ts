@@ -35,7 +35,7 @@ async function start(name: string, targetYaml: string): Promise<{ h: DriftlessHa
 
 const settings = async (namespace: string) => ((await getObject(client, (await discovery.resourceFor('v1', 'ConfigMap'))!, namespace, 'settings'))?.data as { value?: string } | undefined)?.value;
 const terminal = (harness: DriftlessHarness, sha: string) => harness.statuses(sha).filter((s) => s.state !== 'pending');
-const targetStatus = async (harness: DriftlessHarness): Promise<TargetStatus> => ((await (await fetch(`${harness.url}/api/targets`)).json()) as { targets: TargetStatus[] }).targets[0]!;
+const targetStatus = async (harness: DriftlessHarness): Promise<TargetStatus> => (await harness.api<{ targets: TargetStatus[] }>('/api/targets')).targets[0]!;
 
 describe('failures that stay failed', () => {
   it('a rolled-back commit is not deployed again by the schedule; the target is held at the rolled-back revision, and heals toward it', async () => {

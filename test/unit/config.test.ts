@@ -73,7 +73,7 @@ targets:
     repo: gitlab:platform/infra/cluster
     cluster: local
     namespace: infra
-server: { port: 9000, maxBodyBytes: 1048576 }
+server: { port: 9000, maxBodyBytes: 1048576, maxUnauthenticatedBytes: 4194304, bodyTimeout: 5s, apiToken: 0123456789abcdef0123 }
 redis: { url: "redis://redis:6379/2", prefix: dl }
 git: { cacheDir: /var/cache/driftless }
 `;
@@ -115,7 +115,7 @@ git: { cacheDir: /var/cache/driftless }
       path: 'platform/infra/cluster',
       spec: 'gitlab:platform/infra/cluster',
     });
-    expect(config.server).toEqual({ port: 9000, maxBodyBytes: 1_048_576, shutdownGracePeriod: 25_000 });
+    expect(config.server).toEqual({ port: 9000, maxBodyBytes: 1_048_576, maxUnauthenticatedBytes: 4_194_304, bodyTimeout: 5_000, apiToken: '0123456789abcdef0123', shutdownGracePeriod: 25_000 });
     expect(config.redis).toEqual({ url: 'redis://redis:6379/2', prefix: 'dl' });
     expect(config.git).toEqual({ cacheDir: '/var/cache/driftless' });
   });
@@ -123,7 +123,7 @@ git: { cacheDir: /var/cache/driftless }
   it('fills in every default', () => {
     const config = parseConfig(configYaml(), FILE, {});
     expect(config.providers).toEqual({});
-    expect(config.server).toEqual({ port: 8080, maxBodyBytes: 25 * 1024 * 1024, shutdownGracePeriod: 25_000 });
+    expect(config.server).toEqual({ port: 8080, maxBodyBytes: 25 * 1024 * 1024, maxUnauthenticatedBytes: 32 * 1024 * 1024, bodyTimeout: 10_000, shutdownGracePeriod: 25_000 });
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'driftless' });
     expect(config.git).toEqual({ cacheDir: path.join(os.tmpdir(), 'driftless-git') });
     expect(config.targets).toEqual([
@@ -425,6 +425,8 @@ describe('parseConfig: errors name the path and what was expected', () => {
     { name: 'concurrency too high', text: configYaml({ concurrency: 100 }), path: 'targets[0].concurrency', message: 'must be at most 64' },
     { name: 'fractional concurrency', text: configYaml({ concurrency: 1.5 }), path: 'targets[0].concurrency', message: 'expected an integer, got 1.5' },
     { name: 'port as text', text: configYaml({}, { server: { port: 'http' } }), path: 'server.port', message: 'expected a number, got a string' },
+    { name: 'an unauthenticated-bytes budget smaller than one body', text: configYaml({}, { server: { maxBodyBytes: 2048, maxUnauthenticatedBytes: 1024 } }), path: 'server.maxUnauthenticatedBytes', message: 'must be at least server.maxBodyBytes (2048)' },
+    { name: 'an API token too short to guess hard', text: configYaml({}, { server: { apiToken: 'letmein' } }), path: 'server.apiToken', message: 'expected at least 16 characters, e.g. from openssl rand -hex 32' },
     {
       name: 'unknown render mode',
       text: configYaml({ render: 'jsonnet' }),
