@@ -55,6 +55,7 @@ targets:
     branch: main
     path: deploy/prod
     render: auto
+    renderLimits: { maxFileBytes: 1048576, maxTotalBytes: 4194304, maxObjects: 2000, timeout: 30s, maxMemoryMb: 128 }
     cluster: prod
     namespace: shop
     allowedNamespaces: [shop, shop-jobs]
@@ -94,6 +95,7 @@ git: { cacheDir: /var/cache/driftless }
       branch: 'main',
       path: 'deploy/prod',
       render: 'auto',
+      renderLimits: { maxFileBytes: 1_048_576, maxTotalBytes: 4_194_304, maxObjects: 2000, timeout: 30_000, maxMemoryMb: 128 },
       cluster: 'prod',
       namespace: 'shop',
       allowedNamespaces: ['shop', 'shop-jobs'],
@@ -133,6 +135,7 @@ git: { cacheDir: /var/cache/driftless }
         branch: 'main',
         path: '.',
         render: 'auto',
+        renderLimits: { maxFileBytes: 4 * 1024 * 1024, maxTotalBytes: 8 * 1024 * 1024, maxObjects: 10_000, timeout: 60_000, maxMemoryMb: 256 },
         cluster: 'prod',
         namespace: 'shop',
         allowedNamespaces: ['shop'],
@@ -424,6 +427,8 @@ describe('parseConfig: errors name the path and what was expected', () => {
     },
     { name: 'concurrency too high', text: configYaml({ concurrency: 100 }), path: 'targets[0].concurrency', message: 'must be at most 64' },
     { name: 'fractional concurrency', text: configYaml({ concurrency: 1.5 }), path: 'targets[0].concurrency', message: 'expected an integer, got 1.5' },
+    { name: 'a render thread too small to start', text: configYaml({ renderLimits: { maxMemoryMb: 8 } }), path: 'targets[0].renderLimits.maxMemoryMb', message: 'must be at least 32' },
+    { name: 'an unknown render limit', text: configYaml({ renderLimits: { maxFiles: 3 } }), path: 'targets[0].renderLimits', message: /^unknown key "maxFiles"; expected keys: maxFileBytes, maxTotalBytes, maxObjects, timeout, maxMemoryMb$/ },
     { name: 'port as text', text: configYaml({}, { server: { port: 'http' } }), path: 'server.port', message: 'expected a number, got a string' },
     { name: 'an unauthenticated-bytes budget smaller than one body', text: configYaml({}, { server: { maxBodyBytes: 2048, maxUnauthenticatedBytes: 1024 } }), path: 'server.maxUnauthenticatedBytes', message: 'must be at least server.maxBodyBytes (2048)' },
     { name: 'an API token too short to guess hard', text: configYaml({}, { server: { apiToken: 'letmein' } }), path: 'server.apiToken', message: 'expected at least 16 characters, e.g. from openssl rand -hex 32' },
