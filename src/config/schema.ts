@@ -257,6 +257,25 @@ const clusterSchema = z
 
 const permission = (fallback: PermissionLevel) => z.enum(permissionLevels).default(fallback);
 
+/** kubectl's field managers (client-side apply, edit, patch, server-side apply, and fields from before the first apply). */
+export const kubectlFieldManagers = ['kubectl-client-side-apply', 'kubectl-edit', 'kubectl-patch', 'kubectl', 'before-first-apply'] as const;
+
+/** Which existing objects a target may adopt: only manifests annotated `driftless.io/adopt: "true"`, also objects `kubectl apply` wrote, or any. */
+export const adoptPolicies = ['annotated', 'kubectl-applied', 'all'] as const;
+
+/** What one target owns; the rules are in the README's "Pruning and ownership". */
+export const ownershipSchema = z.strictObject({
+  /** Field managers (exact names) whose fields Driftless takes over before applying, so that what Git removes is removed; `[]` takes over nothing. */
+  takeOverFrom: z.array(z.string().min(1)).default([...kubectlFieldManagers]),
+  /** Existing objects this target may adopt besides manifests annotated `driftless.io/adopt: "true"`: none more (`annotated`), objects last written by `kubectl apply` (`kubectl-applied`), any (`all`). */
+  adopt: z.enum(adoptPolicies).default('kubectl-applied'),
+  /** A sync may delete at most this many objects per object Git keeps; a sync that would delete more stops before it changes anything. */
+  maxPruneRatio: int(0, 1000).default(2),
+  /** Lets syncs delete more than `maxPruneRatio` allows: set it for an intended mass removal, then unset it. */
+  allowMassPrune: bool().default(false),
+});
+export type OwnershipConfig = z.output<typeof ownershipSchema>;
+
 /**
  * What rendering one commit of a target may use. Repository content is untrusted: a render over
  * any limit fails for good (a ManifestError naming the file and the limit) and never stalls others.
@@ -337,6 +356,8 @@ const targetSchema = z
     inventoryNamespace: dnsLabel(63).optional(),
     /** How many objects are applied at once. */
     concurrency: int(1, 64).default(8),
+    /** What the target owns: fields it takes over from kubectl, objects it may adopt, how much one prune may delete. */
+    ownership: ownershipSchema.prefault({}),
   })
   .superRefine((t, ctx) => {
     if (t.allowedNamespaces && !t.allowedNamespaces.includes(t.namespace)) {

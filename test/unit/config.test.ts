@@ -70,6 +70,7 @@ targets:
     allowUsers: [alice, bob]
     inventoryNamespace: driftless
     concurrency: 4
+    ownership: { takeOverFrom: [kubectl-client-side-apply, helm], adopt: annotated, maxPruneRatio: 3, allowMassPrune: true }
   - name: infra
     repo: gitlab:platform/infra/cluster
     cluster: local
@@ -111,6 +112,7 @@ git: { cacheDir: /var/cache/driftless }
       allowUsers: ['alice', 'bob'],
       inventoryNamespace: 'driftless',
       concurrency: 4,
+      ownership: { takeOverFrom: ['kubectl-client-side-apply', 'helm'], adopt: 'annotated', maxPruneRatio: 3, allowMassPrune: true },
     });
     expect(config.targets[1]?.repo).toEqual({
       provider: 'gitlab',
@@ -150,6 +152,7 @@ git: { cacheDir: /var/cache/driftless }
         commands: { deploy: 'write', rollback: 'maintain', lock: 'maintain', unlock: 'maintain', sync: 'write', diff: 'read' },
         inventoryNamespace: 'shop',
         concurrency: 8,
+        ownership: { takeOverFrom: ['kubectl-client-side-apply', 'kubectl-edit', 'kubectl-patch', 'kubectl', 'before-first-apply'], adopt: 'kubectl-applied', maxPruneRatio: 2, allowMassPrune: false },
       },
     ]);
   });
@@ -427,6 +430,8 @@ describe('parseConfig: errors name the path and what was expected', () => {
     },
     { name: 'concurrency too high', text: configYaml({ concurrency: 100 }), path: 'targets[0].concurrency', message: 'must be at most 64' },
     { name: 'fractional concurrency', text: configYaml({ concurrency: 1.5 }), path: 'targets[0].concurrency', message: 'expected an integer, got 1.5' },
+    { name: 'unknown adoption policy', text: configYaml({ ownership: { adopt: 'everything' } }), path: 'targets[0].ownership.adopt', message: /annotated.*kubectl-applied.*all/ },
+    { name: 'negative prune ratio', text: configYaml({ ownership: { maxPruneRatio: -1 } }), path: 'targets[0].ownership.maxPruneRatio', message: 'must be at least 0' },
     { name: 'a render thread too small to start', text: configYaml({ renderLimits: { maxMemoryMb: 8 } }), path: 'targets[0].renderLimits.maxMemoryMb', message: 'must be at least 32' },
     { name: 'an unknown render limit', text: configYaml({ renderLimits: { maxFiles: 3 } }), path: 'targets[0].renderLimits', message: /^unknown key "maxFiles"; expected keys: maxFileBytes, maxTotalBytes, maxObjects, timeout, maxMemoryMb$/ },
     { name: 'port as text', text: configYaml({}, { server: { port: 'http' } }), path: 'server.port', message: 'expected a number, got a string' },
