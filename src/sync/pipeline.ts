@@ -72,6 +72,7 @@ function planContext(target: TargetConfig, deps: SyncDeps): PlanContext {
       allowClusterScoped: target.allowClusterScoped,
       prune: target.prune,
       concurrency: target.concurrency,
+      ownership: target.ownership,
     },
   };
 }
