@@ -1,7 +1,7 @@
 import type { OwnershipConfig } from '../config/schema.js';
 import { fieldManager, pointer, type JsonPatchOp, type KubeObject, type ManagedFieldsEntry } from '../kube/objects.js';
 import { appliedHashAnnotation } from './applied.js';
-import { applySetKeys } from './inventory.js';
+import { applySetKeys, type ApplySetParent } from './inventory.js';
 
 /** Annotations Driftless writes on the objects it owns, and the one a manifest may carry. */
 export const ownershipKeys = {
@@ -70,14 +70,18 @@ export type Ownership =
 
 /**
  * Classifies a live object before Git's version of it is applied. An object carrying our label
- * that we did not apply (a copy) is `unowned`, not a member; a controller-owned object is ours
- * only when the manifest declares that owner itself.
+ * that we did not apply (a copy) is `unowned`, not a member; one whose label was removed by hand
+ * but that Driftless applied for this target is still a member (the apply puts the label back);
+ * a controller-owned object is ours only when the manifest declares that owner itself.
  */
-export function ownershipOf(live: KubeObject | undefined, desired: KubeObject, applySetId: string): Ownership {
+export function ownershipOf(live: KubeObject | undefined, desired: KubeObject, parent: Pick<ApplySetParent, 'id' | 'target'>): Ownership {
   if (!live) return { kind: 'absent' };
   const label = live.metadata.labels?.[applySetKeys.partOf];
-  if (label === applySetId && appliedMembership(live)) return { kind: 'member', adopted: live.metadata.annotations?.[ownershipKeys.adopted] === 'true' };
-  if (label !== undefined && label !== applySetId) return { kind: 'foreign', applySet: label, target: live.metadata.annotations?.[ownershipKeys.target] };
+  const adopted = live.metadata.annotations?.[ownershipKeys.adopted] === 'true';
+  if (label === parent.id && appliedMembership(live)) return { kind: 'member', adopted };
+  const unlabelled = label === undefined && live.metadata.annotations?.[ownershipKeys.target] === parent.target && managedFieldsOf(live).some(isOwnApply);
+  if (unlabelled) return { kind: 'member', adopted };
+  if (label !== undefined && label !== parent.id) return { kind: 'foreign', applySet: label, target: live.metadata.annotations?.[ownershipKeys.target] };
   const controller = controllerOf(live);
   const declared = (desired.metadata.ownerReferences as OwnerReference[] | undefined)?.some((r) => r.uid === controller?.uid);
   if (controller && !declared) return { kind: 'controlled', by: `${controller.kind}/${controller.name}` };

@@ -170,7 +170,7 @@ async function planObject(r: Resolved, live: KubeObject | undefined, namespacePe
   const { policy, parent } = ctx;
   const planned = (change: Omit<Change, 'subject' | 'source'>, rest: Partial<PlannedObject> = {}): PlannedObject => ({ manifest, info, desired, live, deferred: false, change: { subject, source, ...change }, ...rest });
   if (live?.metadata.annotations?.[reconcileAnnotation] === 'disabled') return planned({ action: 'skipped', reason: `annotated ${reconcileAnnotation}: disabled` });
-  const owner = ownershipOf(live, desired, parent.id);
+  const owner = ownershipOf(live, desired, parent);
   const refused = refusal(owner, manifest.object as KubeObject, parent.target, policy.ownership);
   if (refused) {
     problems.push({ subject, source, message: refused });

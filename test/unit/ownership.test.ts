@@ -53,11 +53,13 @@ describe('ownership of a live object Git declares', () => {
     { name: "another tool's ApplySet member", object: live({ label: theirs, managers: [{ manager: 'kubectl', operation: 'Apply', fieldsV1: labelOwned }] }), expected: { kind: 'foreign', applySet: theirs, target: undefined } },
     { name: 'a controller owns it', object: live({ managers: [{ manager: 'endpointslice-controller', operation: 'Update' }], ownerReferences: [controllerRef] }), expected: { kind: 'controlled', by: 'Service/web' } },
     { name: 'a controller owns it, as the manifest declares', object: live({ label: ours, managers: [appliedByDriftless], ownerReferences: [controllerRef] }), desired: manifest(undefined, [controllerRef]), expected: { kind: 'member', adopted: false } },
+    { name: 'our label removed by hand', object: live({ managers: [{ ...appliedByDriftless, fieldsV1: { 'f:data': {} } }], annotations: { [ownershipKeys.target]: 't' } }), expected: { kind: 'member', adopted: false } },
+    { name: 'our annotation on an object driftless never applied', object: live({ managers: [{ manager: 'kubectl-create', operation: 'Update' }], annotations: { [ownershipKeys.target]: 't' } }), expected: { kind: 'unowned', writers: ['kubectl-create'], kubectlApplied: false } },
     { name: 'a copy of our label', object: live({ label: ours, managers: [{ manager: 'kubectl-label', operation: 'Update', fieldsV1: labelOwned }] }), expected: { kind: 'unowned', writers: ['kubectl-label'], kubectlApplied: false } },
     { name: 'created with kubectl create', object: live({ managers: [{ manager: 'kubectl-create', operation: 'Update' }] }), expected: { kind: 'unowned', writers: ['kubectl-create'], kubectlApplied: false } },
     { name: 'created with kubectl apply', object: live({ managers: [{ manager: 'kubectl-client-side-apply', operation: 'Update' }], annotations: { [lastAppliedAnnotation]: '{}' } }), expected: { kind: 'unowned', writers: ['kubectl-client-side-apply'], kubectlApplied: true } },
   ])('$name', ({ object, desired, expected }) => {
-    expect(ownershipOf(object, desired ?? manifest(), ours)).toEqual(expected);
+    expect(ownershipOf(object, desired ?? manifest(), { id: ours, target: 't' })).toEqual(expected);
   });
 });
 
