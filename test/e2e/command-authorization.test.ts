@@ -32,7 +32,7 @@ describe('comment commands are authorized by what they do', () => {
     client.close();
   });
 
-  const live = async () => (await getObject(client, (await discovery.resourceFor('v1', 'ConfigMap'))!, namespace, 'a'))?.data?.value;
+  const live = async () => ((await getObject(client, (await discovery.resourceFor('v1', 'ConfigMap'))!, namespace, 'a'))?.data as { value?: string } | undefined)?.value;
   /** Posts `body` as `user` on pull request `number` and waits for Driftless's answer to it. */
   const command = async (number: number, body: string, user: string) => {
     const before = h.github.comments(h.repoName, number).length;
