@@ -135,12 +135,16 @@ describe('branch truth', () => {
     await expect.poll(() => terminal(h, b.sha)[0]?.state, { timeout: 30_000 }).toBe('success');
     const before = await h.history(namespace);
 
+    const statusesOfA = h.statuses(a.sha).length;
+
     // GitHub's signature covers only the body: the old body with a fresh delivery id verifies
     expect((await h.push(a.body, { deliveryId: randomUUID() })).status).toBe(202);
-    await expect.poll(async () => (await h.history(namespace)).length, { timeout: 15_000 }).toBe(before.length + 1);
-    expect((await h.history(namespace))[0]).toMatchObject({ revision: a.sha, result: 'superseded', message: `superseded by ${short(b.sha)}` });
+    await expect.poll(async () => (await targetStatus(h)).pending, { timeout: 15_000 }).toEqual([]);
+    // nothing moved, and the old commit keeps its one terminal status
+    expect(await h.history(namespace)).toEqual(before);
     expect(await settings(namespace)).toBe('2');
-    expect(await targetStatus(h)).toMatchObject({ condition: 'applied', lastAppliedRevision: b.sha, pending: [] });
+    expect(await targetStatus(h)).toMatchObject({ condition: 'applied', lastAppliedRevision: b.sha });
+    expect(h.statuses(a.sha)).toHaveLength(statusesOfA);
   });
 
   it('a sha the repository does not have fails alone: the next commit deploys', async () => {
