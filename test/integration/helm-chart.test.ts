@@ -162,13 +162,14 @@ describe('the chart, rendered', () => {
   });
 
   it('renders a config file that Driftless itself accepts', async () => {
-    const env = { GITHUB_WEBHOOK_SECRET: 's', GITHUB_TOKEN: 't', GITLAB_WEBHOOK_TOKEN: 'g', GITLAB_TOKEN: 'h', DRIFTLESS_GENERIC_SECRET: 'x' };
+    const env = { GITHUB_WEBHOOK_SECRET: 's', GITHUB_TOKEN: 't', GITLAB_WEBHOOK_TOKEN: 'g', GITLAB_TOKEN: 'h', DRIFTLESS_GENERIC_SECRET: 'x', DRIFTLESS_API_TOKEN: 'an-api-token-of-32-characters-00' };
     for (const set of ['minimal', 'all-options'] as const) {
       const { docs } = await render('cfg', 'cfg', [valueFile(set)]);
       const cm = docs.find((d) => d.kind === 'ConfigMap') as { data: Record<string, string> } | undefined;
       const text = cm?.data['driftless.yaml'] ?? '';
       const config = parseConfig(text, '/etc/driftless/config/driftless.yaml', env);
       expect(config.targets.length, set).toBeGreaterThan(0);
+      expect(config.server.apiToken, set).toBe(set === 'all-options' ? env.DRIFTLESS_API_TOKEN : undefined);
       // a missing reference is named by Driftless too, not silently empty
       expect(() => parseConfig(text, 'driftless.yaml', {})).toThrow(/GITHUB_WEBHOOK_SECRET is not set/);
     }
@@ -304,6 +305,8 @@ describe('the chart against the real API server', () => {
     expect(notes).toMatch(/GitHub: .*Settings → Webhooks[\s\S]*Content type: +application\/json[\s\S]*GITHUB_WEBHOOK_SECRET/);
     expect(notes).toMatch(/GitLab: .*Settings → Webhooks[\s\S]*Secret token: +the value of GITLAB_WEBHOOK_TOKEN/);
     expect(notes).toContain('the workers may deploy only to shop, shop-jobs (ApplySet parents also in driftless-inventory)');
+    expect(notes).toContain('https://driftless.example.com/api/targets with the header Authorization: Bearer <DRIFTLESS_API_TOKEN>');
+    expect(notes).not.toContain('The API is off');
   });
 
   afterAll(async () => {
