@@ -2,6 +2,7 @@ import { chmod, mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderLimitsSchema } from '../../src/config/schema.js';
 import { DriftlessError, ManifestError } from '../../src/errors.js';
 import type { Manifest } from '../../src/sync/manifest.js';
 import { subjectOf } from '../../src/sync/manifest.js';
@@ -482,7 +483,8 @@ describe('kustomize process', () => {
     const kubectl = await fakeKubectl(`(sleep 1; touch ${marker}) & exec sleep 5`);
     const root = await tree({ 'app/kustomization.yaml': 'resources: []\n' });
     const started = Date.now();
-    const error = await renderKustomize({ root, dir: 'app', file: 'kustomization.yaml', kubectl, timeoutMs: 200 }).catch((err: unknown) => err);
+    const limits = renderLimitsSchema.parse({ timeout: '200ms' });
+    const error = await renderKustomize({ root, dir: 'app', file: 'kustomization.yaml', kubectl, limits }).catch((err: unknown) => err);
     expect(Date.now() - started).toBeLessThan(4000);
     expect(error).toBeInstanceOf(ManifestError);
     expect((error as ManifestError).permanent).toBe(true);

@@ -73,5 +73,5 @@ export async function buildManifests(request: RenderRequest, onFile?: (source: s
   if (!kustomization) {
     throw pathProblem(relative, `render mode is kustomize but there is no ${KUSTOMIZATION_FILES.join(', ')} here`);
   }
-  return renderKustomize({ root, dir: relative, file: kustomization, kubectl: request.kubectl, limits: request.limits, timeoutMs: request.deadline - Date.now(), onFile });
+  return renderKustomize({ root, dir: relative, file: kustomization, kubectl: request.kubectl, limits: request.limits, deadline: request.deadline, onFile });
 }

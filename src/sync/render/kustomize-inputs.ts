@@ -36,8 +36,12 @@ const REFUSED_FIELDS: Record<string, string> = {
   helmGlobals: 'helm charts are not inflated inside kustomize; use render: helm with the chart in the repository',
 };
 
-/** What a reference may be: a kustomization directory (to check in turn) or a file. */
-type Kind = 'directory' | 'file' | 'either';
+/**
+ * What a reference may be: a kustomization directory (checked in turn), a manifest (YAML that
+ * kustomize parses, so checked for aliases like any manifest), data (bytes kustomize copies:
+ * generator files and env files), or, for `resources`, a directory or a manifest.
+ */
+type Kind = 'directory' | 'manifest' | 'data' | 'either';
 
 /** A path a kustomization names, with the field it came from for messages. */
 interface Reference {
@@ -90,18 +94,18 @@ function referencesOf(document: Record<string, unknown>, problems: string[]): Re
         break;
       case 'crds':
       case 'configurations':
-        for (const entry of listOf(document, field, problems)) add(field, entry, 'file');
+        for (const entry of listOf(document, field, problems)) add(field, entry, 'manifest');
         break;
       case 'patchesStrategicMerge':
         for (const entry of listOf(document, field, problems)) {
-          if (!(typeof entry === 'string' && isInlinePatch(entry))) add(field, entry, 'file');
+          if (!(typeof entry === 'string' && isInlinePatch(entry))) add(field, entry, 'manifest');
         }
         break;
       case 'patches':
       case 'patchesJson6902':
       case 'replacements':
         for (const entry of listOf(document, field, problems)) {
-          if (isMapping(entry) && entry.path !== undefined) add(`${field}.path`, entry.path, 'file');
+          if (isMapping(entry) && entry.path !== undefined) add(`${field}.path`, entry.path, 'manifest');
           else if (!isMapping(entry)) problems.push(`${field}: expected a list of mappings`);
         }
         break;
@@ -112,14 +116,14 @@ function referencesOf(document: Record<string, unknown>, problems: string[]): Re
             problems.push(`${field}: expected a list of mappings`);
             continue;
           }
-          for (const source of listOf(entry, 'files', problems)) add(`${field}.files`, fileSourcePath(source), 'file');
-          for (const env of listOf(entry, 'envs', problems)) add(`${field}.envs`, env, 'file');
-          if (entry.env !== undefined) add(`${field}.env`, entry.env, 'file');
+          for (const source of listOf(entry, 'files', problems)) add(`${field}.files`, fileSourcePath(source), 'data');
+          for (const env of listOf(entry, 'envs', problems)) add(`${field}.envs`, env, 'data');
+          if (entry.env !== undefined) add(`${field}.env`, entry.env, 'data');
         }
         break;
       case 'openapi':
         if (!isMapping(value)) problems.push('openapi: expected a mapping');
-        else if (value.path !== undefined) add('openapi.path', value.path, 'file');
+        else if (value.path !== undefined) add('openapi.path', value.path, 'manifest');
         break;
       default:
         problems.push(`${field}: not a field the render sandbox knows; it cannot tell what kustomize would load for it`);
@@ -204,6 +208,11 @@ export async function checkKustomizeInputs(check: InputCheck): Promise<ObjectPro
         return [...problems, { ...fileOver, subject: 'kustomization' }];
       }
       budget.count(fileSource, found.size, 0);
+      if (ref.kind === 'data') continue;
+      // kustomize expands aliases too, in a process whose memory only its input bounds; what it
+      // cannot parse it reports itself, in its own words (it reads some YAML js-yaml does not)
+      const manifest = parseDocuments(await readFile(found.real, 'utf8'), fileSource, budget.limits.maxFileBytes);
+      if ('problem' in manifest && !manifest.syntax) refuse(manifest.problem.message, fileSource);
     }
     messages.forEach((message) => refuse(message));
   }
@@ -237,6 +246,6 @@ async function resolveReference(root: string, dir: string, ref: Reference, probl
   const isDirectory = info.isDirectory();
   if (!isDirectory && !info.isFile()) return void problems.push(`${named} is neither a file nor a directory`);
   if (ref.kind === 'directory' && !isDirectory) return void problems.push(`${named} is a file; ${field} names kustomization directories`);
-  if (ref.kind === 'file' && isDirectory) return void problems.push(`${named} is a directory; ${field} names files`);
+  if ((ref.kind === 'manifest' || ref.kind === 'data') && isDirectory) return void problems.push(`${named} is a directory; ${field} names files`);
   return { real, isDirectory, size: info.size };
 }

@@ -23,8 +23,8 @@ export interface KustomizeOptions {
   kubectl: string;
   /** The target's budgets; the defaults when absent. */
   limits?: RenderLimits;
-  /** Kill the build after this long, in milliseconds; `limits.timeout` when absent. */
-  timeoutMs?: number;
+  /** When kustomize is killed, in epoch milliseconds; `limits.timeout` from now when absent. */
+  deadline?: number;
   /** Hears of each kustomization before it is read. */
   onFile?: (source: string) => void;
 }
@@ -109,17 +109,17 @@ export async function renderKustomize(options: KustomizeOptions): Promise<Manife
   if (inputProblems.length > 0) throw new ManifestError('render', inputProblems);
 
   options.onFile?.(kustomization);
-  const timeoutMs = options.timeoutMs ?? limits.timeout;
+  const deadline = options.deadline ?? Date.now() + limits.timeout;
   const result = await runSandboxed(kubectl, ['kustomize', ...KUSTOMIZE_FLAGS, path.join(root, dir)], {
     cwd: root,
-    timeoutMs,
+    timeoutMs: deadline - Date.now(),
     maxOutputBytes: limits.maxTotalBytes,
   });
   switch (result.outcome) {
     case 'not-started':
       throw new DriftlessError(`cannot run kubectl (${kubectl}): ${result.error.message}`, { cause: result.error });
     case 'timeout':
-      throw refuse(`kustomize build took longer than ${timeoutMs / 1000} s (renderLimits.timeout)`);
+      throw refuse(`kustomize build took longer than ${limits.timeout / 1000} s (renderLimits.timeout)`);
     case 'output-limit':
       throw refuse(`kustomize output is larger than renderLimits.maxTotalBytes (${formatBytes(limits.maxTotalBytes)})`);
     case 'exited':

@@ -42,40 +42,57 @@ const MAX_MERGE_KEYS = 10_000;
 /** Why a text's documents were refused before they were expanded. */
 class ExpansionRefused extends Error {}
 
+/** A node's expanded size in bytes and its height (levels of nesting below and including it). */
+interface Measure {
+  size: number;
+  height: number;
+}
+
+const SCALAR: Measure = { size: 1, height: 0 };
+
 /**
  * How much text `value` would take to write out with every alias expanded, in bytes: one per
  * node plus the characters of every key and string. Never more than the size of a text without
  * aliases, so a file within the byte budget only fails this when aliases (or merge keys) blow it
  * up. Computed without expanding: js-yaml builds an alias as a second reference to the anchored
- * node, so each node is sized once (memoised by identity) and a "billion laughs" file costs as
+ * node, so each node is measured once (memoised by identity) and a "billion laughs" file costs as
  * many steps as it has nodes. Sizes saturate at `limit + 1`. Throws ExpansionRefused for a node
- * that contains itself or nests deeper than MAX_EXPANDED_DEPTH.
+ * that contains itself or nests deeper than MAX_EXPANDED_DEPTH once expanded.
  */
-function expandedSize(value: unknown, limit: number, sizes = new Map<object, number>(), open = new Set<object>(), depth = 0): number {
-  if (value === null || typeof value !== 'object') return typeof value === 'string' ? Math.max(value.length, 1) : 1;
-  const known = sizes.get(value);
-  if (known !== undefined) return known;
-  if (open.has(value)) throw new ExpansionRefused('an alias refers to a node that contains it');
-  if (depth >= MAX_EXPANDED_DEPTH) throw new ExpansionRefused(`nested more than ${MAX_EXPANDED_DEPTH} levels deep once aliases are expanded`);
-  open.add(value);
-  let size = 1;
-  const entries: [string, unknown][] = Array.isArray(value) ? value.map((item) => ['', item]) : Object.entries(value);
-  for (const [key, item] of entries) {
-    size += key.length + expandedSize(item, limit, sizes, open, depth + 1);
-    if (size > limit) {
-      size = limit + 1;
-      break;
+function measure(value: unknown, limit: number, known: Map<object, Measure>, open = new Set<object>(), depth = 0): Measure {
+  if (value === null || typeof value !== 'object') return typeof value === 'string' ? { size: Math.max(value.length, 1), height: 0 } : SCALAR;
+  let result = known.get(value);
+  if (!result) {
+    if (open.has(value)) throw new ExpansionRefused('an alias refers to a node that contains it');
+    if (depth >= MAX_EXPANDED_DEPTH) throw tooDeep();
+    open.add(value);
+    result = { size: 1, height: 1 };
+    const entries: [string, unknown][] = Array.isArray(value) ? value.map((item) => ['', item]) : Object.entries(value);
+    for (const [key, item] of entries) {
+      const child = measure(item, limit, known, open, depth + 1);
+      result.size = Math.min(result.size + key.length + child.size, limit + 1);
+      result.height = Math.max(result.height, child.height + 1);
     }
+    open.delete(value);
+    known.set(value, result);
   }
-  open.delete(value);
-  sizes.set(value, size);
-  return size;
+  // a node measured before, at a shallower place, may be too deep here
+  if (depth + result.height > MAX_EXPANDED_DEPTH) throw tooDeep();
+  return result;
 }
 
-/** Parsed documents and their size with aliases expanded (see expandedSize), in bytes. */
+const tooDeep = () => new ExpansionRefused(`nested more than ${MAX_EXPANDED_DEPTH} levels deep once aliases are expanded`);
+
+/** Parsed documents and their size with aliases expanded (see measure), in bytes. */
 export interface ParsedDocuments {
   documents: unknown[];
   expandedBytes: number;
+}
+
+/** Why a text was refused; `syntax` when js-yaml could not read it, false when its expansion was refused. */
+export interface RefusedDocuments {
+  problem: ObjectProblem;
+  syntax: boolean;
 }
 
 /**
@@ -85,8 +102,8 @@ export interface ParsedDocuments {
  * a problem naming the file (with line and column for a syntax error). The size is checked on the
  * parsed, unexpanded form, so an alias bomb is refused after a few milliseconds and a few KiB.
  */
-export function parseDocuments(text: string, source: string, maxBytes: number): ParsedDocuments | { problem: ObjectProblem } {
-  const refuse = (message: string) => ({ problem: { subject: source, source, message } });
+export function parseDocuments(text: string, source: string, maxBytes: number): ParsedDocuments | RefusedDocuments {
+  const refuse = (message: string, syntax = false) => ({ problem: { subject: source, source, message }, syntax });
   let documents: unknown[];
   try {
     documents = loadAll(text, {
@@ -100,15 +117,15 @@ export function parseDocuments(text: string, source: string, maxBytes: number): 
   } catch (err) {
     if (err instanceof YAMLException && err.mark) {
       const { line, column } = err.mark;
-      return refuse(`invalid YAML at line ${line + 1}, column ${column + 1}: ${err.reason}`);
+      return refuse(`invalid YAML at line ${line + 1}, column ${column + 1}: ${err.reason}`, true);
     }
-    return refuse(`invalid YAML: ${err instanceof Error ? err.message : String(err)}`);
+    return refuse(`invalid YAML: ${err instanceof Error ? err.message : String(err)}`, true);
   }
   const normalized = documents.map((doc) => (doc === undefined ? null : doc));
   let expandedBytes = 0;
   try {
-    const sizes = new Map<object, number>();
-    for (const doc of normalized) expandedBytes = Math.min(expandedBytes + expandedSize(doc, maxBytes, sizes), maxBytes + 1);
+    const known = new Map<object, Measure>();
+    for (const doc of normalized) expandedBytes = Math.min(expandedBytes + measure(doc, maxBytes, known).size, maxBytes + 1);
   } catch (err) {
     if (err instanceof ExpansionRefused) return refuse(`invalid YAML: ${err.message}`);
     throw err;
