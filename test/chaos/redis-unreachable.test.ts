@@ -45,6 +45,6 @@ it('answers 503 fast while Redis is unreachable, and the redelivery deploys', as
   const convergeMs = Date.now() - healedAt;
   expect((await h.history(namespace)).filter((e) => e.revision === second!.sha).map((e) => e.result)).toEqual(['succeeded']);
   // a last redelivery is a duplicate: nothing was half-queued or queued twice
-  expect(await target.deliver(second.body, second.deliveryId)).toBe(200);
+  expect(await target.deliver(second!.body, second!.deliveryId)).toBe(200);
   recordResult({ case: 'redis-unreachable', fault: 'Redis blackholed for 10 s while webhooks arrive', asserted: `every answer 503 in < 3 s (max ${Math.max(...answers.map((a) => a.ms))} ms); redelivery 202 then duplicate; one deploy`, convergeMs });
 });
