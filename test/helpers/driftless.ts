@@ -105,7 +105,8 @@ export class DriftlessHarness {
   github!: GitHubStandIn;
   web?: Service & { server: Server };
   workers?: Service;
-  private cacheDir!: string;
+  /** The configuration's `git.cacheDir` (a disk-full case mounts a small tmpfs on it). */
+  cacheDir!: string;
 
   private constructor(provider: 'github' | 'gitlab') {
     this.provider = provider;
