@@ -48,12 +48,19 @@ async function listen(app: Express, port: number, log: Logger): Promise<Server> 
   return server;
 }
 
-/** The HTTP service: webhooks, /healthz, /readyz, /metrics. Resolves once it listens. */
+/** The HTTP service: webhooks, /api, /healthz, /readyz, /metrics. Resolves once it listens. */
 export async function startWeb(config: Config, file: string, log: Logger, metrics = new Metrics()): Promise<Service & { server: Server }> {
   const receivers = webhookReceivers(config, file);
   const rt = createRuntime(config, log, 'web', metrics);
   const intake = new Intake({ redis: rt.redis, queues: rt.queues, keys: rt.keys, revisions: rt.revisions, targets: config.targets });
-  const app = createApp({ webhooks: { receivers, intake, maxBodyBytes: config.server.maxBodyBytes }, status: () => targetStatuses(rt), redis: rt.redis, metrics, log });
+  const { maxBodyBytes, maxUnauthenticatedBytes, bodyTimeout, apiToken } = config.server;
+  const app = createApp({
+    webhooks: { receivers, intake, maxBodyBytes, maxUnauthenticatedBytes, bodyTimeoutMs: bodyTimeout },
+    api: { token: apiToken, status: () => targetStatuses(rt) },
+    redis: rt.redis,
+    metrics,
+    log,
+  });
   const server = await listen(app, config.server.port, log);
   let closing: Promise<void> | undefined;
   return {

@@ -5,8 +5,15 @@ import type { Trigger } from '../model/trigger.js';
 import { jobId, type SyncJobData } from '../queue/jobs.js';
 import type { Runtime } from '../runtime.js';
 import type { PullRef } from '../store/pulls.js';
+import { effectOf, type Effect } from './authorize.js';
 import { helpText } from './help.js';
-import type { CommandName, ParsedCommand } from './parser.js';
+import type { ParsedCommand } from './parser.js';
+
+/** One target a command acts on, with the commit it would deploy (branch deploys and rollbacks). */
+export interface TargetRequest {
+  target: TargetConfig;
+  revision?: string;
+}
 
 /** Everything a command runs with: the comment, its pull request as it is now, and whom to answer. */
 export interface CommandContext {
@@ -16,8 +23,8 @@ export interface CommandContext {
   pr: PullRef;
   info: PullRequestInfo;
   command: ParsedCommand;
-  /** The targets the command applies to, authorized. */
-  targets: TargetConfig[];
+  /** The targets the command acts on, each authorized for the command's effect. */
+  requests: TargetRequest[];
   /** Every target of the repository, for /help. */
   repoTargets: TargetConfig[];
   deliveryId: string;
@@ -27,98 +34,117 @@ export interface CommandContext {
 /** What a command did, per target, for the PR comment; or a reply that ends it. */
 export type CommandOutcome = { notes: { target: string; note: string }[] } | { reply: string };
 
-type Runner = (ctx: CommandContext) => Promise<CommandOutcome>;
+/** How many history entries a named commit is looked up in. */
+const historyDepth = 200;
 
 const short = (sha: string) => sha.slice(0, 7);
+
+/** A commit of the target's recent history whose id starts with `prefix`. */
+async function fromHistory(rt: Runtime, target: TargetConfig, prefix: string): Promise<string | undefined> {
+  return (await rt.history.list(target.name, historyDepth)).map((e) => e.revision).find((sha) => sha.startsWith(prefix));
+}
+
+/** Whether `/deploy` names the pull request's head: by default, or by a prefix of it. */
+const namesHead = (info: PullRequestInfo, sha: string | undefined) => !sha || (info.head.sha !== '' && info.head.sha.startsWith(sha));
+
+/**
+ * What a command would do to `target`. Only `/deploy <sha>` needs a look: a revision the target
+ * deployed before makes it a rollback; anything else it names would be a branch deploy.
+ */
+export async function effectFor(rt: Runtime, info: PullRequestInfo, command: ParsedCommand, target: TargetConfig): Promise<Effect> {
+  if (command.name !== 'deploy' || namesHead(info, command.sha)) return effectOf(command.name);
+  return effectOf('deploy', (await fromHistory(rt, target, command.sha!)) ? 'earlier-deploy' : undefined);
+}
+
+/**
+ * The full commit id an authorized `/deploy` or `/rollback` deploys to `target`: the pull
+ * request's head, or a revision from the target's history (for `/rollback` without a sha, the
+ * newest healthy one other than what runs now). A commit it does not know is a reply, never fetched.
+ */
+export async function revisionFor(rt: Runtime, info: PullRequestInfo, command: ParsedCommand, target: TargetConfig): Promise<{ revision?: string } | { reply: string }> {
+  if (command.name === 'deploy') {
+    if (namesHead(info, command.sha)) {
+      return info.head.sha ? { revision: info.head.sha } : { reply: 'This pull request reports no head commit; give all 40 characters of the commit to deploy.' };
+    }
+    const earlier = await fromHistory(rt, target, command.sha!);
+    return earlier ? { revision: earlier } : { reply: `I do not know commit \`${command.sha}\` of ${target.name}: name the pull request's head or a revision ${target.name} deployed before.` };
+  }
+  if (command.name === 'rollback') {
+    if (command.sha) {
+      const named = await fromHistory(rt, target, command.sha);
+      return named ? { revision: named } : { reply: `${target.name} never deployed \`${command.sha}\`.` };
+    }
+    const { deployed } = await rt.revisions.state(target.name);
+    const previous = (await rt.history.list(target.name, historyDepth)).find((e) => e.result === 'succeeded' && e.revision !== deployed)?.revision;
+    return previous ? { revision: previous } : { reply: `${target.name} has no earlier healthy revision to roll back to.` };
+  }
+  return {};
+}
+
+type Runner = (ctx: CommandContext) => Promise<CommandOutcome>;
+
 const by = (ctx: CommandContext) => `@${ctx.comment.author}`;
 const trigger = (ctx: CommandContext, kind: Trigger['kind']): Trigger => ({ kind, deliveryId: ctx.deliveryId, actor: ctx.comment.author, pr: ctx.pr.number });
-
-/** A full commit id for what the command names: the PR head, or a commit in the target's history. */
-async function resolveSha(ctx: CommandContext, target: TargetConfig, given: string | undefined): Promise<string | undefined> {
-  if (!given) return ctx.info.head.sha;
-  if (ctx.info.head.sha.startsWith(given)) return ctx.info.head.sha;
-  const known = (await ctx.rt.history.list(target.name, 200)).map((e) => e.revision);
-  return known.find((sha) => sha.startsWith(given));
-}
 
 async function enqueueSync(ctx: CommandContext, data: SyncJobData, suffix: string): Promise<void> {
   await ctx.rt.queues.sync.add('sync', data, { jobId: jobId('comment', ctx.deliveryId, data.target, suffix) });
 }
 
-/** One runner per command: the Record type makes a command without a runner a compile error. */
-export const runners: Record<CommandName, Runner> = {
+/** Deploys exactly the requested revision of every request, as a sync job of `kind`. */
+async function deployRevisions(ctx: CommandContext, kind: 'comment' | 'rollback', verb: string): Promise<CommandOutcome> {
+  for (const { target, revision } of ctx.requests) await enqueueSync(ctx, { target: target.name, revision, trigger: trigger(ctx, kind) }, kind === 'rollback' ? 'rollback' : 'deploy');
+  return { notes: ctx.requests.map(({ target, revision }) => ({ target: target.name, note: `${by(ctx)} ${verb} ${short(revision ?? '')}` })) };
+}
+
+/** One runner per effect: the Record type makes an effect without a runner a compile error. */
+export const runners: Record<Effect, Runner> = {
   async help(ctx) {
     return { reply: helpText(ctx.repoTargets.map((t) => t.name)) };
   },
 
-  async diff(ctx) {
+  async preview(ctx) {
     await ctx.rt.queues.pulls.addBulk(
-      ctx.targets.map((t) => ({
+      ctx.requests.map(({ target }) => ({
         name: 'preview',
-        data: { target: t.name, pr: ctx.pr, sha: ctx.info.head.sha, deliveryId: ctx.deliveryId },
-        opts: { jobId: jobId('preview', 'comment', ctx.deliveryId, t.name) },
+        data: { target: target.name, pr: ctx.pr, sha: ctx.info.head.sha, deliveryId: ctx.deliveryId },
+        opts: { jobId: jobId('preview', 'comment', ctx.deliveryId, target.name) },
       })),
     );
-    return { notes: ctx.targets.map((t) => ({ target: t.name, note: `${by(ctx)} asked for a diff of ${short(ctx.info.head.sha)}` })) };
+    return { notes: ctx.requests.map(({ target }) => ({ target: target.name, note: `${by(ctx)} asked for a diff of ${short(ctx.info.head.sha)}` })) };
   },
 
-  async deploy(ctx) {
-    const notes = [];
-    for (const t of ctx.targets) {
-      const sha = await resolveSha(ctx, t, ctx.command.sha);
-      if (!sha) return { reply: `I do not know commit \`${ctx.command.sha}\` of ${t.name}: name the pull request's head or give all 40 characters.` };
-      if (!t.branchDeploys && sha === ctx.info.head.sha && ctx.info.state === 'open') {
-        return { reply: `${t.name} does not deploy pull request heads (branchDeploys: false): merge into \`${t.branch}\` to deploy, or ask an admin to set branchDeploys on the target.` };
-      }
-      await enqueueSync(ctx, { target: t.name, revision: sha, trigger: trigger(ctx, 'comment') }, 'deploy');
-      notes.push({ target: t.name, note: `${by(ctx)} is deploying ${short(sha)}` });
-    }
-    return { notes };
-  },
+  'branch-deploy': (ctx) => deployRevisions(ctx, 'comment', 'is deploying'),
 
-  async rollback(ctx) {
-    const notes = [];
-    for (const t of ctx.targets) {
-      const { deployed } = await ctx.rt.revisions.state(t.name);
-      const history = await ctx.rt.history.list(t.name, 200);
-      const sha = ctx.command.sha
-        ? history.map((e) => e.revision).find((r) => r.startsWith(ctx.command.sha!))
-        : history.find((e) => e.result === 'succeeded' && e.revision !== deployed)?.revision;
-      if (!sha) return { reply: ctx.command.sha ? `${t.name} never deployed \`${ctx.command.sha}\`.` : `${t.name} has no earlier healthy revision to roll back to.` };
-      await enqueueSync(ctx, { target: t.name, revision: sha, trigger: trigger(ctx, 'rollback') }, 'rollback');
-      notes.push({ target: t.name, note: `${by(ctx)} is rolling back to ${short(sha)}` });
-    }
-    return { notes };
-  },
+  rollback: (ctx) => deployRevisions(ctx, 'rollback', 'is rolling back to'),
 
   async sync(ctx) {
     // a person's sync of the branch head: retried even if it failed before
-    for (const t of ctx.targets) await enqueueSync(ctx, { target: t.name, trigger: trigger(ctx, 'comment') }, 'sync');
-    return { notes: ctx.targets.map((t) => ({ target: t.name, note: `${by(ctx)} asked for a sync of ${t.branch}` })) };
+    for (const { target } of ctx.requests) await enqueueSync(ctx, { target: target.name, trigger: trigger(ctx, 'comment') }, 'sync');
+    return { notes: ctx.requests.map(({ target }) => ({ target: target.name, note: `${by(ctx)} asked for a sync of ${target.branch}` })) };
   },
 
   async lock(ctx) {
     const notes = [];
-    for (const t of ctx.targets) {
-      const holder = await ctx.rt.pulls.acquireLock(t.name, { provider: ctx.pr.provider, repo: ctx.pr.repo, pr: ctx.pr.number, user: ctx.comment.author, at: new Date().toISOString() });
-      if (holder) return { reply: `${t.name} is locked by ${ctx.provider.pullRequestPrefix}${holder.pr} (@${holder.user}); it must be unlocked or closed first.` };
-      notes.push({ target: t.name, note: `${by(ctx)} locked ${t.name}: deploys of ${t.branch} wait until it is unlocked` });
+    for (const { target } of ctx.requests) {
+      const holder = await ctx.rt.pulls.acquireLock(target.name, { provider: ctx.pr.provider, repo: ctx.pr.repo, pr: ctx.pr.number, user: ctx.comment.author, at: new Date().toISOString() });
+      if (holder) return { reply: `${target.name} is locked by ${ctx.provider.pullRequestPrefix}${holder.pr} (@${holder.user}); it must be unlocked or closed first.` };
+      notes.push({ target: target.name, note: `${by(ctx)} locked ${target.name}: deploys of ${target.branch} wait until it is unlocked` });
     }
     return { notes };
   },
 
   async unlock(ctx) {
     const notes = [];
-    for (const t of ctx.targets) {
-      const holder = await ctx.rt.pulls.lock(t.name);
+    for (const { target } of ctx.requests) {
+      const holder = await ctx.rt.pulls.lock(target.name);
       if (!holder) {
-        notes.push({ target: t.name, note: `${t.name} was not locked` });
+        notes.push({ target: target.name, note: `${target.name} was not locked` });
         continue;
       }
-      await ctx.rt.pulls.releaseLock(t.name, { provider: holder.provider, repo: holder.repo, number: holder.pr });
+      await ctx.rt.pulls.releaseLock(target.name, { provider: holder.provider, repo: holder.repo, number: holder.pr });
       // the newest revision that waited behind the lock deploys now
-      await enqueueSync(ctx, { target: t.name, trigger: trigger(ctx, 'comment') }, 'unlock');
-      notes.push({ target: t.name, note: `${by(ctx)} unlocked ${t.name}` });
+      await enqueueSync(ctx, { target: target.name, trigger: trigger(ctx, 'comment') }, 'unlock');
+      notes.push({ target: target.name, note: `${by(ctx)} unlocked ${target.name}` });
     }
     return { notes };
   },

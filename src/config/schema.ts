@@ -257,6 +257,42 @@ const clusterSchema = z
 
 const permission = (fallback: PermissionLevel) => z.enum(permissionLevels).default(fallback);
 
+/** kubectl's field managers (client-side apply, edit, patch, server-side apply, and fields from before the first apply). */
+export const kubectlFieldManagers = ['kubectl-client-side-apply', 'kubectl-edit', 'kubectl-patch', 'kubectl', 'before-first-apply'] as const;
+
+/** Which existing objects a target may adopt: only manifests annotated `driftless.io/adopt: "true"`, also objects `kubectl apply` wrote, or any. */
+export const adoptPolicies = ['annotated', 'kubectl-applied', 'all'] as const;
+
+/** What one target owns; the rules are in the README's "Pruning and ownership". */
+export const ownershipSchema = z.strictObject({
+  /** Field managers (exact names) whose fields Driftless takes over before applying, so that what Git removes is removed; `[]` takes over nothing. */
+  takeOverFrom: z.array(z.string().min(1)).default([...kubectlFieldManagers]),
+  /** Existing objects this target may adopt besides manifests annotated `driftless.io/adopt: "true"`: none more (`annotated`), objects last written by `kubectl apply` (`kubectl-applied`), any (`all`). */
+  adopt: z.enum(adoptPolicies).default('kubectl-applied'),
+  /** A sync may delete at most this many objects per object Git keeps; a sync that would delete more stops before it changes anything. */
+  maxPruneRatio: int(0, 1000).default(2),
+  /** Lets syncs delete more than `maxPruneRatio` allows: set it for an intended mass removal, then unset it. */
+  allowMassPrune: bool().default(false),
+});
+export type OwnershipConfig = z.output<typeof ownershipSchema>;
+
+/**
+ * What rendering one commit of a target may use. Repository content is untrusted: a render over
+ * any limit fails for good (a ManifestError naming the file and the limit) and never stalls others.
+ */
+export const renderLimitsSchema = z.strictObject({
+  /** Largest manifest or kustomize input file, in bytes; also the most a file may grow to once its YAML aliases are expanded. */
+  maxFileBytes: int(1, Number.MAX_SAFE_INTEGER).default(4 * 1024 * 1024),
+  /** All files of one render together (aliases expanded), and kustomize's input and output each, in bytes. */
+  maxTotalBytes: int(1, Number.MAX_SAFE_INTEGER).default(8 * 1024 * 1024),
+  /** Most objects one render may produce; each item of a List counts. */
+  maxObjects: int(1, 1_000_000).default(10_000),
+  /** Longest one render may take, kustomize included. */
+  timeout: duration.prefault('60s'),
+  /** Heap of the thread that renders (V8 old generation), in MiB. */
+  maxMemoryMb: int(32, 65536).default(256),
+});
+
 const targetSchema = z
   .strictObject({
     /** Unique; used in status contexts (`driftless/<name>`), locks and inventory names. */
@@ -272,6 +308,8 @@ const targetSchema = z
     /** Directory inside the repository holding the manifests; `.` for the root. */
     path: repoPath.default('.'),
     render: z.enum(renderModes).default('auto'),
+    /** Budgets of one render: bytes per file and in total, objects, time, memory. */
+    renderLimits: renderLimitsSchema.prefault({}),
     helm: z
       .strictObject({
         /** Values files relative to `path`; in the parsed config, relative to the repository root. */
@@ -318,6 +356,8 @@ const targetSchema = z
     inventoryNamespace: dnsLabel(63).optional(),
     /** How many objects are applied at once. */
     concurrency: int(1, 64).default(8),
+    /** What the target owns: fields it takes over from kubectl, objects it may adopt, how much one prune may delete. */
+    ownership: ownershipSchema.prefault({}),
   })
   .superRefine((t, ctx) => {
     if (t.allowedNamespaces && !t.allowedNamespaces.includes(t.namespace)) {
@@ -359,8 +399,22 @@ const serverSchema = z.strictObject({
   port: int(0, 65535).default(8080),
   /** Webhook bodies larger than this are refused before they are buffered. */
   maxBodyBytes: int(1, Number.MAX_SAFE_INTEGER).default(25 * 1024 * 1024),
+  /**
+   * Bytes of webhook bodies whose signature is not yet checked that all connections may hold at
+   * once; a delivery that does not fit is answered 503 (Retry-After) instead of buffered.
+   */
+  maxUnauthenticatedBytes: int(1, Number.MAX_SAFE_INTEGER).default(32 * 1024 * 1024),
+  /** How long a webhook body may take to arrive; GitHub gives up on a delivery after 10 s. */
+  bodyTimeout: duration.prefault('10s'),
+  /** Bearer token of /api (`Authorization: Bearer <token>`); without one, /api refuses every call. */
+  apiToken: z.string().min(16, 'expected at least 16 characters, e.g. from openssl rand -hex 32').optional(),
   /** On SIGTERM, how long in-flight requests and jobs may take before jobs are handed back; keep it below the pod's terminationGracePeriodSeconds. */
   shutdownGracePeriod: duration.prefault('25s'),
+}).superRefine((s, ctx) => {
+  // else a delivery of the largest allowed size could never be read
+  if (s.maxUnauthenticatedBytes < s.maxBodyBytes) {
+    ctx.addIssue({ code: 'custom', message: `must be at least server.maxBodyBytes (${s.maxBodyBytes})`, path: ['maxUnauthenticatedBytes'] });
+  }
 });
 
 const redisSchema = z.strictObject({

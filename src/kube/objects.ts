@@ -4,6 +4,24 @@ import { resourcePath, type ResourceInfo } from './discovery.js';
 /** Field manager of every write Driftless makes, so `managedFields` shows what Git owns. */
 export const fieldManager = 'driftless';
 
+/** One entry of `metadata.managedFields`: which fields one manager owns, by one kind of operation. */
+export interface ManagedFieldsEntry {
+  manager?: string;
+  operation?: 'Apply' | 'Update';
+  apiVersion?: string;
+  time?: string;
+  fieldsType?: string;
+  /** The owned fields as a trie: `f:<field>`, `k:<list key>`, `v:<set value>`, `i:<index>`, `.` for the node itself. */
+  fieldsV1?: FieldsV1;
+  /** `status`, `scale`…: the entry is for a subresource, written by controllers rather than by applies of the object. */
+  subresource?: string;
+}
+
+export type FieldsV1 = { [segment: string]: FieldsV1 };
+
+/** One RFC 6902 operation; `path` is a JSON pointer (see `pointer`). */
+export type JsonPatchOp = { op: 'add' | 'replace' | 'test'; path: string; value: unknown } | { op: 'remove'; path: string };
+
 export type KubeObject = {
   apiVersion: string;
   kind: string;
@@ -21,6 +39,20 @@ export function serverSideApply(client: KubeClient, info: ResourceInfo, object: 
     contentType: 'application/apply-patch+yaml',
     query: { fieldManager, force: 'true', dryRun: options.dryRun ? 'All' : undefined },
   });
+}
+
+/** A JSON pointer (RFC 6901) to the path of these keys: `pointer('metadata', 'labels', 'a/b')` is `/metadata/labels/a~1b`. */
+export function pointer(...keys: string[]): string {
+  return keys.map((k) => `/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`).join('');
+}
+
+/**
+ * A JSON patch (RFC 6902) as field manager `driftless`: what server-side apply cannot express,
+ * such as rewriting `managedFields`. Include a `replace` of `/metadata/resourceVersion` to make
+ * it conditional: the API server then answers 409 Conflict when the object changed meanwhile.
+ */
+export function jsonPatch(client: KubeClient, info: ResourceInfo, namespace: string | undefined, name: string, ops: readonly JsonPatchOp[]): Promise<KubeObject> {
+  return client.request<KubeObject>('PATCH', resourcePath(info, namespace, name), { body: ops, contentType: 'application/json-patch+json', query: { fieldManager } });
 }
 
 /** The live object, or undefined when it does not exist. */

@@ -5,7 +5,8 @@ export function formatChanges(changes: readonly Change[], options: { diffs?: boo
   const lines: string[] = [];
   for (const c of changes) {
     if (c.action === 'unchanged' && !options.unchanged) continue;
-    const detail = c.reason ? `  (${c.reason})` : c.source ? `  (${c.source})` : '';
+    const why = [c.source, c.reason].filter(Boolean).join(': ');
+    const detail = why ? `  (${why})` : '';
     lines.push(`${c.action.padEnd(10)} ${c.subject}${detail}`);
   }
   lines.push(describeSummary(summarize(changes)));

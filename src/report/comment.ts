@@ -1,4 +1,4 @@
-import { describeSummary, summarize, type Change, type ChangeAction, type ChangeSummary } from '../sync/changeset.js';
+import { appliesObject, describeSummary, summarize, writeActions, type Change, type ChangeAction, type ChangeSummary } from '../sync/changeset.js';
 
 /** Hidden first line by which the one comment per pull request is found again and edited in place. */
 export const commentMarker = '<!-- driftless:pr-comment -->';
@@ -188,8 +188,8 @@ interface Model {
   notes: string[];
 }
 
-const verbs: Record<ChangeAction, string> = { created: 'create', configured: 'change', deleted: 'prune', unchanged: 'unchanged', skipped: 'skip' };
-const listOrder: ChangeAction[] = ['created', 'configured', 'deleted', 'skipped'];
+const verbs: Record<ChangeAction, string> = { created: 'create', adopted: 'adopt', configured: 'change', deleted: 'prune', released: 'release', unchanged: 'unchanged', skipped: 'skip' };
+const listOrder: ChangeAction[] = [...writeActions, 'skipped'];
 const limits = { name: 300, message: 2000, short: 160, note: 1000 };
 
 function prepare(section: TargetSection, index: number, prefix: '#' | '!'): Model {
@@ -223,7 +223,7 @@ function prepare(section: TargetSection, index: number, prefix: '#' | '!'): Mode
 
 /** `**2 to create, 1 to change**, 3 unchanged` */
 function previewCounts(c: ChangeSummary): string {
-  const writes = (['created', 'configured', 'deleted'] as const).filter((a) => c[a] > 0).map((a) => `${c[a]} to ${verbs[a]}`);
+  const writes = writeActions.filter((a) => (c[a] ?? 0) > 0).map((a) => `${c[a]} to ${verbs[a]}`);
   const rest = (['unchanged', 'skipped'] as const).filter((a) => c[a] > 0).map((a) => `${c[a]} ${a}`);
   if (writes.length === 0) return [rest.length > 0 ? '**no changes**' : '**no objects**', ...rest].join(', ');
   return [`**${writes.join(', ')}**`, ...rest].join(', ');
@@ -232,8 +232,10 @@ function previewCounts(c: ChangeSummary): string {
 function table(c: ChangeSummary): string {
   const columns: [string, number][] = [
     ['create', c.created],
+    ...(c.adopted ? [['adopt', c.adopted] as [string, number]] : []),
     ['change', c.configured],
     ['prune', c.deleted],
+    ...(c.released ? [['release', c.released] as [string, number]] : []),
     ['unchanged', c.unchanged],
   ];
   if (c.skipped > 0) columns.push(['skipped', c.skipped]);
@@ -248,7 +250,7 @@ function objectEntry(change: Change, id: string): ObjectEntry {
   const reason = change.reason ? `: ${escapeText(clip(change.reason, limits.message))}` : '';
   const entry: ObjectEntry = { line: `- **${verb}** ${subject}${from}${reason}` };
   const body = change.diff?.replace(/\r\n?/g, '\n').replace(/^\n+/, '').trimEnd();
-  if (body && (change.action === 'created' || change.action === 'configured')) {
+  if (body && appliesObject(change)) {
     const diff: DiffEntry = { id, title: `**${verb}** ${subject}`, body, fence: fenceFor(body), lines: body.split('\n').length, size: 0 };
     diff.size = diffBlock(diff).length;
     entry.diff = diff;
@@ -267,7 +269,7 @@ function deployLine(target: string, d: TargetDeploy, max: number): string {
   const message = d.message ? escapeText(clip(d.message, max)) : '';
   const because = message ? `: ${message}` : '';
   // what a stopped deploy had already written; a rollback restored the previous revision, so it is left out there
-  const applied = d.summary && d.summary.created + d.summary.configured + d.summary.deleted > 0 ? ` (${describeSummary(d.summary)} before it stopped)` : '';
+  const applied = d.summary && writeActions.some((a) => (d.summary![a] ?? 0) > 0) ? ` (${describeSummary(d.summary)} before it stopped)` : '';
   let line: string;
   switch (d.result) {
     case 'succeeded':

@@ -2,22 +2,20 @@ import express, { type Express } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { TargetStatus } from '../store/target-status.js';
-import type { WebhookReceiver } from '../providers/types.js';
-import type { Intake } from './intake.js';
-import { bodyErrorHandler, webhookRouter } from './webhooks.js';
+import { apiRouter, type ApiOptions } from './api.js';
+import { bodyErrorHandler, webhookRouter, type WebhookOptions } from './webhooks.js';
 
 export interface AppOptions {
-  /** Answers GET /api/targets (the web has it; a worker's own server does not). */
-  status?: () => Promise<TargetStatus[]>;
-  /** Webhook receivers and their intake; absent for a worker's own health and metrics server. */
-  webhooks?: { receivers: readonly WebhookReceiver[]; intake: Intake; maxBodyBytes: number };
+  /** The authenticated /api (the web has it; a worker's own server does not). */
+  api?: ApiOptions;
+  /** Webhook receivers, their intake and limits; absent for a worker's own health and metrics server. */
+  webhooks?: WebhookOptions;
   redis: Redis;
   metrics: Metrics;
   log: Logger;
 }
 
-/** The HTTP service: webhooks, health, readiness and metrics. */
+/** The HTTP service: webhooks, the API, health, readiness and metrics. */
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -36,16 +34,7 @@ export function createApp(options: AppOptions): Express {
       res.status(503).json({ status: 'not ready', reason: `Redis: ${err instanceof Error ? err.message : String(err)}` });
     }
   });
-  const { status } = options;
-  if (status) {
-    app.get('/api/targets', async (_req, res) => {
-      try {
-        res.json({ targets: await status() });
-      } catch (err) {
-        res.status(503).json({ error: `Redis: ${err instanceof Error ? err.message : String(err)}` });
-      }
-    });
-  }
+  if (options.api) app.use(apiRouter(options.api));
   if (options.webhooks) app.use(webhookRouter({ ...options.webhooks, log: options.log, metrics: options.metrics }));
   app.use(bodyErrorHandler(options.log));
   return app;

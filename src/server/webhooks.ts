@@ -2,6 +2,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { WebhookError, type WebhookReceiver } from '../providers/types.js';
+import { BodyError, readVerifiedBody, UnauthenticatedBudget } from './body.js';
 import type { Intake } from './intake.js';
 
 /** The delivery's result for the metric, from the answer's status code. */
@@ -17,72 +18,96 @@ function answer(res: Response, status: number, body: Record<string, unknown>): v
   res.status(status).json(body);
 }
 
+/** Options of the webhook routes. */
+export interface WebhookOptions {
+  receivers: readonly WebhookReceiver[];
+  intake: Intake;
+  /** Largest body, in bytes (`server.maxBodyBytes`). */
+  maxBodyBytes: number;
+  /** Bytes of not yet authenticated bodies all connections may hold at once (`server.maxUnauthenticatedBytes`). */
+  maxUnauthenticatedBytes: number;
+  /** Milliseconds a body may take to arrive (`server.bodyTimeout`). */
+  bodyTimeoutMs: number;
+}
+
+/** Seconds a sender refused for the unauthenticated-bytes budget is asked to wait. */
+const retryAfterSeconds = 5;
+
 /**
- * POST /webhooks/<provider>: content type, size cap while reading, signature, dedup, enqueue,
- * 202. No git or Kubernetes work happens here: the sender gives up after ten seconds.
+ * Answers without reading (the rest of) the body, and closes the connection rather than drain
+ * it: an unauthenticated sender's bytes are never buffered for nothing.
  */
-export function webhookRouter(options: { receivers: readonly WebhookReceiver[]; intake: Intake; maxBodyBytes: number; log: Logger; metrics: Metrics }): Router {
+function refuse(res: Response, status: number, error: string): void {
+  res.set('connection', 'close');
+  if (status === 503) res.set('retry-after', String(retryAfterSeconds));
+  answer(res, status, { error });
+}
+
+/**
+ * POST /webhooks/<provider>: content type, size cap, the credentials the headers carry, then
+ * the body, verified while it is read within the unauthenticated-bytes budget (see
+ * readVerifiedBody), dedup, enqueue, 202. No git or Kubernetes work happens here: the sender
+ * gives up after ten seconds.
+ */
+export function webhookRouter(options: WebhookOptions & { log: Logger; metrics: Metrics }): Router {
   const router = express.Router();
-  const rawBody = express.raw({ type: () => true, limit: options.maxBodyBytes });
+  const limits = { maxBytes: options.maxBodyBytes, timeoutMs: options.bodyTimeoutMs, budget: new UnauthenticatedBudget(options.maxUnauthenticatedBytes) };
   for (const receiver of options.receivers) {
-    router.post(
-      `/webhooks/${receiver.provider}`,
-      (req, res, next) => {
-        res.once('finish', () => options.metrics.deliveries.inc({ provider: receiver.provider, result: resultOf(res) }));
-        if (!req.is('application/json')) return answer(res, 415, { error: 'content type must be application/json (set it in the webhook settings)' });
-        if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) {
-          // refuse before reading a byte, and drop the connection rather than drain the body
-          res.set('connection', 'close');
-          return answer(res, 413, { error: 'body exceeds server.maxBodyBytes' });
+    router.post(`/webhooks/${receiver.provider}`, async (req: Request, res: Response) => {
+      res.once('finish', () => options.metrics.deliveries.inc({ provider: receiver.provider, result: resultOf(res) }));
+      if (!req.is('application/json')) return refuse(res, 415, 'content type must be application/json (set it in the webhook settings)');
+      // refuse before reading a byte
+      if (Number(req.headers['content-length'] ?? 0) > options.maxBodyBytes) return refuse(res, 413, 'body exceeds server.maxBodyBytes');
+      let log = options.log.child({ provider: receiver.provider });
+      let body: Buffer;
+      try {
+        body = await readVerifiedBody(req, receiver.authenticate(req.headers), limits);
+      } catch (err) {
+        if (err instanceof BodyError && err.status === 0) return;
+        if (!(err instanceof WebhookError || err instanceof BodyError)) throw err;
+        log.warn({ status: err.status, reason: err.message }, 'delivery rejected');
+        return refuse(res, err.status, err.message);
+      }
+      const deliveryId = receiver.deliveryId(req.headers, body);
+      log = log.child({ deliveryId });
+      try {
+        const event = receiver.normalize(body, req.headers);
+        if (event.kind === 'ignored') {
+          log.debug({ reason: event.reason }, 'delivery ignored');
+          return answer(res, 200, { result: 'ignored', reason: event.reason });
         }
-        next();
-      },
-      rawBody,
-      async (req: Request, res: Response) => {
-        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-        const deliveryId = receiver.deliveryId(req.headers, body);
-        const log = options.log.child({ provider: receiver.provider, deliveryId });
-        try {
-          await receiver.verify(body, req.headers);
-          const event = receiver.normalize(body, req.headers);
-          if (event.kind === 'ignored') {
-            log.debug({ reason: event.reason }, 'delivery ignored');
-            return answer(res, 200, { result: 'ignored', reason: event.reason });
-          }
-          if (!deliveryId) throw new WebhookError(400, 'missing delivery id header');
-          const outcome =
-            event.kind === 'push'
-              ? await options.intake.acceptPush(deliveryId, event)
-              : event.kind === 'pull_request'
-                ? await options.intake.acceptPullRequest(deliveryId, event)
-                : await options.intake.acceptComment(deliveryId, event);
-          log.info({ ...outcome, event: event.kind, repo: event.repo, commit: event.kind === 'push' ? event.after : undefined }, 'delivery accepted');
-          if (outcome.outcome === 'duplicate') {
-            res.locals.result = 'duplicate';
-            return answer(res, 200, { result: 'duplicate' });
-          }
-          if (outcome.outcome === 'ignored') return answer(res, 200, { result: 'ignored', reason: outcome.reason });
-          return answer(res, 202, { result: 'queued', targets: outcome.targets });
-        } catch (err) {
-          if (err instanceof WebhookError) {
-            log.warn({ status: err.status, reason: err.message }, 'delivery rejected');
-            return answer(res, err.status, { error: err.message });
-          }
-          log.error({ err }, 'delivery could not be queued');
-          return answer(res, 503, { error: 'could not queue the delivery (Redis unavailable?); the sender may redeliver' });
+        if (!deliveryId) throw new WebhookError(400, 'missing delivery id header');
+        const outcome =
+          event.kind === 'push'
+            ? await options.intake.acceptPush(deliveryId, event)
+            : event.kind === 'pull_request'
+              ? await options.intake.acceptPullRequest(deliveryId, event)
+              : await options.intake.acceptComment(deliveryId, event);
+        log.info({ ...outcome, event: event.kind, repo: event.repo, commit: event.kind === 'push' ? event.after : undefined }, 'delivery accepted');
+        if (outcome.outcome === 'duplicate') {
+          res.locals.result = 'duplicate';
+          return answer(res, 200, { result: 'duplicate' });
         }
-      },
-    );
+        if (outcome.outcome === 'ignored') return answer(res, 200, { result: 'ignored', reason: outcome.reason });
+        return answer(res, 202, { result: 'queued', targets: outcome.targets });
+      } catch (err) {
+        if (err instanceof WebhookError) {
+          log.warn({ status: err.status, reason: err.message }, 'delivery rejected');
+          return answer(res, err.status, { error: err.message });
+        }
+        log.error({ err }, 'delivery could not be queued');
+        return answer(res, 503, { error: 'could not queue the delivery (Redis unavailable?); the sender may redeliver' });
+      }
+    });
   }
   return router;
 }
 
-/** Body-parser errors (too large, aborted) carry their HTTP status; nothing here is a 500. */
+/** Errors that carry an HTTP status (a malformed URL) answer with it; anything else is a logged 500. */
 export function bodyErrorHandler(log: Logger) {
   return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
-    const e = err as { status?: number; type?: string; message?: string };
+    const e = err as { status?: number; message?: string };
     if (res.headersSent) return next(err);
-    if (e.type === 'entity.too.large') return answer(res, 413, { error: 'body exceeds server.maxBodyBytes' });
     const status = e.status && e.status >= 400 && e.status < 500 ? e.status : 500;
     if (status === 500) log.error({ err }, 'unexpected error');
     answer(res, status, { error: status === 500 ? 'internal error' : (e.message ?? 'bad request') });

@@ -7,6 +7,7 @@ export function keys(prefix: string) {
     state: (t: string) => `${target(t)}:state`,
     failures: (t: string) => `${target(t)}:failures`,
     failureMeta: (t: string) => `${target(t)}:failure-meta`,
+    settled: (t: string) => `${target(t)}:settled`,
     history: (t: string) => `${target(t)}:history`,
     lock: (t: string) => `${target(t)}:lock`,
     delivery: (provider: string, id: string) => `${prefix}:delivery:${provider}:${id}`,

@@ -4,6 +4,8 @@ import type { Keys } from './keys.js';
 
 /** How many permanent failures are remembered per target; older ones may be retried automatically again. */
 const keepFailures = 100;
+/** How many settled revisions are remembered per target: a delivery older than that may be settled twice. */
+const keepSettled = 1_000;
 
 /** The outcome of one run of a revision, as the reconciler records it. */
 export interface AttemptRecord extends LastAttempt {
@@ -95,6 +97,28 @@ export class RevisionStore {
       if (row) out[revisions[i]!] = JSON.parse(row) as RevisionFailure;
     });
     return out;
+  }
+
+  /**
+   * Remembers that these revisions have their terminal status (deployed, failed, superseded), so
+   * a late or repeated delivery of one is dropped instead of getting a second one.
+   */
+  async markSettled(target: string, revisions: readonly string[]): Promise<void> {
+    if (revisions.length === 0) return;
+    const key = this.keys.settled(target);
+    const now = Date.now();
+    await this.redis
+      .multi()
+      .zadd(key, ...revisions.flatMap((r) => [now, r]))
+      .zremrangebyrank(key, 0, -(keepSettled + 1))
+      .exec();
+  }
+
+  /** Which of these revisions already have their terminal status. */
+  async settled(target: string, revisions: readonly string[]): Promise<Set<string>> {
+    if (revisions.length === 0) return new Set();
+    const scores = await this.redis.zmscore(this.keys.settled(target), ...revisions);
+    return new Set(revisions.filter((_, i) => scores[i] !== null));
   }
 
   /** A person asked to retry this revision: automation may attempt it again too. */

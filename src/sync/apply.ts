@@ -1,11 +1,12 @@
 import pLimit from 'p-limit';
 import { KubeApiError } from '../kube/client.js';
-import { getObject, serverSideApply } from '../kube/objects.js';
+import { getObject, jsonPatch, serverSideApply } from '../kube/objects.js';
 import { ManifestError, type ObjectProblem } from '../errors.js';
-import type { Change } from './changeset.js';
+import { appliesObject, type Change } from './changeset.js';
 import { needsParent, unionScope, writeInventory, type ApplySetParent } from './inventory.js';
 import { Stage, stageOf } from './order.js';
 import type { Plan, PlanContext, PlannedObject } from './plan.js';
+import { takeoverPatch } from './takeover.js';
 
 /** Some objects were written before others failed: `applied` says what already changed. */
 export class PartialApplyError extends ManifestError {
@@ -17,7 +18,30 @@ export class PartialApplyError extends ManifestError {
   }
 }
 
-const isWrite = (o: PlannedObject) => o.change.action === 'created' || o.change.action === 'configured';
+const isWrite = (o: PlannedObject) => appliesObject(o.change);
+
+/** Attempts at a takeover while others keep changing the object (each one answered 409). */
+const takeoverAttempts = 3;
+
+/**
+ * Moves ownership of the object's fields to Driftless (see `Takeover`), computed from the object
+ * as it is now: a real write, so it happens here and never in plan, just before the object is
+ * validated or applied.
+ */
+async function takeOver(ctx: PlanContext, o: PlannedObject): Promise<void> {
+  const { namespace, name } = o.desired.metadata;
+  for (let attempt = 1; ; attempt++) {
+    const live = await getObject(ctx.client, o.info, namespace, name);
+    const ops = live && takeoverPatch(live, ctx.policy.ownership.takeOverFrom);
+    if (!ops) return;
+    try {
+      await jsonPatch(ctx.client, o.info, namespace, name, ops);
+      return;
+    } catch (err) {
+      if (!(err instanceof KubeApiError && err.status === 409) || attempt === takeoverAttempts) throw err;
+    }
+  }
+}
 
 async function waitEstablished(ctx: PlanContext, object: PlannedObject, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -32,15 +56,23 @@ async function waitEstablished(ctx: PlanContext, object: PlannedObject, timeoutM
   }
 }
 
-/** Writes objects (or dry-runs them) with bounded concurrency, collecting every permanent failure. */
+/**
+ * Writes objects (or dry-runs them) with bounded concurrency, collecting every permanent failure.
+ * An object's takeover comes first, once, even before a dry run: validation needs it.
+ */
 function writer(ctx: PlanContext, applied: Change[]) {
   const limit = pLimit(ctx.policy.concurrency);
+  const takenOver = new Set<PlannedObject>();
   return async (objects: PlannedObject[], dryRun = false): Promise<void> => {
     const problems: ObjectProblem[] = [];
     await Promise.all(
       objects.map((o) =>
         limit(async () => {
           try {
+            if (o.takeover && !takenOver.has(o)) {
+              await takeOver(ctx, o);
+              takenOver.add(o);
+            }
             await serverSideApply(ctx.client, o.info, o.desired, { dryRun });
             if (!dryRun) applied.push(o.change);
           } catch (err) {
@@ -62,7 +94,8 @@ const createsParentNamespace = (o: PlannedObject, parent: ApplySetParent) =>
  * Writes the plan to the cluster in stages: the inventory (after its namespace, when Git
  * creates that), CRDs (then waits until they are Established), Namespaces, then everything else
  * with bounded concurrency. Objects whose dry run matched the live object are not written, so
- * they keep their resourceVersion. Returns one Change per object.
+ * they keep their resourceVersion; objects whose fields another manager holds are taken over
+ * first. Returns one Change per object.
  */
 export async function apply(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number } = {}): Promise<Change[]> {
   const applied: Change[] = [];

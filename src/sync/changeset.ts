@@ -1,5 +1,9 @@
-/** What a sync did, or would do, to one object. */
-export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped';
+/**
+ * What a sync did, or would do, to one object. `adopted`: an existing object Git now declares
+ * became this target's (and was applied); `released`: an adopted object Git dropped stays in the
+ * cluster and stops being this target's.
+ */
+export type ChangeAction = 'created' | 'adopted' | 'configured' | 'unchanged' | 'deleted' | 'released' | 'skipped';
 
 /** One line of a ChangeSet: the one result type for logs, statuses, PR comments and history. */
 export interface Change {
@@ -8,40 +12,51 @@ export interface Change {
   action: ChangeAction;
   /** Manifest file the object came from; absent for pruned objects. */
   source?: string;
-  /** Unified diff of the object (Secret values masked); only for created and configured. */
+  /** Unified diff of the object (Secret values masked); for what is applied or deleted. */
   diff?: string;
-  /** Why an object was skipped. */
+  /** Why an object was skipped, adopted or released, or what else a change does (a takeover of fields). */
   reason?: string;
 }
 
-export type ChangeSummary = Record<ChangeAction, number>;
+/** Objects per action; the counts of `adopted` and `released` are absent from summaries recorded before those actions existed. */
+export type ChangeSummary = Record<Exclude<ChangeAction, 'adopted' | 'released'>, number> & Partial<Record<'adopted' | 'released', number>>;
 
-export function summarize(changes: readonly Change[]): ChangeSummary {
-  const summary: ChangeSummary = { created: 0, configured: 0, unchanged: 0, deleted: 0, skipped: 0 };
+export function summarize(changes: readonly Change[]): Required<ChangeSummary> {
+  const summary: Required<ChangeSummary> = { created: 0, adopted: 0, configured: 0, unchanged: 0, deleted: 0, released: 0, skipped: 0 };
   for (const c of changes) summary[c.action] += 1;
   return summary;
 }
 
 /** `2 created, 1 configured, 1 deleted` (unchanged objects are only counted when nothing else happened). */
 export function describeSummary(summary: ChangeSummary): string {
-  const parts = (['created', 'configured', 'deleted', 'skipped'] as const)
-    .filter((a) => summary[a] > 0)
+  const parts = ([...writeActions, 'skipped'] as const)
+    .filter((a) => (summary[a] ?? 0) > 0)
     .map((a) => `${summary[a]} ${a}`);
   if (parts.length === 0) return summary.unchanged > 0 ? `no changes (${summary.unchanged} unchanged)` : 'no objects';
   return parts.join(', ');
 }
 
+/** Changes that apply (or would apply) Git's version of the object. */
+export function appliesObject(change: Change): boolean {
+  return change.action === 'created' || change.action === 'adopted' || change.action === 'configured';
+}
+
+/** Actions that write to the cluster, in the order reports list them. */
+export const writeActions = ['created', 'adopted', 'configured', 'deleted', 'released'] as const satisfies readonly ChangeAction[];
+
 /** Changes that wrote to (or would write to) the cluster. */
 export function isWrite(change: Change): boolean {
-  return change.action === 'created' || change.action === 'configured' || change.action === 'deleted';
+  return (writeActions as readonly ChangeAction[]).includes(change.action);
 }
 
 /** What a plan would do, in a preview's words: `2 to create, 1 to change, 1 to prune`. */
 export function describePlan(summary: ChangeSummary): string {
   const parts = [
     [summary.created, 'to create'],
+    [summary.adopted ?? 0, 'to adopt'],
     [summary.configured, 'to change'],
     [summary.deleted, 'to prune'],
+    [summary.released ?? 0, 'to release'],
   ].filter(([n]) => (n as number) > 0).map(([n, words]) => `${n} ${words}`);
   return parts.length ? parts.join(', ') : `no changes (${summary.unchanged} unchanged)`;
 }

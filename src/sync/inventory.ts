@@ -22,6 +22,8 @@ export class InventoryError extends DriftlessError {
 
 /** The parent object of one target's ApplySet: a Secret, as kubectl's own ApplySets use. */
 export interface ApplySetParent {
+  /** The target whose set it is. */
+  target: string;
   name: string;
   namespace: string;
   id: string;
@@ -35,7 +37,7 @@ export function applySetId(name: string, namespace: string, kind = 'Secret', gro
 
 export function applySetParent(target: string, namespace: string): ApplySetParent {
   const name = `driftless-${target}`;
-  return { name, namespace, id: applySetId(name, namespace) };
+  return { target, name, namespace, id: applySetId(name, namespace) };
 }
 
 /** `Kind.group` as the contains-group-kinds annotation writes it (`Kind` for the core group). */

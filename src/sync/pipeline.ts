@@ -72,6 +72,7 @@ function planContext(target: TargetConfig, deps: SyncDeps): PlanContext {
       allowClusterScoped: target.allowClusterScoped,
       prune: target.prune,
       concurrency: target.concurrency,
+      ownership: target.ownership,
     },
   };
 }
@@ -112,7 +113,7 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
   try {
     const manifests = await stage('render', timings, deps, async () => {
       if (target.render === 'helm') throw new ManifestError('render', [{ subject: 'render', source: target.path, message: 'render: helm is not supported yet; render the chart into plain YAML or use kustomize' }]);
-      return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode: target.render });
+      return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode: target.render, limits: target.renderLimits });
     });
     rendered.set(cacheKey, manifests);
     if (rendered.size > renderedKeep) rendered.delete(rendered.keys().next().value!);

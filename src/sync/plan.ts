@@ -1,4 +1,5 @@
 import pLimit from 'p-limit';
+import type { OwnershipConfig } from '../config/schema.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
 import { groupOf, type Discovery, type ResourceInfo } from '../kube/discovery.js';
 import { getObject, listObjects, serverSideApply, type KubeObject } from '../kube/objects.js';
@@ -8,6 +9,10 @@ import type { Change } from './changeset.js';
 import { stampApplied, unchangedSinceApplied } from './applied.js';
 import { differs, objectDiff } from './diff.js';
 import { applySetKeys, groupKindOf, readInventory, unionScope, type ApplySetParent, type InventoryScope } from './inventory.js';
+import { findDuplicates, identityKey, normalise } from './normalise.js';
+import { isMember, markAdopted, ownershipKeys, ownershipOf, refusal } from './ownership.js';
+import { guardPrune } from './prune-guard.js';
+import { afterTakeover, describeTakeover, overlay, takeoverOf, type Takeover } from './takeover.js';
 
 /** The policy and defaults of one target that planning enforces. */
 export interface PlanPolicy {
@@ -18,20 +23,24 @@ export interface PlanPolicy {
   prune: boolean;
   /** Requests in flight at once against the API server. */
   concurrency: number;
+  /** Takeover from other field managers, adoption, and how much one prune may delete. */
+  ownership: OwnershipConfig;
 }
 
 export interface PlannedObject {
   manifest: Manifest;
   info: ResourceInfo;
-  /** What is sent to the API server: namespace defaulted, ApplySet membership label added. */
+  /** What is sent to the API server: normalised, with the ApplySet membership label and Driftless's annotations. */
   desired: KubeObject;
   live?: KubeObject;
-  /** Its CRD or Namespace is created by this same sync: validated once that exists. */
+  /** Validated only in apply: its CRD or Namespace is created by this same sync, or its fields must change owner first. */
   deferred: boolean;
   change: Change;
+  /** Ownership apply moves to Driftless just before writing it (with the object as it is then). */
+  takeover?: Takeover;
 }
 
-/** A live member of the ApplySet that Git no longer holds. */
+/** A live member of the ApplySet that Git no longer holds: deleted, released (it was adopted), or skipped. */
 export interface PrunableObject {
   info: ResourceInfo;
   live: KubeObject;
@@ -56,8 +65,18 @@ export interface PlanContext {
 /** A live object annotated `driftless.io/reconcile: disabled` is left alone: never written, healed or waited for. */
 export const reconcileAnnotation = 'driftless.io/reconcile';
 
-const keyOf = (apiVersion: string, kind: string, namespace: string | undefined, name: string) =>
-  `${groupOf(apiVersion)}/${kind}/${namespace ?? ''}/${name}`;
+/** A manifest resolved against discovery and normalised: what the rest of planning works on. */
+interface Resolved {
+  manifest: Manifest;
+  info: ResourceInfo;
+  desired: KubeObject;
+  /** Its kind comes from a CRD of this same set that the cluster does not serve yet. */
+  crdPending: boolean;
+  /** `identityKey` of the object. */
+  key: string;
+  subject: string;
+  source: string;
+}
 
 /** Kinds that CRDs in this set will add: usable before the cluster serves them. */
 function kindsFromCrds(manifests: readonly Manifest[]): Map<string, ResourceInfo> {
@@ -75,17 +94,17 @@ function kindsFromCrds(manifests: readonly Manifest[]): Map<string, ResourceInfo
 }
 
 /**
- * Resolves every manifest's kind, enforces the target's namespace policy and defaults the
- * namespace. Every problem across all objects is collected before failing.
+ * Resolves every manifest's kind, normalises it, enforces the target's namespace policy and
+ * refuses objects declared twice. Every problem across all objects is collected before failing.
  */
 async function resolve(manifests: readonly Manifest[], ctx: PlanContext) {
   const { policy, discovery, parent } = ctx;
   const crdKinds = kindsFromCrds(manifests);
   const problems: ObjectProblem[] = [];
-  const resolved: { manifest: Manifest; info: ResourceInfo; desired: KubeObject; crdPending: boolean }[] = [];
+  const resolved: (Resolved | undefined)[] = [];
   const limit = pLimit(policy.concurrency);
   await Promise.all(
-    manifests.map((manifest) =>
+    manifests.map((manifest, index) =>
       limit(async () => {
         const { object } = manifest;
         const served = await discovery.resourceFor(object.apiVersion, object.kind);
@@ -95,32 +114,32 @@ async function resolve(manifests: readonly Manifest[], ctx: PlanContext) {
           return;
         }
         const desired = structuredClone(object) as KubeObject;
-        if (info.namespaced) {
-          desired.metadata.namespace ??= policy.namespace;
-          if (!policy.allowedNamespaces.includes(desired.metadata.namespace)) {
-            problems.push({ subject: subjectOf(desired), source: manifest.source, message: `namespace ${desired.metadata.namespace} is not allowed for this target (allowedNamespaces: ${policy.allowedNamespaces.join(', ')})` });
-            return;
-          }
-        } else {
-          delete desired.metadata.namespace;
-          const ownNamespace = object.kind === 'Namespace' && policy.allowedNamespaces.includes(object.metadata.name);
-          if (!ownNamespace && !policy.allowClusterScoped) {
-            problems.push({ subject: subjectOf(desired), source: manifest.source, message: `cluster-scoped ${object.kind} is not allowed for this target (allowClusterScoped: false)` });
-            return;
-          }
+        normalise(desired, info, policy.namespace);
+        const namespace = desired.metadata.namespace;
+        if (namespace !== undefined && !policy.allowedNamespaces.includes(namespace)) {
+          problems.push({ subject: subjectOf(desired), source: manifest.source, message: `namespace ${namespace} is not allowed for this target (allowedNamespaces: ${policy.allowedNamespaces.join(', ')})` });
+          return;
+        }
+        const ownNamespace = object.kind === 'Namespace' && policy.allowedNamespaces.includes(object.metadata.name);
+        if (!info.namespaced && !ownNamespace && !policy.allowClusterScoped) {
+          problems.push({ subject: subjectOf(desired), source: manifest.source, message: `cluster-scoped ${object.kind} is not allowed for this target (allowClusterScoped: false)` });
+          return;
         }
         desired.metadata.labels = { ...desired.metadata.labels, [applySetKeys.partOf]: parent.id };
-        stampApplied(desired);
-        resolved.push({ manifest, info, desired, crdPending: !served });
+        desired.metadata.annotations = { ...desired.metadata.annotations, [ownershipKeys.target]: parent.target };
+        const key = identityKey(info, namespace, desired.metadata.name);
+        // by position in the set, so "defined twice" names the files in the order they were read
+        resolved[index] = { manifest, info, desired, crdPending: !served, key, subject: subjectOf(desired), source: manifest.source };
       }),
     ),
   );
-  return { resolved, problems };
+  const { unique, problems: duplicates } = findDuplicates(resolved.filter((r): r is Resolved => r !== undefined));
+  return { resolved: unique, problems: [...problems, ...duplicates] };
 }
 
-/** Live members of the ApplySet, keyed by group/kind/namespace/name. */
-async function listMembers(ctx: PlanContext, scope: InventoryScope): Promise<Map<string, { info: ResourceInfo; live: KubeObject }>> {
-  const members = new Map<string, { info: ResourceInfo; live: KubeObject }>();
+/** Live objects carrying this ApplySet's label, keyed by identity: members, and copies of the label that are not. */
+async function listLabelled(ctx: PlanContext, scope: InventoryScope): Promise<Map<string, { info: ResourceInfo; live: KubeObject }>> {
+  const labelled = new Map<string, { info: ResourceInfo; live: KubeObject }>();
   const selector = `${applySetKeys.partOf}=${ctx.parent.id}`;
   const limit = pLimit(ctx.policy.concurrency);
   const lists: Promise<void>[] = [];
@@ -132,20 +151,81 @@ async function listMembers(ctx: PlanContext, scope: InventoryScope): Promise<Map
       lists.push(
         limit(async () => {
           for (const live of await listObjects(ctx.client, info, ns, selector)) {
-            members.set(keyOf(live.apiVersion, live.kind, live.metadata.namespace, live.metadata.name), { info, live });
+            labelled.set(identityKey(info, live.metadata.namespace, live.metadata.name), { info, live });
           }
         }),
       );
     }
   }
   await Promise.all(lists);
-  return members;
+  return labelled;
+}
+
+/**
+ * One declared object against its live version: who owns it (a refusal is added to `problems`),
+ * what takeover it needs, and the change its server-side dry run shows.
+ */
+async function planObject(r: Resolved, live: KubeObject | undefined, namespacePending: boolean, ctx: PlanContext, problems: ObjectProblem[]): Promise<PlannedObject> {
+  const { manifest, info, desired, subject, source } = r;
+  const { policy, parent } = ctx;
+  const planned = (change: Omit<Change, 'subject' | 'source'>, rest: Partial<PlannedObject> = {}): PlannedObject => ({ manifest, info, desired, live, deferred: false, change: { subject, source, ...change }, ...rest });
+  if (live?.metadata.annotations?.[reconcileAnnotation] === 'disabled') return planned({ action: 'skipped', reason: `annotated ${reconcileAnnotation}: disabled` });
+  const owner = ownershipOf(live, desired, parent);
+  const refused = refusal(owner, manifest.object as KubeObject, parent.target, policy.ownership);
+  if (refused) {
+    problems.push({ subject, source, message: refused });
+    return planned({ action: 'skipped', reason: refused });
+  }
+  markAdopted(desired, owner);
+  stampApplied(desired);
+  const takeover = live && takeoverOf(live, policy.ownership.takeOverFrom);
+  // unchanged since we applied it from this very manifest, and nobody else holds its fields: no dry run needed
+  if (owner.kind === 'member' && !takeover && unchangedSinceApplied(live!, desired)) return planned({ action: 'unchanged' });
+
+  let deferred = r.crdPending;
+  let result: KubeObject | undefined;
+  if (!r.crdPending) {
+    try {
+      result = await serverSideApply(ctx.client, info, desired, { dryRun: true });
+    } catch (err) {
+      if (!(err instanceof KubeApiError)) throw err;
+      if (namespacePending && err.notFound) deferred = true;
+      // a keyed list edited by hand (a Service port) fails validation until its items change owner
+      else if (takeover && err.permanent) deferred = true;
+      else if (err.permanent) problems.push({ subject, source, message: err.message });
+      else throw err;
+    }
+  }
+  const managers = policy.ownership.takeOverFrom;
+  const after = live && takeover ? (result ? afterTakeover(result, live, desired, managers) : (overlay(live, desired) as KubeObject)) : (result ?? desired);
+  const compare = { keepStatus: !info.statusSubresource };
+  const action = !live ? 'created' : owner.kind === 'unowned' ? 'adopted' : deferred || takeover || differs(live, after, compare) ? 'configured' : 'unchanged';
+  const reasons = [
+    owner.kind === 'unowned' && `adopts an existing object written by ${owner.writers.join(', ') || 'an unknown writer'}; prune will release it, not delete it`,
+    takeover && describeTakeover(takeover),
+    takeover && deferred && !result && 'validated once its fields are taken over',
+  ].filter((x): x is string => typeof x === 'string');
+  const change: Omit<Change, 'subject' | 'source'> = { action, ...(reasons.length > 0 && { reason: reasons.join('; ') }) };
+  if (action !== 'unchanged') change.diff = objectDiff(subject, live, after, compare);
+  return planned(change, { deferred, ...(takeover && { takeover }) });
+}
+
+/** What prune does with a member Git no longer holds. */
+function pruneChange(live: KubeObject, prune: boolean): Change {
+  const subject = subjectOf(live);
+  const disabled = live.metadata.annotations?.['driftless.io/prune'] === 'disabled';
+  if (!prune || disabled) return { subject, action: 'skipped', reason: disabled ? 'annotated driftless.io/prune: disabled' : 'prune is off for this target' };
+  if (live.metadata.annotations?.[ownershipKeys.adopted] === 'true') {
+    return { subject, action: 'released', reason: 'adopted, not created by this target: left in place with what it holds, no longer a member' };
+  }
+  return { subject, action: 'deleted', diff: objectDiff(subject, live, undefined) };
 }
 
 /**
  * The plan: every object validated by a server-side dry run, compared with the live object,
  * and the members Git no longer holds. Nothing is written to the cluster. If any object fails,
- * a ManifestError lists every failing object with its source file.
+ * or is not this target's to write, a ManifestError lists every such object with its source
+ * file; a prune beyond the target's limit fails with a PruneGuardError.
  */
 export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Promise<Plan> {
   const { client, policy, parent } = ctx;
@@ -158,53 +238,25 @@ export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Pr
     scope.groupKinds.add(groupKindOf(r.info.apiVersion, r.info.kind));
     if (r.info.namespaced && r.desired.metadata.namespace) scope.namespaces.add(r.desired.metadata.namespace);
   }
-  const members = await listMembers(ctx, unionScope(previousScope, scope));
+  const labelled = await listLabelled(ctx, unionScope(previousScope, scope));
   const newNamespaces = new Set(resolved.filter((r) => r.desired.kind === 'Namespace').map((r) => r.desired.metadata.name));
 
   const limit = pLimit(policy.concurrency);
   const objects = await Promise.all(
-    resolved.map(({ manifest, info, desired, crdPending }) =>
-      limit(async (): Promise<PlannedObject> => {
-        const key = keyOf(desired.apiVersion, desired.kind, desired.metadata.namespace, desired.metadata.name);
-        const live = crdPending ? undefined : (members.get(key)?.live ?? (await getObject(client, info, desired.metadata.namespace, desired.metadata.name)));
-        members.delete(key);
-        const namespacePending = !live && info.namespaced && newNamespaces.has(desired.metadata.namespace ?? '');
-        const subject = subjectOf(desired);
-        if (live?.metadata.annotations?.[reconcileAnnotation] === 'disabled') {
-          return { manifest, info, desired, live, deferred: false, change: { subject, action: 'skipped', source: manifest.source, reason: `annotated ${reconcileAnnotation}: disabled` } };
-        }
-        // unchanged since we applied it from this very manifest: no dry run needed
-        if (live && unchangedSinceApplied(live, desired)) return { manifest, info, desired, live, deferred: false, change: { subject, action: 'unchanged', source: manifest.source } };
-        let deferred = crdPending;
-        let result: KubeObject | undefined;
-        if (!crdPending) {
-          try {
-            result = await serverSideApply(client, info, desired, { dryRun: true });
-          } catch (err) {
-            if (namespacePending && err instanceof KubeApiError && err.notFound) deferred = true;
-            else if (err instanceof KubeApiError && err.permanent) {
-              problems.push({ subject, source: manifest.source, message: err.message });
-            } else throw err;
-          }
-        }
-        const after = result ?? desired;
-        const compare = { keepStatus: !info.statusSubresource };
-        const action = !live ? 'created' : deferred || differs(live, after, compare) ? 'configured' : 'unchanged';
-        const change: Change = { subject, action, source: manifest.source };
-        if (action !== 'unchanged') change.diff = objectDiff(subject, live, after, compare);
-        return { manifest, info, desired, live, deferred, change };
+    resolved.map((r) =>
+      limit(async () => {
+        const { namespace, name } = r.desired.metadata;
+        const live = r.crdPending ? undefined : (labelled.get(r.key)?.live ?? (await getObject(client, r.info, namespace, name)));
+        labelled.delete(r.key);
+        const namespacePending = !live && r.info.namespaced && newNamespaces.has(namespace ?? '');
+        return planObject(r, live, namespacePending, ctx, problems);
       }),
     ),
   );
   if (problems.length > 0) throw new ManifestError('plan', problems);
 
-  const prunable = [...members.values()].map(({ info, live }): PrunableObject => {
-    const subject = subjectOf(live);
-    const disabled = live.metadata.annotations?.['driftless.io/prune'] === 'disabled';
-    const change: Change = policy.prune && !disabled
-      ? { subject, action: 'deleted', diff: objectDiff(subject, live, undefined) }
-      : { subject, action: 'skipped', reason: disabled ? 'annotated driftless.io/prune: disabled' : 'prune is off for this target' };
-    return { info, live, change };
-  });
+  // what carries our label without being a member (a controller's copy of it) is not ours to prune
+  const prunable = [...labelled.values()].filter(({ live }) => isMember(live, parent.id)).map(({ info, live }): PrunableObject => ({ info, live, change: pruneChange(live, policy.prune) }));
+  guardPrune(parent.target, prunable.map((p) => p.change).filter((c) => c.action === 'deleted'), objects.length, policy.ownership);
   return { objects, prunable, previousScope, scope };
 }

@@ -1,10 +1,11 @@
 import pLimit from 'p-limit';
 import { KubeApiError } from '../kube/client.js';
-import { deleteObject } from '../kube/objects.js';
+import { deleteObject, jsonPatch } from '../kube/objects.js';
 import { DriftlessError, ManifestError, type ObjectProblem } from '../errors.js';
 import type { Change } from './changeset.js';
 import { groupKindOf, needsParent, writeInventory, type InventoryScope } from './inventory.js';
 import { Stage, stageOf } from './order.js';
+import { releasePatch } from './ownership.js';
 import type { Plan, PlanContext, PrunableObject } from './plan.js';
 
 /** Deletes that did not happen: permanent ones name the object, a transient one is retried by the next sync. */
@@ -23,18 +24,30 @@ function skip(o: PrunableObject, reason: string): void {
   o.change = { subject: o.change.subject, action: 'skipped', reason };
 }
 
-/** Deletes objects with bounded concurrency; what fails is skipped, kept in the scope and recorded. */
+/** Releases an adopted member (see `releasePatch`); one already gone counts as released. */
+async function release(ctx: PlanContext, o: PrunableObject): Promise<void> {
+  try {
+    await jsonPatch(ctx.client, o.info, o.live.metadata.namespace, o.live.metadata.name, releasePatch(o.live));
+  } catch (err) {
+    if (!(err instanceof KubeApiError && err.notFound)) throw err;
+  }
+}
+
+/** Deletes or releases objects with bounded concurrency; what fails is skipped, kept in the scope and recorded. */
 function remover(ctx: PlanContext, scope: InventoryScope, failures: Failures) {
   const limit = pLimit(ctx.policy.concurrency);
+  const { client } = ctx;
   return (objects: PrunableObject[]) =>
     Promise.all(
       objects.map((o) =>
         limit(async () => {
+          const { namespace, name } = o.live.metadata;
           try {
-            await deleteObject(ctx.client, o.info, o.live.metadata.namespace, o.live.metadata.name);
+            if (o.change.action === 'released') await release(ctx, o);
+            else await deleteObject(client, o.info, namespace, name);
           } catch (err) {
             keep(scope, o);
-            skip(o, `delete failed: ${err instanceof Error ? err.message : String(err)}`);
+            skip(o, `${o.change.action === 'released' ? 'release' : 'delete'} failed: ${err instanceof Error ? err.message : String(err)}`);
             if (err instanceof KubeApiError && err.permanent) failures.problems.push({ subject: o.change.subject, source: '(pruned)', message: err.message });
             else failures.transient ??= err;
           }
@@ -58,6 +71,10 @@ function keepNamespacesInUse(plan: Plan): void {
  * server answers another delete of a terminating namespace with 200). Whatever could not be
  * deleted stays in the inventory, so the next sync tries again and nothing is orphaned.
  *
+ * Adopted members are released first, never deleted: they existed before this target, so they
+ * stay with everything they hold (a Namespace with another team's objects: fluxcd/flux2#1366)
+ * and stop being members. A release that fails stays in the inventory the same way.
+ *
  * The namespace holding the ApplySet parent goes last, after the inventory is written, and only
  * when nothing else remains for the inventory to record. Deleting it deletes the parent: any
  * earlier, the next sync would lose track of the members left, and writing the parent afterwards
@@ -69,6 +86,7 @@ export async function prune(plan: Plan, ctx: PlanContext): Promise<Change[]> {
   const failures: Failures = { problems: [] };
   const remove = remover(ctx, scope, failures);
   keepNamespacesInUse(plan);
+  await remove(plan.prunable.filter((o) => o.change.action === 'released'));
   const deletable = plan.prunable.filter((o) => o.change.action === 'deleted');
   const parentNamespace = deletable.find((o) => stageOf(o.live) === Stage.Namespaces && o.live.metadata.name === ctx.parent.namespace);
   for (const stage of [Stage.Rest, Stage.Namespaces, Stage.CustomResourceDefinitions]) {

@@ -120,11 +120,12 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
     const [state, pending, head] = await Promise.all([revisions.state(target.name), revisions.pending(target.name), request.revision ? undefined : deps.branchHead()]);
     // a push delivery whose revision an earlier sync settled has nothing left to look at
     if (!byPerson && request.trigger.kind !== 'schedule' && !request.revision && pending.length === 0) return undefined;
-    const failures = head ? await revisions.failures(target.name, [head]) : {};
-    return { state, ...decideRevision({ requested: request.revision, byPerson, head, pending, state, failures, driftCheck: request.trigger.kind === 'schedule' }) };
+    const [failures, settled] = await Promise.all([head ? revisions.failures(target.name, [head]) : {}, revisions.settled(target.name, pending.map((p) => p.sha))]);
+    return { state, ...decideRevision({ requested: request.revision, byPerson, head, pending, state, failures, settled, driftCheck: request.trigger.kind === 'schedule' }) };
   });
   if (!decision) return { result: 'skipped', reason: 'nothing pending' };
   for (const settled of decision.superseded) await settle(settled, deps);
+  await revisions.markSettled(target.name, decision.superseded.map((s) => s.revision.sha));
   await revisions.removePending(target.name, [...decision.superseded.map((s) => s.revision.sha), ...decision.dropped.map((p) => p.sha)]);
   if (decision.releaseHold && decision.state.held) await revisions.releaseHold(target.name);
   if (byPerson && decision.revision) await revisions.forgetFailure(target.name, decision.revision);
@@ -206,6 +207,7 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     const result = await applyPlan(plan, ctx, target.wait.timeout, syncDeps(deps, run), timings);
     const summary = summarize(result.changes);
     await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: 'succeeded', at: Date.now(), changedCluster: true });
+    if (run.purpose === 'deploy') await revisions.markSettled(target.name, [run.revision]);
     const healed = run.purpose === 'heal' && planned;
     await recordHistory(deps, run, { result: healed ? 'healed' : 'succeeded', summary: healed ? summarize(planned.drift) : summary, message: healed ? driftMessage(planned.drift, true) : undefined, timings, startedAt });
     await observer.succeeded(run, summary);
@@ -217,6 +219,7 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     log.warn({ stage: err.stage, permanent: err.permanent, err: err.message }, `${run.purpose} failed`);
     if (!deps.finalAttempt(err)) throw err;
     await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: err.permanent ? 'failed' : 'errored', stage: err.stage, reason: err.message, permanent: err.permanent, at: Date.now(), changedCluster: changedCluster(err) });
+    if (run.purpose === 'deploy') await revisions.markSettled(target.name, [run.revision]);
     const applied = err.applied.length ? summarize(err.applied) : undefined;
     await recordHistory(deps, run, { result: err.permanent ? 'failed' : 'errored', stage: err.stage, message: err.message, summary: applied, timings: err.timings, startedAt });
     const rollback = run.purpose === 'rollback' ? undefined : await rollBack(run, err, deps);

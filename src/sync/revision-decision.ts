@@ -13,6 +13,8 @@ export interface RevisionDecisionInput {
   state: RevisionState;
   /** Permanent failures recorded for the head, by commit. */
   failures: Readonly<Record<string, RevisionFailure>>;
+  /** Pending revisions that already have their terminal status (a late or repeated delivery). */
+  settled: ReadonlySet<string>;
   /** The reconcile schedule asks: an applied revision is planned against the live cluster for drift. Otherwise it is left alone. */
   driftCheck: boolean;
 }
@@ -39,7 +41,7 @@ export interface RevisionDecision {
   reason: string;
   /** Pending revisions that get a terminal "superseded" status. */
   superseded: SettledRevision[];
-  /** Pending revisions that already have their terminal status (a redelivered head): removed quietly. */
+  /** Pending revisions that already have their terminal status (a late or repeated delivery): removed quietly. */
   dropped: PendingRevision[];
   /** Whether a hold after an automatic rollback ends with this sync. */
   releaseHold: boolean;
@@ -57,7 +59,10 @@ const short = (sha: string) => sha.slice(0, 7);
  * A person's request retries; a named revision is deployed exactly.
  */
 export function decideRevision(input: RevisionDecisionInput): RevisionDecision {
-  const decision = decide(input);
+  // one terminal status per commit: a late or repeated delivery of a commit that has one changes nothing
+  const late = input.pending.filter((p) => input.settled.has(p.sha) && p.sha !== input.head);
+  const decided = decide({ ...input, pending: input.pending.filter((p) => !late.includes(p)) });
+  const decision = { ...decided, dropped: [...late, ...decided.dropped] };
   // only the schedule looks for drift; a delivery for what already runs has nothing to do
   return decision.action === 'reconcile' && !input.driftCheck ? { ...decision, action: 'skip', revision: undefined } : decision;
 }

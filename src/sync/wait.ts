@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { ManifestError } from '../errors.js';
 import { getObject } from '../kube/objects.js';
+import { appliesObject } from './changeset.js';
 import { healthOf, mayBecomeUnhealthy, type HealthEntry } from './health/index.js';
 import type { PlanContext, PlannedObject } from './plan.js';
 
@@ -25,7 +26,7 @@ const done = (e: HealthEntry) => e.health.status === 'Healthy' || e.health.statu
  * not make it healthy.
  */
 export async function waitHealthy(objects: readonly PlannedObject[], ctx: PlanContext, options: WaitOptions): Promise<HealthEntry[]> {
-  const watched = objects.filter((o) => (o.change.action === 'created' || o.change.action === 'configured') && mayBecomeUnhealthy(o.desired.apiVersion, o.desired.kind));
+  const watched = objects.filter((o) => appliesObject(o.change) && mayBecomeUnhealthy(o.desired.apiVersion, o.desired.kind));
   const deadline = Date.now() + options.timeoutMs;
   const limit = pLimit(ctx.policy.concurrency);
   let lastHealthy = -1;

@@ -79,7 +79,7 @@ describe('pull requests as the control surface (GitHub)', () => {
     const hotfix = await h.commitAndPush('hotfix on main', { 'deploy/hotfix.yaml': cm('hotfix', '1') });
     await expect.poll(() => h.statuses(hotfix.sha)[0]?.description, { timeout: 30_000 }).toBe(`locked by #${PR} (@maintainer)`);
     expect(await live('hotfix')).toBeUndefined();
-    const api = (await (await fetch(`${h.url}/api/targets`)).json()) as { targets: { target: string; lock?: { pr: number; user: string }; pending: string[] }[] };
+    const api = await h.api<{ targets: { target: string; lock?: { pr: number; user: string }; pending: string[] }[] }>('/api/targets');
     expect(api.targets.find((t) => t.target === namespace)).toMatchObject({ lock: { pr: PR, user: 'maintainer' }, pending: [hotfix.sha] });
 
     // merged: the lock goes, the waiting revision and then the merge deploy, and the PR comment says so

@@ -35,7 +35,7 @@ async function start(name: string, targetYaml: string): Promise<{ h: DriftlessHa
 
 const settings = async (namespace: string) => ((await getObject(client, (await discovery.resourceFor('v1', 'ConfigMap'))!, namespace, 'settings'))?.data as { value?: string } | undefined)?.value;
 const terminal = (harness: DriftlessHarness, sha: string) => harness.statuses(sha).filter((s) => s.state !== 'pending');
-const targetStatus = async (harness: DriftlessHarness): Promise<TargetStatus> => ((await (await fetch(`${harness.url}/api/targets`)).json()) as { targets: TargetStatus[] }).targets[0]!;
+const targetStatus = async (harness: DriftlessHarness): Promise<TargetStatus> => (await harness.api<{ targets: TargetStatus[] }>('/api/targets')).targets[0]!;
 
 describe('failures that stay failed', () => {
   it('a rolled-back commit is not deployed again by the schedule; the target is held at the rolled-back revision, and heals toward it', async () => {
@@ -135,12 +135,16 @@ describe('branch truth', () => {
     await expect.poll(() => terminal(h, b.sha)[0]?.state, { timeout: 30_000 }).toBe('success');
     const before = await h.history(namespace);
 
+    const statusesOfA = h.statuses(a.sha).length;
+
     // GitHub's signature covers only the body: the old body with a fresh delivery id verifies
     expect((await h.push(a.body, { deliveryId: randomUUID() })).status).toBe(202);
-    await expect.poll(async () => (await h.history(namespace)).length, { timeout: 15_000 }).toBe(before.length + 1);
-    expect((await h.history(namespace))[0]).toMatchObject({ revision: a.sha, result: 'superseded', message: `superseded by ${short(b.sha)}` });
+    await expect.poll(async () => (await targetStatus(h)).pending, { timeout: 15_000 }).toEqual([]);
+    // nothing moved, and the old commit keeps its one terminal status
+    expect(await h.history(namespace)).toEqual(before);
     expect(await settings(namespace)).toBe('2');
-    expect(await targetStatus(h)).toMatchObject({ condition: 'applied', lastAppliedRevision: b.sha, pending: [] });
+    expect(await targetStatus(h)).toMatchObject({ condition: 'applied', lastAppliedRevision: b.sha });
+    expect(h.statuses(a.sha)).toHaveLength(statusesOfA);
   });
 
   it('a sha the repository does not have fails alone: the next commit deploys', async () => {

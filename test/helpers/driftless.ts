@@ -93,6 +93,8 @@ export class DriftlessHarness {
   readonly secret = randomBytes(16).toString('hex');
   /** The provider's API token, also the clone token. */
   readonly githubToken = randomBytes(12).toString('hex');
+  /** Bearer token of the web's /api (server.apiToken). */
+  readonly apiToken = randomBytes(16).toString('hex');
   readonly logs = new LogCapture();
   readonly provider: 'github' | 'gitlab';
   readonly repoName: string;
@@ -161,7 +163,9 @@ git: { cacheDir: "${h.cacheDir}" }
 ${options.extraYaml ?? ''}
 `;
     h.configYaml = yaml;
-    h.config = parseConfig(yaml, 'test.yaml', { ...process.env, PORT: '0' });
+    const parsed = parseConfig(yaml, 'test.yaml', { ...process.env, PORT: '0' });
+    // set here rather than in the YAML, whose `server: { port: 0 }` line tests rewrite for child processes
+    h.config = { ...parsed, server: { ...parsed.server, apiToken: h.apiToken } };
     const log = createLogger({ level: 'debug', destination: h.logs });
     if (options.inProcess === false) return h;
     // one registry for web and workers, as in `driftless all`
@@ -175,6 +179,13 @@ ${options.extraYaml ?? ''}
     const address = this.web?.server.address();
     if (!address || typeof address === 'string') throw new Error('not listening');
     return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** GETs an /api path with the harness's bearer token; returns the JSON body. */
+  async api<T>(apiPath: string): Promise<T> {
+    const res = await fetch(`${this.url}${apiPath}`, { headers: { authorization: `Bearer ${this.apiToken}` } });
+    if (!res.ok) throw new Error(`GET ${apiPath}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
   }
 
   /** POSTs a signed GitHub push delivery; returns status and JSON body. */

@@ -6,6 +6,7 @@ import { applySetParent } from '../../src/sync/inventory.js';
 import type { Manifest } from '../../src/sync/manifest.js';
 import { plan, type PlanContext } from '../../src/sync/plan.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { ownershipSchema } from '../../src/config/schema.js';
 
 // Issue 11 item 7 (shared case 04): the API server answers server-side apply of a container
 // listing an env var twice with a 500, a fault of the object, not an outage.
@@ -37,7 +38,7 @@ describe('an object the API server rejects with a 500', () => {
     client,
     discovery,
     parent: applySetParent('t', namespace),
-    policy: { namespace, allowedNamespaces: [namespace], allowClusterScoped: false, prune: true, concurrency: 8 },
+    policy: { namespace, allowedNamespaces: [namespace], allowClusterScoped: false, prune: true, concurrency: 8, ownership: ownershipSchema.parse({}) },
   };
   const live = async (apiVersion: string, kind: string, name: string) => getObject(client, (await discovery.resourceFor(apiVersion, kind))!, namespace, name);
   beforeAll(() => createNamespace(client, namespace));

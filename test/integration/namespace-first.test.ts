@@ -8,6 +8,7 @@ import type { Manifest } from '../../src/sync/manifest.js';
 import { plan, type PlanContext } from '../../src/sync/plan.js';
 import { prune } from '../../src/sync/prune.js';
 import { createNamespace, testKube, uniqueName, withControllers } from '../helpers/kube.js';
+import { ownershipSchema } from '../../src/config/schema.js';
 
 // Issue 11 item 6: a target whose Git holds the Namespace of its own namespace, which is also
 // its inventory namespace (where the ApplySet parent Secret lives), as shared case 21 does.
@@ -38,7 +39,7 @@ describe('a target whose Git creates its own (inventory) namespace', () => {
     client,
     discovery,
     parent,
-    policy: { namespace: app, allowedNamespaces: [app, other], allowClusterScoped: false, prune: true, concurrency: 8 },
+    policy: { namespace: app, allowedNamespaces: [app, other], allowClusterScoped: false, prune: true, concurrency: 8, ownership: ownershipSchema.parse({}) },
   };
   const elsewhere = configMap('elsewhere', 'debug', other);
   const hold = 'test.driftless.io/hold';
@@ -89,17 +90,19 @@ describe('a target whose Git creates its own (inventory) namespace', () => {
   it('deletes the namespace last when Git holds nothing more, and syncs again while it terminates and once it is gone', async () => {
     // a finalizer holds the parent Secret, so the namespace stays terminating as long as we need
     await client.request('PATCH', `/api/v1/namespaces/${app}/secrets/${parent.name}`, { body: { metadata: { finalizers: [hold] } }, contentType: 'application/merge-patch+json' });
-    const changes = await sync([], ctx);
+    // Git drops everything on purpose: emptying a target needs its opt-in
+    const emptying: PlanContext = { ...ctx, policy: { ...ctx.policy, ownership: { ...ctx.policy.ownership, allowMassPrune: true } } };
+    const changes = await sync([], emptying);
     expect(changes[`ConfigMap/${other}/elsewhere`]?.action).toBe('deleted');
     expect(changes[`Namespace/${app}`]?.action).toBe('deleted');
     expect(await live('v1', 'ConfigMap', other, 'elsewhere')).toBeUndefined();
     expect((await live('v1', 'Namespace', undefined, app))?.metadata.deletionTimestamp).toBeDefined();
 
-    const terminating = await sync([], ctx);
+    const terminating = await sync([], emptying);
     expect(terminating).toEqual({ [`Namespace/${app}`]: expect.objectContaining({ action: 'deleted' }) });
 
     await client.request('PATCH', `/api/v1/namespaces/${app}/secrets/${parent.name}`, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
     await vi.waitFor(async () => expect(await live('v1', 'Namespace', undefined, app)).toBeUndefined(), { timeout: 30_000, interval: 500 });
-    expect(await sync([], ctx)).toEqual({});
+    expect(await sync([], emptying)).toEqual({});
   });
 });

@@ -14,6 +14,7 @@ import type { Manifest } from '../../src/sync/manifest.js';
 import { plan, type PlanContext } from '../../src/sync/plan.js';
 import { prune } from '../../src/sync/prune.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { ownershipSchema } from '../../src/config/schema.js';
 
 const run = promisify(execFile);
 const { client, discovery } = testKube();
@@ -63,7 +64,7 @@ describe('plan, apply and prune against the real API server', () => {
       client,
       discovery,
       parent: applySetParent(namespace, namespace),
-      policy: { namespace, allowedNamespaces: [namespace], allowClusterScoped: false, prune: true, concurrency: 8 },
+      policy: { namespace, allowedNamespaces: [namespace], allowClusterScoped: false, prune: true, concurrency: 8, ownership: ownershipSchema.parse({}) },
     };
   });
 

@@ -7,6 +7,7 @@ import type { Manifest } from '../../src/sync/manifest.js';
 import { plan, type PlanContext } from '../../src/sync/plan.js';
 import { waitHealthy } from '../../src/sync/wait.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { ownershipSchema } from '../../src/config/schema.js';
 
 // These cases need no controllers: a custom resource whose conditions the test writes, and a
 // Job whose pods can never be scheduled.
@@ -25,7 +26,7 @@ describe('waitHealthy on the real API server', () => {
   beforeAll(async () => {
     namespace = uniqueName('wait');
     await createNamespace(client, namespace);
-    ctx = { client, discovery, parent: applySetParent(namespace, namespace), policy: { namespace, allowedNamespaces: [namespace], allowClusterScoped: true, prune: true, concurrency: 4 } };
+    ctx = { client, discovery, parent: applySetParent(namespace, namespace), policy: { namespace, allowedNamespaces: [namespace], allowClusterScoped: true, prune: true, concurrency: 4, ownership: ownershipSchema.parse({}) } };
     const crdInfo = (await discovery.resourceFor('apiextensions.k8s.io/v1', 'CustomResourceDefinition'))!;
     await serverSideApply(client, crdInfo, {
       apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `widgets.${group}` },

@@ -72,7 +72,8 @@ describe('webhook intake: bad input gets a clear answer and queues nothing', () 
 
   it('answers 413 to a chunked body that grows past the cap', async () => {
     const chunk = Buffer.alloc(1024 * 1024, 0x20);
-    const res = await rawPost(`${h.url}/webhooks/github`, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'x-github-event': 'push' }, Array.from({ length: 27 }, () => chunk));
+    // signed (wrongly): a delivery without a signature is refused before its body is read
+    const res = await rawPost(`${h.url}/webhooks/github`, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` }, Array.from({ length: 27 }, () => chunk));
     expect(res.status).toBe(413);
   });
 

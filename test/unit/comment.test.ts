@@ -107,6 +107,17 @@ describe('renderComment: golden files', () => {
     golden('one-target', renderComment([{ target: 'shop', preview: planned(shopChanges) }], github));
   });
 
+  it('adoptions, takeovers and releases say what they do', () => {
+    const changes: Change[] = [
+      { subject: 'Namespace/shared', action: 'adopted', source: 'apps/shop/shared.yaml', reason: 'adopts an existing object written by kubectl-create; prune will release it, not delete it', diff: '--- live/Namespace/shared\n+++ git/Namespace/shared\n@@ -1,3 +1,5 @@\n apiVersion: v1\n kind: Namespace\n metadata:\n+  labels:\n+    applyset.kubernetes.io/part-of: applyset-x-v1\n' },
+      { subject: 'Service/shop/web', action: 'configured', source: 'apps/shop/web.yaml', reason: 'takes over fields from kubectl-patch', diff: '--- live/Service/shop/web\n+++ git/Service/shop/web\n@@ -1,2 +1,2 @@\n ports:\n-  - port: 83\n+  - port: 80\n' },
+      { subject: 'Namespace/legacy', action: 'released', reason: 'adopted, not created by this target: left in place with what it holds, no longer a member' },
+      { subject: 'ConfigMap/shop/old', action: 'deleted' },
+      { subject: 'ConfigMap/shop/settings', action: 'unchanged', source: 'apps/shop/settings.yaml' },
+    ];
+    golden('adopt-release', renderComment([{ target: 'shop', preview: planned(changes) }], github));
+  });
+
   it('two targets, one failed on a policy violation and an invalid manifest', () => {
     const sections: TargetSection[] = [
       {

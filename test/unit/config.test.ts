@@ -55,6 +55,7 @@ targets:
     branch: main
     path: deploy/prod
     render: auto
+    renderLimits: { maxFileBytes: 1048576, maxTotalBytes: 4194304, maxObjects: 2000, timeout: 30s, maxMemoryMb: 128 }
     cluster: prod
     namespace: shop
     allowedNamespaces: [shop, shop-jobs]
@@ -69,11 +70,12 @@ targets:
     allowUsers: [alice, bob]
     inventoryNamespace: driftless
     concurrency: 4
+    ownership: { takeOverFrom: [kubectl-client-side-apply, helm], adopt: annotated, maxPruneRatio: 3, allowMassPrune: true }
   - name: infra
     repo: gitlab:platform/infra/cluster
     cluster: local
     namespace: infra
-server: { port: 9000, maxBodyBytes: 1048576 }
+server: { port: 9000, maxBodyBytes: 1048576, maxUnauthenticatedBytes: 4194304, bodyTimeout: 5s, apiToken: 0123456789abcdef0123 }
 redis: { url: "redis://redis:6379/2", prefix: dl }
 git: { cacheDir: /var/cache/driftless }
 `;
@@ -94,6 +96,7 @@ git: { cacheDir: /var/cache/driftless }
       branch: 'main',
       path: 'deploy/prod',
       render: 'auto',
+      renderLimits: { maxFileBytes: 1_048_576, maxTotalBytes: 4_194_304, maxObjects: 2000, timeout: 30_000, maxMemoryMb: 128 },
       cluster: 'prod',
       namespace: 'shop',
       allowedNamespaces: ['shop', 'shop-jobs'],
@@ -109,13 +112,14 @@ git: { cacheDir: /var/cache/driftless }
       allowUsers: ['alice', 'bob'],
       inventoryNamespace: 'driftless',
       concurrency: 4,
+      ownership: { takeOverFrom: ['kubectl-client-side-apply', 'helm'], adopt: 'annotated', maxPruneRatio: 3, allowMassPrune: true },
     });
     expect(config.targets[1]?.repo).toEqual({
       provider: 'gitlab',
       path: 'platform/infra/cluster',
       spec: 'gitlab:platform/infra/cluster',
     });
-    expect(config.server).toEqual({ port: 9000, maxBodyBytes: 1_048_576, shutdownGracePeriod: 25_000 });
+    expect(config.server).toEqual({ port: 9000, maxBodyBytes: 1_048_576, maxUnauthenticatedBytes: 4_194_304, bodyTimeout: 5_000, apiToken: '0123456789abcdef0123', shutdownGracePeriod: 25_000 });
     expect(config.redis).toEqual({ url: 'redis://redis:6379/2', prefix: 'dl' });
     expect(config.git).toEqual({ cacheDir: '/var/cache/driftless' });
   });
@@ -123,7 +127,7 @@ git: { cacheDir: /var/cache/driftless }
   it('fills in every default', () => {
     const config = parseConfig(configYaml(), FILE, {});
     expect(config.providers).toEqual({});
-    expect(config.server).toEqual({ port: 8080, maxBodyBytes: 25 * 1024 * 1024, shutdownGracePeriod: 25_000 });
+    expect(config.server).toEqual({ port: 8080, maxBodyBytes: 25 * 1024 * 1024, maxUnauthenticatedBytes: 32 * 1024 * 1024, bodyTimeout: 10_000, shutdownGracePeriod: 25_000 });
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'driftless' });
     expect(config.git).toEqual({ cacheDir: path.join(os.tmpdir(), 'driftless-git') });
     expect(config.targets).toEqual([
@@ -133,6 +137,7 @@ git: { cacheDir: /var/cache/driftless }
         branch: 'main',
         path: '.',
         render: 'auto',
+        renderLimits: { maxFileBytes: 4 * 1024 * 1024, maxTotalBytes: 8 * 1024 * 1024, maxObjects: 10_000, timeout: 60_000, maxMemoryMb: 256 },
         cluster: 'prod',
         namespace: 'shop',
         allowedNamespaces: ['shop'],
@@ -147,6 +152,7 @@ git: { cacheDir: /var/cache/driftless }
         commands: { deploy: 'write', rollback: 'maintain', lock: 'maintain', unlock: 'maintain', sync: 'write', diff: 'read' },
         inventoryNamespace: 'shop',
         concurrency: 8,
+        ownership: { takeOverFrom: ['kubectl-client-side-apply', 'kubectl-edit', 'kubectl-patch', 'kubectl', 'before-first-apply'], adopt: 'kubectl-applied', maxPruneRatio: 2, allowMassPrune: false },
       },
     ]);
   });
@@ -424,7 +430,13 @@ describe('parseConfig: errors name the path and what was expected', () => {
     },
     { name: 'concurrency too high', text: configYaml({ concurrency: 100 }), path: 'targets[0].concurrency', message: 'must be at most 64' },
     { name: 'fractional concurrency', text: configYaml({ concurrency: 1.5 }), path: 'targets[0].concurrency', message: 'expected an integer, got 1.5' },
+    { name: 'unknown adoption policy', text: configYaml({ ownership: { adopt: 'everything' } }), path: 'targets[0].ownership.adopt', message: /annotated.*kubectl-applied.*all/ },
+    { name: 'negative prune ratio', text: configYaml({ ownership: { maxPruneRatio: -1 } }), path: 'targets[0].ownership.maxPruneRatio', message: 'must be at least 0' },
+    { name: 'a render thread too small to start', text: configYaml({ renderLimits: { maxMemoryMb: 8 } }), path: 'targets[0].renderLimits.maxMemoryMb', message: 'must be at least 32' },
+    { name: 'an unknown render limit', text: configYaml({ renderLimits: { maxFiles: 3 } }), path: 'targets[0].renderLimits', message: /^unknown key "maxFiles"; expected keys: maxFileBytes, maxTotalBytes, maxObjects, timeout, maxMemoryMb$/ },
     { name: 'port as text', text: configYaml({}, { server: { port: 'http' } }), path: 'server.port', message: 'expected a number, got a string' },
+    { name: 'an unauthenticated-bytes budget smaller than one body', text: configYaml({}, { server: { maxBodyBytes: 2048, maxUnauthenticatedBytes: 1024 } }), path: 'server.maxUnauthenticatedBytes', message: 'must be at least server.maxBodyBytes (2048)' },
+    { name: 'an API token too short to guess hard', text: configYaml({}, { server: { apiToken: 'letmein' } }), path: 'server.apiToken', message: 'expected at least 16 characters, e.g. from openssl rand -hex 32' },
     {
       name: 'unknown render mode',
       text: configYaml({ render: 'jsonnet' }),

@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -433,19 +433,28 @@ describe('kustomize process', () => {
     return file;
   }
 
-  it('passes only PATH and HOME to kubectl', async () => {
+  it('runs kubectl in the sandbox environment: an empty HOME, proxies to nowhere, no git protocol, nothing of ours', async () => {
     const kubectl = await fakeKubectl([
       'echo "apiVersion: v1"; echo "kind: ConfigMap"; echo "metadata: {name: env}"; echo "data:"',
       'env | cut -d= -f1 | grep -v "^_$" | grep -v "^PWD$" | grep -v "^SHLVL$" | sort | sed "s/.*/  \\0: set/"',
       'echo "  ARGS: \\"$*\\""',
+      'echo "  HOME_FILES: \\"$(ls -A "$HOME" | wc -l)\\""',
+      'echo "  HTTPS_PROXY_VALUE: \\"$HTTPS_PROXY\\""',
+      'echo "  GIT_ALLOW_PROTOCOL_VALUE: \\"${GIT_ALLOW_PROTOCOL-unset}\\""',
     ].join('\n'));
     const root = await tree({ 'app/kustomization.yaml': 'resources: []\n' });
     process.env.DRIFTLESS_TEST_SECRET = 'hunter2';
     try {
       const [manifest] = await render(root, { path: 'app', kubectl });
       const data = (manifest!.object as unknown as { data: Record<string, string> }).data;
-      expect(Object.keys(data).sort()).toEqual(['ARGS', 'HOME', 'PATH']);
-      expect(data.ARGS).toBe(`kustomize ${path.join(await realpath(root), 'app')}`);
+      const proxies = ['ALL_PROXY', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'all_proxy', 'http_proxy', 'https_proxy', 'no_proxy'];
+      const git = ['GIT_ALLOW_PROTOCOL', 'GIT_CONFIG_GLOBAL', 'GIT_CONFIG_NOSYSTEM', 'GIT_TERMINAL_PROMPT'];
+      const values = ['ARGS', 'GIT_ALLOW_PROTOCOL_VALUE', 'HOME_FILES', 'HTTPS_PROXY_VALUE'];
+      expect(Object.keys(data).sort()).toEqual([...git, 'HOME', 'PATH', ...proxies, ...values, 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME'].sort());
+      expect(data.ARGS).toBe(`kustomize --load-restrictor LoadRestrictionsRootOnly ${path.join(await realpath(root), 'app')}`);
+      expect(data.HOME_FILES).toBe('0');
+      expect(data.HTTPS_PROXY_VALUE).toBe('http://127.0.0.1:9');
+      expect(data.GIT_ALLOW_PROTOCOL_VALUE).toBe('');
     } finally {
       delete process.env.DRIFTLESS_TEST_SECRET;
     }
@@ -468,14 +477,20 @@ describe('kustomize process', () => {
     expect((error as DriftlessError).permanent).toBe(false);
   });
 
-  it('a build that takes too long is killed and retryable', async () => {
-    const kubectl = await fakeKubectl('exec sleep 5');
+  it('a build that takes too long is killed with everything it started, a permanent failure naming the limit', async () => {
+    const marker = path.join(scratch, `grandchild-${Date.now()}`);
+    const kubectl = await fakeKubectl(`(sleep 1; touch ${marker}) & exec sleep 5`);
     const root = await tree({ 'app/kustomization.yaml': 'resources: []\n' });
     const started = Date.now();
     const error = await renderKustomize({ root, dir: 'app', file: 'kustomization.yaml', kubectl, timeoutMs: 200 }).catch((err: unknown) => err);
     expect(Date.now() - started).toBeLessThan(4000);
-    expect(error).toBeInstanceOf(DriftlessError);
-    expect((error as DriftlessError).permanent).toBe(false);
-    expect((error as Error).message).toMatch(/timed out/);
+    expect(error).toBeInstanceOf(ManifestError);
+    expect((error as ManifestError).permanent).toBe(true);
+    expect((error as ManifestError).problems).toEqual([
+      { subject: 'kustomization', source: 'app/kustomization.yaml', message: 'kustomize build took longer than 0.2 s (renderLimits.timeout)' },
+    ]);
+    // the process group went with it: the background job never wrote its file
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await expect(stat(marker)).rejects.toThrow(/ENOENT/);
   });
 });

@@ -28,7 +28,8 @@ const rows: Row[] = [
   { name: 'first deploy of a target', input: { head: sha('a'), pending: [pending('a')], state: {} }, action: 'deploy', revision: sha('a') },
   { name: 'a rewound branch deploys its rewound head (an ancestor of the deployed)', input: { head: sha('a'), pending: [pending('a')], state: applied('b') }, action: 'deploy', revision: sha('a') },
   { name: 'a rewind found by the schedule deploys the rewound head', input: { head: sha('a'), pending: [], state: applied('b'), driftCheck: true }, action: 'deploy', revision: sha('a'), reason: /never deployed/ },
-  { name: 'a replayed old delivery cannot move the target off its head', input: { head: sha('b'), pending: [pending('a')], state: applied('b') }, action: 'skip', superseded: [sha('a')] },
+  { name: 'a replayed old delivery cannot move the target off its head, nor give it a second status', input: { head: sha('b'), pending: [pending('a')], state: applied('b'), settled: new Set([sha('a')]) }, action: 'skip', dropped: [sha('a')] },
+  { name: 'a commit deployed as the head before its own delivery arrived is not superseded later', input: { head: sha('c'), pending: [pending('b'), pending('c')], state: applied('b'), settled: new Set([sha('b')]) }, action: 'deploy', revision: sha('c'), dropped: [sha('b')] },
   { name: 'an unknown sha from a generic webhook is superseded by the head, not fetched', input: { head: sha('a'), pending: [pending('f')], state: applied('a') }, action: 'skip', superseded: [sha('f')] },
   { name: 'a redelivery of the applied head changes nothing', input: { head: sha('b'), pending: [pending('b')], state: applied('b') }, action: 'skip', dropped: [sha('b')] },
   { name: 'the schedule plans the applied head for drift', input: { head: sha('b'), pending: [], state: applied('b'), driftCheck: true }, action: 'reconcile', revision: sha('b') },
@@ -75,7 +76,7 @@ const rows: Row[] = [
 
 describe('decideRevision (branch truth)', () => {
   it.each(rows)('$name', (row) => {
-    const decision = decideRevision({ byPerson: false, pending: [], state: {}, failures: {}, driftCheck: false, ...row.input });
+    const decision = decideRevision({ byPerson: false, pending: [], state: {}, failures: {}, settled: new Set(), driftCheck: false, ...row.input });
     expect(decision.action).toBe(row.action);
     if (row.revision) expect(decision.revision).toBe(row.revision);
     if (row.action === 'skip') expect(decision.revision).toBeUndefined();
@@ -86,7 +87,7 @@ describe('decideRevision (branch truth)', () => {
   });
 
   it('names the head in every superseded message', () => {
-    const decision = decideRevision({ byPerson: false, head: sha('d'), pending: [pending('b'), pending('d')], state: applied('a'), failures: {}, driftCheck: false });
+    const decision = decideRevision({ byPerson: false, head: sha('d'), pending: [pending('b'), pending('d')], state: applied('a'), failures: {}, settled: new Set(), driftCheck: false });
     expect(decision.superseded).toEqual([{ revision: pending('b'), message: `superseded by ${short('d')}` }]);
     expect(decision.pendingEntry).toEqual(pending('d'));
   });

@@ -1,7 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { header, parseJson, type Headers } from '../payload.js';
-import { WebhookError, type ReceivedEvent, type WebhookReceiver } from '../types.js';
+import { WebhookError, type BodyVerifier, type ReceivedEvent, type WebhookReceiver } from '../types.js';
+import { HmacVerifier, sameDigest, sha256Signature } from '../verify.js';
 
 /** `{"repo": "<provider>:<path>", "ref": "refs/heads/<branch>", "sha": "<40 hex>"}`, for senders that are not GitHub or GitLab. */
 const bodySchema = z.strictObject({
@@ -25,14 +26,13 @@ export class GenericWebhook implements WebhookReceiver {
     return header(headers, 'x-delivery-id') ?? `body-${createHash('sha256').update(rawBody).digest('hex').slice(0, 32)}`;
   }
 
-  async verify(rawBody: Buffer, headers: Headers): Promise<void> {
+  authenticate(headers: Headers): BodyVerifier {
     const signature = header(headers, 'x-signature-256');
     if (!signature) throw new WebhookError(401, 'missing X-Signature-256 header (sha256=<hex HMAC-SHA256 of the body>)');
-    const expected = Buffer.from(`sha256=${createHmac('sha256', this.secret).update(rawBody).digest('hex')}`);
-    const given = Buffer.from(signature);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new WebhookError(401, 'signature does not match: sign the raw body with providers.generic.secret');
-    }
+    const mismatch = 'signature does not match: sign the raw body with providers.generic.secret';
+    const claimed = sha256Signature(signature);
+    if (!claimed) throw new WebhookError(401, mismatch);
+    return new HmacVerifier(this.secret, (digest) => sameDigest(claimed, digest), mismatch);
   }
 
   normalize(rawBody: Buffer): ReceivedEvent {

@@ -1,7 +1,7 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { header, parseJson, parsePayload, type Headers } from '../payload.js';
-import { WebhookError, type CommentEvent, type PullRequestEvent, type ReceivedEvent, type WebhookReceiver } from '../types.js';
+import { WebhookError, type BodyVerifier, type CommentEvent, type PullRequestEvent, type ReceivedEvent, type WebhookReceiver } from '../types.js';
+import { authenticatedByHeaders, HmacVerifier, sameDigest, sameSecret } from '../verify.js';
 
 /** Options of GitLabWebhook. */
 export interface GitLabWebhookOptions {
@@ -96,12 +96,6 @@ const mergeRequestActions: Record<string, PullRequestEvent['action']> = {
 
 const zeroSha = /^(?:0{40}|0{64})$/;
 
-/** Compares secrets of any length in constant time: equal-length digests, never an exception. */
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
 /** The HMAC key of a signing token: Standard Webhooks' `whsec_<base64>`, or the token's bytes. */
 function signingKey(token: string): Buffer {
   if (!token.startsWith('whsec_')) return Buffer.from(token, 'utf8');
@@ -132,9 +126,11 @@ export class GitLabWebhook implements WebhookReceiver {
 
   /**
    * Every credential the delivery carries must match, and it must carry one: the token, or a
-   * signature when a signing token is configured (signature headers are ignored otherwise).
+   * signature when a signing token is configured (signature headers are ignored otherwise). The
+   * token is in a header, so a wrong one is refused before the body is read; a signature can
+   * only be checked once the whole body is in.
    */
-  async verify(rawBody: Buffer, headers: Headers): Promise<void> {
+  authenticate(headers: Headers): BodyVerifier {
     const token = header(headers, 'x-gitlab-token') || undefined;
     const signed = this.signingKey !== undefined && ['webhook-id', 'webhook-timestamp', 'webhook-signature'].some((h) => header(headers, h) !== undefined);
     if (token === undefined && !signed) {
@@ -148,12 +144,13 @@ export class GitLabWebhook implements WebhookReceiver {
     if (token !== undefined && !sameSecret(token, this.webhookToken)) {
       throw new WebhookError(401, 'X-Gitlab-Token does not match providers.gitlab.webhookToken');
     }
-    if (signed && this.signingKey) this.verifySignature(this.signingKey, rawBody, headers);
+    const verifier = signed && this.signingKey ? this.signatureVerifier(this.signingKey, headers, token !== undefined) : authenticatedByHeaders;
     if (!header(headers, 'x-gitlab-event')) throw new WebhookError(400, 'missing X-Gitlab-Event header');
+    return verifier;
   }
 
   /** Standard Webhooks: `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, several allowed. */
-  private verifySignature(key: Buffer, rawBody: Buffer, headers: Headers): void {
+  private signatureVerifier(key: Buffer, headers: Headers, tokenMatched: boolean): BodyVerifier {
     const id = header(headers, 'webhook-id');
     const timestamp = header(headers, 'webhook-timestamp');
     const signatures = header(headers, 'webhook-signature');
@@ -164,14 +161,13 @@ export class GitLabWebhook implements WebhookReceiver {
     const age = Math.floor(Date.now() / 1000) - Number(timestamp);
     if (age > maxSignatureAgeSeconds) throw new WebhookError(401, 'webhook-timestamp is more than 5 minutes old: a replayed or late delivery');
     if (age < -maxSignatureAgeSeconds) throw new WebhookError(401, 'webhook-timestamp is more than 5 minutes in the future: check the clocks');
-    const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`, 'utf8').update(rawBody).digest();
-    const match = signatures.split(' ').some((entry) => {
+    const claimed = signatures.split(' ').flatMap((entry) => {
       const comma = entry.indexOf(',');
-      if (comma < 0 || entry.slice(0, comma) !== 'v1') return false;
-      const given = Buffer.from(entry.slice(comma + 1), 'base64');
-      return given.length === expected.length && timingSafeEqual(given, expected);
+      return comma >= 0 && entry.slice(0, comma) === 'v1' ? [Buffer.from(entry.slice(comma + 1), 'base64')] : [];
     });
-    if (!match) throw new WebhookError(401, 'webhook-signature does not match: the signing token differs from providers.gitlab.signingToken');
+    const mismatch = 'webhook-signature does not match: the signing token differs from providers.gitlab.signingToken';
+    if (claimed.length === 0) throw new WebhookError(401, mismatch);
+    return new HmacVerifier(key, (digest) => claimed.some((given) => sameDigest(given, digest)), mismatch, { prefix: `${id}.${timestamp}.`, authenticated: tokenMatched });
   }
 
   normalize(rawBody: Buffer, headers: Headers): ReceivedEvent {

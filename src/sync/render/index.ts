@@ -1,12 +1,11 @@
-import { realpath, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { ManifestError } from '../../errors.js';
 import type { Manifest } from '../manifest.js';
-import { KUSTOMIZATION_FILES, renderKustomize } from './kustomize.js';
-import { isInside, renderPlain } from './plain.js';
+import type { RenderMode } from './build.js';
+import { defaultRenderLimits } from './limits.js';
+import type { RenderLimits } from './limits.js';
+import { renderInThread } from './threads.js';
 
-/** How a target's path is turned into objects; `auto` is kustomize when a kustomization is there. */
-export type RenderMode = 'auto' | 'plain' | 'kustomize';
+export type { RenderMode } from './build.js';
+export type { RenderLimits } from './limits.js';
 
 /** Options for renderManifests. */
 export interface RenderOptions {
@@ -18,67 +17,23 @@ export interface RenderOptions {
   mode: RenderMode;
   /** kubectl binary for kustomize; default `process.env.KUBECTL ?? 'kubectl'`. */
   kubectl?: string;
-}
-
-function pathProblem(source: string, message: string): ManifestError {
-  return new ManifestError('render', [{ subject: 'path', source, message }]);
-}
-
-/** The target path in forward-slash form, refused when it is absolute or climbs out of the checkout. */
-function normalizeTargetPath(target: string): string {
-  const posix = target.split(path.sep).join('/');
-  if (path.posix.isAbsolute(posix) || path.isAbsolute(target)) {
-    throw pathProblem(target, 'path must be relative to the repository root');
-  }
-  const normalized = path.posix.normalize(posix || '.').replace(/\/+$/, '') || '.';
-  if (normalized === '..' || normalized.startsWith('../')) throw pathProblem(target, 'path leaves the repository');
-  return normalized;
-}
-
-/** The kustomization file name in `dir`, if there is one. */
-export async function findKustomization(dir: string): Promise<string | undefined> {
-  for (const name of KUSTOMIZATION_FILES) {
-    try {
-      if ((await stat(path.join(dir, name))).isFile()) return name;
-    } catch {
-      // not this one
-    }
-  }
-  return undefined;
+  /** The target's budgets (bytes, objects, time, memory); the defaults when absent. */
+  limits?: RenderLimits;
 }
 
 /**
- * Reads a target's objects from a checkout: plain YAML/JSON files or a kustomize build. Objects
- * come in a stable order (plain: by file, then document; kustomize: its output order). Anything
- * wrong with what is in Git is one permanent ManifestError listing every problem.
+ * Reads a target's objects from a checkout: plain YAML/JSON files or a kustomize build, in a
+ * render thread (off this event loop, memory capped) and, for kustomize, in the render sandbox (no
+ * network, only the checkout, a minimal environment). Objects come in a stable order (plain: by
+ * file, then document; kustomize: its output order). Anything wrong with what is in Git, a limit
+ * included, is one permanent ManifestError listing every problem.
  */
-export async function renderManifests(options: RenderOptions): Promise<Manifest[]> {
-  const root = await realpath(options.checkoutDir);
-  const relative = normalizeTargetPath(options.path);
-  const target = path.join(root, relative);
-
-  let targetReal: string;
-  try {
-    targetReal = await realpath(target);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw pathProblem(relative, 'path does not exist in this commit');
-    throw err;
-  }
-  if (!isInside(root, targetReal)) throw pathProblem(relative, 'path is a symbolic link that points outside the checkout');
-
-  const isDirectory = (await stat(targetReal)).isDirectory();
-  const kustomization = isDirectory ? await findKustomization(targetReal) : undefined;
-  const mode = options.mode === 'auto' ? (kustomization ? 'kustomize' : 'plain') : options.mode;
-
-  if (mode === 'plain') return renderPlain(root, target);
-
-  if (!kustomization) {
-    throw pathProblem(relative, `render mode is kustomize but there is no ${KUSTOMIZATION_FILES.join(', ')} here`);
-  }
-  return renderKustomize({
-    root,
-    dir: relative,
-    file: kustomization,
+export function renderManifests(options: RenderOptions): Promise<Manifest[]> {
+  return renderInThread({
+    checkoutDir: options.checkoutDir,
+    path: options.path,
+    mode: options.mode,
     kubectl: options.kubectl ?? process.env.KUBECTL ?? 'kubectl',
+    limits: options.limits ?? defaultRenderLimits(),
   });
 }

@@ -1,12 +1,13 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { DriftlessError, ManifestError } from '../../errors.js';
 import type { ObjectProblem } from '../../errors.js';
 import type { Manifest } from '../manifest.js';
-import { collectObject, findDuplicates, parseDocuments } from './plain.js';
-
-/** File names kustomize recognises as a kustomization, in the order it looks for them. */
-export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'] as const;
+import { checkKustomizeInputs } from './kustomize-inputs.js';
+import { defaultRenderLimits, RenderBudget } from './limits.js';
+import type { RenderLimits } from './limits.js';
+import { collectObject, findDuplicates } from './plain.js';
+import { runSandboxed } from './sandbox.js';
+import { formatBytes, parseDocuments } from './yaml.js';
 
 const ORIGIN_ANNOTATION = 'config.kubernetes.io/origin';
 
@@ -20,28 +21,12 @@ export interface KustomizeOptions {
   file: string;
   /** kubectl binary. */
   kubectl: string;
-  /** Kill the build after this long; default 60 s. */
+  /** The target's budgets; the defaults when absent. */
+  limits?: RenderLimits;
+  /** Kill the build after this long, in milliseconds; `limits.timeout` when absent. */
   timeoutMs?: number;
-  /** Largest output accepted; default 256 MiB. */
-  maxBuffer?: number;
-}
-
-interface RunResult {
-  stdout: string;
-  stderr: string;
-  error: (Error & { code?: string | number | null; killed?: boolean }) | null;
-}
-
-function run(file: string, args: string[], options: { cwd: string; timeout: number; maxBuffer: number }): Promise<RunResult> {
-  // no secrets reach kustomize: only what it needs to find git (remote bases) and its cache
-  const env: NodeJS.ProcessEnv = {};
-  if (process.env.PATH !== undefined) env.PATH = process.env.PATH;
-  if (process.env.HOME !== undefined) env.HOME = process.env.HOME;
-  return new Promise((resolve) => {
-    execFile(file, args, { ...options, env, encoding: 'utf8', windowsHide: true }, (error, stdout, stderr) => {
-      resolve({ stdout, stderr, error });
-    });
-  });
+  /** Hears of each kustomization before it is read. */
+  onFile?: (source: string) => void;
 }
 
 /**
@@ -64,7 +49,7 @@ export function kustomizeMessage(stderr: string, root: string): string {
 }
 
 function parseOrigin(value: string): Record<string, unknown> | undefined {
-  const parsed = parseDocuments(value, ORIGIN_ANNOTATION);
+  const parsed = parseDocuments(value, ORIGIN_ANNOTATION, value.length);
   if ('problem' in parsed) return undefined;
   const [origin] = parsed.documents;
   return typeof origin === 'object' && origin !== null && !Array.isArray(origin) ? (origin as Record<string, unknown>) : undefined;
@@ -101,41 +86,47 @@ export function takeOrigin(document: unknown, dir: string, fallback: string): st
 }
 
 /**
- * Builds a kustomization with `kubectl kustomize` (exec plugins and helm stay off, the default)
- * and returns its objects in kustomize's output order, which is deterministic and follows the
- * kustomization's sortOptions.
+ * kustomize's flags: files only from the kustomization's own directory (the default, pinned so a
+ * new default cannot loosen it); plugins and helm stay off, their default.
+ */
+const KUSTOMIZE_FLAGS = ['--load-restrictor', 'LoadRestrictionsRootOnly'];
+
+/**
+ * Builds a kustomization with `kubectl kustomize` in the render sandbox and returns its objects
+ * in kustomize's output order, which is deterministic and follows the kustomization's
+ * sortOptions. Before kustomize starts, every file it would read is checked to be in the checkout
+ * and within the budget (checkKustomizeInputs); its output counts against `maxTotalBytes` and
+ * `maxObjects`. Whatever the commit does wrong (a bad reference, a build error, a limit) is a
+ * permanent ManifestError naming the kustomization; a kubectl that cannot start is retried.
  */
 export async function renderKustomize(options: KustomizeOptions): Promise<Manifest[]> {
   const { root, dir, file, kubectl } = options;
+  const limits = options.limits ?? defaultRenderLimits();
   const kustomization = dir === '.' ? file : `${dir}/${file}`;
-  const absoluteDir = path.join(root, dir);
-  const timeout = options.timeoutMs ?? 60_000;
-  const result = await run(kubectl, ['kustomize', absoluteDir], {
-    cwd: root,
-    timeout,
-    maxBuffer: options.maxBuffer ?? 256 * 1024 * 1024,
-  });
+  const refuse = (message: string): ManifestError => new ManifestError('render', [{ subject: 'kustomization', source: kustomization, message }]);
 
-  if (result.error) {
-    const { error } = result;
-    if (error.code === 'ENOENT' || error.code === 'EACCES') {
-      throw new DriftlessError(`cannot run kubectl (${kubectl}): ${error.message}`, { cause: error });
-    }
-    if (error.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
-      throw new ManifestError('render', [
-        { subject: 'kustomization', source: kustomization, message: 'kustomize output is larger than the limit' },
-      ]);
-    }
-    if (error.killed) {
-      // may be a remote base on a slow git host: not the commit's fault, so retried
-      throw new DriftlessError(`kustomize build of ${kustomization} timed out after ${timeout / 1000} s`, { cause: error });
-    }
-    throw new ManifestError('render', [
-      { subject: 'kustomization', source: kustomization, message: kustomizeMessage(result.stderr, root) },
-    ]);
+  const inputProblems = await checkKustomizeInputs({ root, dir, file, budget: new RenderBudget(limits), onFile: options.onFile });
+  if (inputProblems.length > 0) throw new ManifestError('render', inputProblems);
+
+  options.onFile?.(kustomization);
+  const timeoutMs = options.timeoutMs ?? limits.timeout;
+  const result = await runSandboxed(kubectl, ['kustomize', ...KUSTOMIZE_FLAGS, path.join(root, dir)], {
+    cwd: root,
+    timeoutMs,
+    maxOutputBytes: limits.maxTotalBytes,
+  });
+  switch (result.outcome) {
+    case 'not-started':
+      throw new DriftlessError(`cannot run kubectl (${kubectl}): ${result.error.message}`, { cause: result.error });
+    case 'timeout':
+      throw refuse(`kustomize build took longer than ${timeoutMs / 1000} s (renderLimits.timeout)`);
+    case 'output-limit':
+      throw refuse(`kustomize output is larger than renderLimits.maxTotalBytes (${formatBytes(limits.maxTotalBytes)})`);
+    case 'exited':
+      if (result.code !== 0) throw refuse(kustomizeMessage(result.stderr, root));
   }
 
-  const parsed = parseDocuments(result.stdout, kustomization);
+  const parsed = parseDocuments(result.stdout, kustomization, limits.maxTotalBytes);
   if ('problem' in parsed) {
     throw new ManifestError('render', [{ ...parsed.problem, subject: 'kustomization', message: `kustomize output: ${parsed.problem.message}` }]);
   }
@@ -146,6 +137,7 @@ export async function renderKustomize(options: KustomizeOptions): Promise<Manife
     const source = takeOrigin(doc, dir, kustomization);
     collectObject(doc, source, documents.length > 1 ? `object ${index + 1} of the build` : '', manifests, problems);
   });
+  if (manifests.length > limits.maxObjects) throw refuse(`the build has ${manifests.length} objects, more than renderLimits.maxObjects (${limits.maxObjects})`);
   problems.push(...findDuplicates(manifests));
   if (problems.length > 0) throw new ManifestError('render', problems);
   return manifests;

@@ -1,43 +1,14 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  FAILSAFE_SCHEMA,
-  NOT_RESOLVED,
-  Schema,
-  YAMLException,
-  boolYaml11Tag,
-  floatYaml11Tag,
-  intYaml11Tag,
-  loadAll,
-  mergeTag,
-  nullYaml11Tag,
-} from 'js-yaml';
-import type { ScalarTagDefinition } from 'js-yaml';
 import { ManifestError } from '../../errors.js';
 import type { ObjectProblem } from '../../errors.js';
 import { subjectOf } from '../manifest.js';
 import type { Manifest } from '../manifest.js';
+import type { RenderBudget } from './limits.js';
+import { isInside, toSource } from './paths.js';
+import { parseDocuments } from './yaml.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
-
-/** YAML 1.1 scalars without sexagesimal numbers, which kubectl's YAML decoder (go-yaml v2) does not read either. */
-function withoutSexagesimal<T>(tag: ScalarTagDefinition<T>): ScalarTagDefinition<T> {
-  return { ...tag, resolve: (source, explicit, name) => (source.includes(':') ? NOT_RESOLVED : tag.resolve(source, explicit, name)) };
-}
-
-/**
- * Scalars resolve the way kubectl reads them (go-yaml v2, YAML 1.1): `defaultMode: 0644` is the
- * octal 420 and `on`/`yes` are booleans. Timestamps stay strings, as they do in kubectl, and
- * `12:30` is not the number 750.
- */
-export const KUBERNETES_YAML_SCHEMA = new Schema([
-  ...FAILSAFE_SCHEMA.tags,
-  nullYaml11Tag,
-  boolYaml11Tag,
-  withoutSexagesimal(intYaml11Tag),
-  withoutSexagesimal(floatYaml11Tag),
-  mergeTag,
-]);
 
 /** A file to read: its absolute path and its `source` (relative to the checkout, forward slashes). */
 interface SourceFile {
@@ -47,16 +18,6 @@ interface SourceFile {
 
 /** Where a document is, for messages: `document 2`, `document 1, item 3`, or '' for a single-document file. */
 type Location = string;
-
-/** Path relative to `root` with forward slashes, as `Manifest.source` wants it. */
-export function toSource(root: string, absolute: string): string {
-  return path.relative(root, absolute).split(path.sep).join('/');
-}
-
-export function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
-}
 
 function hasManifestExtension(name: string): boolean {
   return MANIFEST_EXTENSIONS.has(path.extname(name).toLowerCase());
@@ -74,29 +35,6 @@ function describeType(value: unknown): string {
 
 function at(location: Location, message: string): string {
   return location ? `${location}: ${message}` : message;
-}
-
-/**
- * Parses every document of a YAML (or JSON) text. Returns the documents, or a problem naming the
- * file with line and column. Documents are deep-copied through JSON so that YAML aliases never
- * share objects: mutating one object's labels later must not change another field.
- */
-export function parseDocuments(text: string, source: string): { documents: unknown[] } | { problem: ObjectProblem } {
-  try {
-    const documents = loadAll(text, {
-      schema: KUBERNETES_YAML_SCHEMA,
-      filename: source,
-      // JSON.parse semantics for .json files: a repeated key overrides instead of failing
-      json: source.toLowerCase().endsWith('.json'),
-    });
-    return { documents: documents.map((doc) => (doc === undefined ? null : JSON.parse(JSON.stringify(doc)))) };
-  } catch (err) {
-    if (err instanceof YAMLException && err.mark) {
-      const { line, column } = err.mark;
-      return { problem: { subject: source, source, message: `invalid YAML at line ${line + 1}, column ${column + 1}: ${err.reason}` } };
-    }
-    return { problem: { subject: source, source, message: `invalid YAML: ${err instanceof Error ? err.message : String(err)}` } };
-  }
 }
 
 /** A document that claims to be a Kubernetes object (it has an apiVersion or a kind). */
@@ -257,9 +195,11 @@ async function listFiles(root: string, rootReal: string, start: string, problems
 
 /**
  * Reads the plain manifests under `target` (a directory or one file inside `root`, already
- * checked to be inside it). Every problem in every file is collected into one ManifestError.
+ * checked to be inside it), within `budget`: a file over a limit is refused before it is read,
+ * and the render stops at the first file that takes it over its total. `onFile` hears of each file
+ * before it is read. Every problem in every file is collected into one ManifestError.
  */
-export async function renderPlain(root: string, target: string): Promise<Manifest[]> {
+export async function renderPlain(root: string, target: string, budget: RenderBudget, onFile?: (source: string) => void): Promise<Manifest[]> {
   const rootReal = await realpath(root);
   const problems: ObjectProblem[] = [];
   const targetStat = await stat(target);
@@ -268,14 +208,32 @@ export async function renderPlain(root: string, target: string): Promise<Manifes
     : [{ absolute: target, source: toSource(root, target) }];
 
   const manifests: Manifest[] = [];
-  // sequential reads: manifest trees are small, and this keeps file descriptors bounded
+  // sequential reads: they keep file descriptors and memory bounded
   for (const file of files) {
-    const parsed = parseDocuments(await readFile(file.absolute, 'utf8'), file.source);
+    onFile?.(file.source);
+    const { size } = await stat(file.absolute);
+    const oversized = budget.oversized(file.source, size);
+    if (oversized) {
+      problems.push(oversized);
+      continue;
+    }
+    const overTotal = budget.overTotal(file.source, size);
+    if (overTotal) {
+      problems.push(overTotal);
+      break;
+    }
+    const parsed = parseDocuments(await readFile(file.absolute, 'utf8'), file.source, budget.limits.maxFileBytes);
     if ('problem' in parsed) {
       problems.push(parsed.problem);
       continue;
     }
+    const before = manifests.length;
     collectDocuments(parsed.documents, file.source, manifests, problems);
+    const over = budget.count(file.source, Math.max(size, parsed.expandedBytes), manifests.length - before);
+    if (over) {
+      problems.push(over);
+      break;
+    }
   }
   problems.push(...findDuplicates(manifests));
   if (problems.length > 0) throw new ManifestError('render', sortProblems(problems));

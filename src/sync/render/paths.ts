@@ -1,0 +1,12 @@
+import path from 'node:path';
+
+/** Path relative to `root` with forward slashes, as `Manifest.source` wants it. */
+export function toSource(root: string, absolute: string): string {
+  return path.relative(root, absolute).split(path.sep).join('/');
+}
+
+/** Whether `candidate` is `root` or below it (both absolute; compare real paths to see through links). */
+export function isInside(root: string, candidate: string): boolean {
+  const relative = path.relative(root, candidate);
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
+}
