@@ -95,7 +95,9 @@ async function runJob(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>, 
   const runTrigger = job.name === reconcileJobName ? { ...trigger, deliveryId: jobId('schedule', job.id ?? String(Date.now())) } : trigger;
   return reconcileTarget(rt, target, { trigger: runTrigger, revision: job.data.revision }, {
     signal,
-    finalAttempt: (err) => err.permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1),
+    // a scheduled run has one attempt: its transient failure is retried by the next run, or by the
+    // delivery's own job with its backoff, so it is never the last word on a commit
+    finalAttempt: (err) => err.permanent || (job.name !== reconcileJobName && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)),
   });
 }
 
