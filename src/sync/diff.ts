@@ -1,5 +1,6 @@
 import { createTwoFilesPatch } from 'diff';
 import * as yaml from 'js-yaml';
+import { maskSecrets } from './mask.js';
 
 type Obj = Record<string, unknown>;
 
@@ -24,27 +25,6 @@ export function comparable(object: Obj | undefined, options: CompareOptions = {}
   return copy;
 }
 
-/**
- * Secret values never reach a diff. Equal values on both sides read the same; a changed
- * value reads differently before and after, so a reviewer sees *that* it changed.
- */
-export function maskSecrets(before: Obj | undefined, after: Obj | undefined): [Obj | undefined, Obj | undefined] {
-  const isSecret = (o: Obj | undefined) => o?.kind === 'Secret' && (o.apiVersion === 'v1' || o.apiVersion === undefined);
-  if (!isSecret(before) && !isSecret(after)) return [before, after];
-  const b = before && structuredClone(before);
-  const a = after && structuredClone(after);
-  for (const field of ['data', 'stringData']) {
-    const bv = (b?.[field] ?? {}) as Obj;
-    const av = (a?.[field] ?? {}) as Obj;
-    for (const key of new Set([...Object.keys(bv), ...Object.keys(av)])) {
-      const same = key in bv && key in av && bv[key] === av[key];
-      if (key in bv) bv[key] = same ? '*** (unchanged)' : '*** (before)';
-      if (key in av) av[key] = same ? '*** (unchanged)' : '*** (after)';
-    }
-  }
-  return [b, a];
-}
-
 function toYaml(object: Obj | undefined): string {
   return object ? yaml.dump(object, { sortKeys: true, lineWidth: -1, noRefs: true }) : '';
 }
@@ -54,7 +34,7 @@ export function differs(live: Obj | undefined, desired: Obj | undefined, options
   return toYaml(comparable(live, options)) !== toYaml(comparable(desired, options));
 }
 
-/** A unified diff of two objects, Secret values masked; empty when they do not differ. */
+/** A unified diff of two objects, Secret values masked (see maskSecrets); empty when they do not differ. */
 export function objectDiff(subject: string, live: Obj | undefined, desired: Obj | undefined, options: CompareOptions = {}): string {
   const [before, after] = maskSecrets(comparable(live, options), comparable(desired, options));
   const from = toYaml(before);

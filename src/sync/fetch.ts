@@ -82,7 +82,10 @@ export async function ensureCommits(options: Omit<FetchOptions, 'sha'> & { shas:
   }
   const missing: string[] = [];
   for (const sha of shas) {
-    if (!(await git(['cat-file', '-e', `${sha}^{commit}`], { cwd: mirror }).then(() => true, () => false))) missing.push(sha);
+    // the ref, not the commit object: git writes it only once every object of the fetch is in, so
+    // a fetch cut short (a full disk, a killed process) that left the commit without its blobs
+    // is fetched again instead of failing every checkout after it
+    if (!(await git(['rev-parse', '--quiet', '--verify', `refs/driftless/${sha}^{commit}`], { cwd: mirror }).then(() => true, () => false))) missing.push(sha);
   }
   if (missing.length === 0) return;
   try {

@@ -23,7 +23,8 @@ describe('SIGTERM during a sync', () => {
   beforeAll(async () => {
     namespace = uniqueName('term');
     await createNamespace(client, namespace);
-    h = await DriftlessHarness.start({ namespace, inProcess: false, targetYaml: '    wait: { timeout: 5m }' });
+    // the test creates the widget before Git declares it, to hold its status: the target adopts it
+    h = await DriftlessHarness.start({ namespace, inProcess: false, targetYaml: '    wait: { timeout: 5m }\n    ownership: { adopt: all }' });
     redis = new Redis(process.env.REDIS_URL!);
   });
   afterAll(async () => {
