@@ -1,6 +1,6 @@
 # The two commands of the README: `make demo` and `make test`. Both install what is missing.
 SHELL := /bin/bash
-.PHONY: deps build test demo lint typecheck testenv-up testenv-down bench clean
+.PHONY: deps build test chaos demo lint typecheck testenv-up testenv-down bench clean
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
@@ -30,6 +30,15 @@ test: deps
 	scripts/helm version >/dev/null
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.testenv/vitest.json; \
 	  status=$$?; node scripts/test-summary.mjs .testenv/vitest.json; exit $$status
+
+# The fault-injection suite (test/chaos/): one fault at a time against real parts, with
+# controllers; prints the table and writes test/chaos/RESULTS.md.
+chaos: deps
+	test/kube/build.sh >/dev/null
+	scripts/testenv up --with-controllers >/dev/null
+	rm -f .testenv/chaos-results.jsonl
+	start=$$SECONDS; npx vitest run --config vitest.chaos.config.ts --reporter=default --reporter=json --outputFile.json=.testenv/chaos.json; \
+	  status=$$?; node scripts/chaos-table.mjs .testenv/chaos-results.jsonl .testenv/chaos.json $$((SECONDS - start)); exit $$status
 
 # The demo's Deployment must become ready before Driftless reports success: it needs controllers.
 demo: build

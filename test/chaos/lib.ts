@@ -83,7 +83,9 @@ export async function startChaosTarget(name: string, options: { targetYaml?: str
   const h = await DriftlessHarness.start({ namespace, inProcess: false, targetYaml: options.targetYaml, endpoints: options.endpoints });
   const configFile = path.join(await mkdtemp(path.join(os.tmpdir(), `chaos-${name}-`)), 'driftless.yaml');
   await writeFile(configFile, h.configYaml.replace('server: { port: 0 }', `server: { port: 0, shutdownGracePeriod: 1s${options.server ? `, ${options.server}` : ''} }`));
-  const processes: DriftlessProcess[] = [await startDriftless(configFile)];
+  // REDIS_URL in the environment would override the configuration's (proxied) Redis
+  const env = { REDIS_URL: options.endpoints?.redisUrl ?? process.env.REDIS_URL };
+  const processes: DriftlessProcess[] = [await startDriftless(configFile, { env })];
   const target: ChaosTarget = {
     h,
     namespace,
@@ -109,7 +111,7 @@ export async function startChaosTarget(name: string, options: { targetYaml?: str
       return { sha, body, deliveryId, status: await target.deliver(body, deliveryId) };
     },
     async restart() {
-      const next = await startDriftless(configFile, { port: target.driftless.port });
+      const next = await startDriftless(configFile, { port: target.driftless.port, env });
       processes.push(next);
       return next;
     },

@@ -107,7 +107,8 @@ export class DriftlessHarness {
   github!: GitHubStandIn;
   web?: Service & { server: Server };
   workers?: Service;
-  private cacheDir!: string;
+  /** The configuration's `git.cacheDir` (a disk-full case mounts a small tmpfs on it). */
+  cacheDir!: string;
 
   private constructor(provider: 'github' | 'gitlab') {
     this.provider = provider;
@@ -162,7 +163,8 @@ git: { cacheDir: "${h.cacheDir}" }
 ${options.extraYaml ?? ''}
 `;
     h.configYaml = yaml;
-    const parsed = parseConfig(yaml, 'test.yaml', { ...process.env, PORT: '0' });
+    // REDIS_URL in the environment overrides the file: keep it pointing where the file does
+    const parsed = parseConfig(yaml, 'test.yaml', { ...process.env, PORT: '0', REDIS_URL: options.endpoints?.redisUrl ?? process.env.REDIS_URL });
     // set here rather than in the YAML, whose `server: { port: 0 }` line tests rewrite for child processes
     h.config = { ...parsed, server: { ...parsed.server, apiToken: h.apiToken } };
     const log = createLogger({ level: 'debug', destination: h.logs });

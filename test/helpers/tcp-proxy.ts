@@ -23,13 +23,14 @@ export class TcpProxy {
   private constructor(
     private readonly server: Server,
     readonly port: number,
-    private readonly target: { host: string; port: number },
+    /** Where connections go; may be set after start, before the first connection (a part that listens later). */
+    public upstream: { host: string; port: number },
   ) {}
 
-  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+  static async start(upstream: { host: string; port: number }): Promise<TcpProxy> {
     const server = createServer();
     const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
-    const proxy = new TcpProxy(server, port, target);
+    const proxy = new TcpProxy(server, port, upstream);
     server.on('connection', (client) => proxy.accept(client));
     return proxy;
   }
@@ -80,7 +81,7 @@ export class TcpProxy {
 
   private forward(pair: { client: Socket; upstream?: Socket }, mode: Extract<ProxyMode, { kind: 'pass' | 'latency' }>): void {
     const { client } = pair;
-    const upstream = connect(this.target.port, this.target.host);
+    const upstream = connect(this.upstream.port, this.upstream.host);
     pair.upstream = upstream;
     upstream.on('error', () => client.destroy());
     upstream.on('close', () => client.destroy());
