@@ -109,7 +109,9 @@ describe('driftless serve under a flood of large unauthenticated bodies', () => 
     for (const a of [...declared, ...chunked]) expect([401, 503, 'ECONNRESET', 'EPIPE']).toContain(status(a));
     expect(tally(declared)['503']).toBeGreaterThan(50);
     expect(peak - idle).toBeLessThan(BOUND_MIB);
-    expect(Math.max(...healthMs)).toBeLessThan(1_000);
+    // answered while the flood is refused; with the suite's other files on two CPUs a probe can
+    // wait for a CPU, so the bound is Kubernetes' probe budget (timeout × failures), not one timeout
+    expect(Math.max(...healthMs)).toBeLessThan(5_000);
     // and a real delivery goes through afterwards
     expect(await signedPing()).toBe(200);
   });
