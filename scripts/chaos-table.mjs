@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import process from 'node:process';
 
 const [rowsFile, reportFile, seconds] = process.argv.slice(2);
 const rows = existsSync(rowsFile) ? readFileSync(rowsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
@@ -18,8 +19,8 @@ const lines = [
   ...[...rows, ...failed].map((r) => `| ${cell(r.case)} | ${cell(r.fault)} | ${cell(r.asserted)} | ${r.convergeMs === undefined ? '' : `${(r.convergeMs / 1000).toFixed(1)} s`} | ${r.result} |`),
 ];
 const table = lines.join('\n');
-console.log(table);
+process.stdout.write(`${table}\n`);
 const passed = rows.length;
-console.log(`\n${passed} passed, ${failed.length} failed (chaos suite, ${seconds} s)`);
+process.stdout.write(`\nchaos suite (${seconds} s): ${passed} cases passed, ${failed.length} failed\n`);
 const header = `# Chaos suite results\n\n\`make chaos\` on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, Node ${process.version}, ${seconds} s in all. Each case injects one fault into real parts (see test/chaos/); "time to converge" runs from the end of the fault (or the restart, or the push for slow parts) to the commit's terminal status.\n\n`;
 writeFileSync(path.resolve(import.meta.dirname, '../test/chaos/RESULTS.md'), `${header}${table}\n`);

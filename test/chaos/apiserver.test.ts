@@ -1,29 +1,23 @@
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { listObjects } from '../../src/kube/objects.js';
 import { cm } from '../helpers/manifests.js';
 import { testKube } from '../helpers/kube.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { installWidgetCrd } from '../helpers/widget-crd.js';
-import { apiServerAddress, kubeconfigVia, leakedSecrets, peakRssMiB, recordResult, startChaosTarget, terminalStatuses, type ChaosTarget } from './lib.js';
+import { apiServerAddress, kubeconfigVia, leakedSecrets, peakRssMiB, recordResult, startChaosTarget, terminalStatuses, type ChaosTarget, closedAfterEach } from './lib.js';
 
 // The API server goes away mid-apply and mid-wait, or answers slowly: Driftless reaches it through
 // a TCP proxy; the test's own client talks to it directly.
 
-let target: ChaosTarget | undefined;
-let proxy: TcpProxy | undefined;
-afterEach(async () => {
-  await target?.close();
-  await proxy?.close();
-  target = proxy = undefined;
-});
+const track = closedAfterEach();
 
 const { client, discovery } = testKube();
 const configMaps = (n: number, value: string) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`deploy/cm-${i}.yaml`, cm(`cm-${i}`, value)]));
 const live = async (namespace: string) => listObjects(client, (await discovery.resourceFor('v1', 'ConfigMap'))!, namespace, '');
 
 async function start(name: string, targetYaml = ''): Promise<{ target: ChaosTarget; proxy: TcpProxy }> {
-  proxy = await TcpProxy.start(apiServerAddress());
-  target = await startChaosTarget(name, { targetYaml, endpoints: { kubeconfig: await kubeconfigVia(proxy.address) } });
+  const proxy = track(await TcpProxy.start(apiServerAddress()));
+  const target = track(await startChaosTarget(name, { targetYaml, endpoints: { kubeconfig: await kubeconfigVia(proxy.address) } }));
   return { target, proxy };
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import * as yaml from 'js-yaml';
+import { afterEach } from 'vitest';
 import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 import { startDriftless, type DriftlessProcess } from '../helpers/process.js';
@@ -128,4 +129,19 @@ export async function startChaosTarget(name: string, options: { targetYaml?: str
     },
   };
   return target;
+}
+
+/**
+ * Closes what a test started (Driftless processes, proxies) after each test, newest first, so a
+ * process is stopped before the proxy in front of its part.
+ */
+export function closedAfterEach(): <T extends { close(): Promise<void> }>(part: T) => T {
+  const parts: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const part of parts.splice(0).reverse()) await part.close();
+  });
+  return (part) => {
+    parts.push(part);
+    return part;
+  };
 }

@@ -35,6 +35,17 @@ async function start(name: string, targetYaml: string): Promise<{ h: DriftlessHa
 
 const settings = async (namespace: string) => ((await getObject(client, (await discovery.resourceFor('v1', 'ConfigMap'))!, namespace, 'settings'))?.data as { value?: string } | undefined)?.value;
 const terminal = (harness: DriftlessHarness, sha: string) => harness.statuses(sha).filter((s) => s.state !== 'pending');
+type Pushed = Awaited<ReturnType<DriftlessHarness['commitAndPush']>>;
+/** Commits and pushes two settings values, the second once the first is deployed; both deployed. */
+async function deployInTurn(harness: DriftlessHarness, first: string, second: string): Promise<[Pushed, Pushed]> {
+  const deploy = async (v: string) => {
+    const p = await harness.commitAndPush(v, { 'deploy/settings.yaml': cm(v) });
+    await expect.poll(() => terminal(harness, p.sha)[0]?.state, { timeout: 30_000 }).toBe('success');
+    return p;
+  };
+  const a = await deploy(first);
+  return [a, await deploy(second)];
+}
 const targetStatus = async (harness: DriftlessHarness): Promise<TargetStatus> => (await harness.api<{ targets: TargetStatus[] }>('/api/targets')).targets[0]!;
 
 describe('failures that stay failed', () => {
@@ -102,10 +113,7 @@ describe('failures that stay failed', () => {
 describe('branch truth', () => {
   it('a rewound branch (reset and force push) deploys its rewound head', async () => {
     const { h, namespace } = await start('rewind', '');
-    const a = await h.commitAndPush('blue', { 'deploy/settings.yaml': cm('blue') });
-    await expect.poll(() => terminal(h, a.sha)[0]?.state, { timeout: 30_000 }).toBe('success');
-    const b = await h.commitAndPush('red', { 'deploy/settings.yaml': cm('red') });
-    await expect.poll(() => terminal(h, b.sha)[0]?.state, { timeout: 30_000 }).toBe('success');
+    const [a, b] = await deployInTurn(h, 'blue', 'red');
 
     await h.repo.git(['reset', '--hard', a.sha]);
     // what GitHub sends for `git push --force` to an older commit: forced, no commits listed
@@ -129,10 +137,7 @@ describe('branch truth', () => {
 
   it('a replayed old delivery under a new delivery id changes nothing', async () => {
     const { h, namespace } = await start('replay', '');
-    const a = await h.commitAndPush('one', { 'deploy/settings.yaml': cm('1') });
-    await expect.poll(() => terminal(h, a.sha)[0]?.state, { timeout: 30_000 }).toBe('success');
-    const b = await h.commitAndPush('two', { 'deploy/settings.yaml': cm('2') });
-    await expect.poll(() => terminal(h, b.sha)[0]?.state, { timeout: 30_000 }).toBe('success');
+    const [a, b] = await deployInTurn(h, '1', '2');
     const before = await h.history(namespace);
 
     const statusesOfA = h.statuses(a.sha).length;
