@@ -169,9 +169,18 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
 
 /** `healed: ConfigMap/shop/a (changed), ConfigMap/shop/b (missing)` */
 function driftMessage(drift: readonly Change[], healed: boolean): string {
-  const subjects = drift.map((c) => `${c.subject} (${c.action === 'created' ? 'missing' : c.action === 'deleted' ? 'not in Git' : 'changed'})`);
+  const subjects = drift.map((c) => `${c.subject} (${driftWords[c.action] ?? c.action})`);
   return `${healed ? 'healed' : 'drift'}: ${subjects.join(', ')}`;
 }
+
+/** How drift reads per action: what the reconcile found, not what the heal does about it. */
+const driftWords: Partial<Record<Change['action'], string>> = {
+  created: 'missing',
+  adopted: 'exists, not yet this target\'s',
+  configured: 'changed',
+  deleted: 'not in Git',
+  released: 'adopted, no longer in Git',
+};
 
 /** A pending revision that will not be deployed: its terminal status and a line in history. */
 async function settle(settled: SettledRevision, deps: ReconcilerDeps): Promise<void> {
