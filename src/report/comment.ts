@@ -283,7 +283,8 @@ function deployLine(target: string, d: TargetDeploy, max: number): string {
       line = `⚠️ Deploy of ${of} hit an error not caused by this change${applied}${because}`;
       break;
     case 'rolled back':
-      line = `↩️ Deploy of ${of} failed and was rolled back${d.rolledBackTo ? ` to ${sha(d.rolledBackTo)}` : ''}${because}`;
+      // the target stays there: the schedule does not try the failed commit again (see README, Operations)
+      line = `↩️ Deploy of ${of} failed and was rolled back${d.rolledBackTo ? ` to ${sha(d.rolledBackTo)}, held there until a newer commit or /deploy` : ''}${because}`;
       break;
     case 'superseded':
       line = `⏭️ Deploy of ${of} was skipped${message ? because : ': superseded by a newer commit'}`;
