@@ -195,10 +195,12 @@ describe('the render thread', () => {
   it('a render over its time is ended, fails naming the file it was reading, and this event loop never waits', async () => {
     const root = await tree({ 'slow.yaml': dense(1_500_000) });
     const quick = limits({ maxFileBytes: 64 * 1024 * 1024, maxTotalBytes: 64 * 1024 * 1024, maxMemoryMb: 2048, timeout: '100ms' });
+    // a warm thread of the same memory cap: starting one (through tsx, on a busy machine) can take longer than 100 ms
+    await render(await tree({ 'warm.yaml': cm('warm') }), { ...quick, timeout: 30_000 });
     const started = performance.now();
     const { lag, result } = await maxEventLoopLag(() => renderError(root, quick));
     // the deadline plus the grace kustomize gets to report its own timeout
-    expect(performance.now() - started).toBeLessThan(4000);
+    expect(performance.now() - started).toBeLessThan(6000);
     expect((result as ManifestError).problems).toEqual([
       { subject: 'slow.yaml', source: 'slow.yaml', message: 'the render took longer than 0.1 s (renderLimits.timeout)' },
     ]);
