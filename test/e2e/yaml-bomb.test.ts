@@ -130,7 +130,8 @@ describe('a YAML bomb and an SSRF kustomization next to an ordinary target', () 
       answers = [bomb, ssrf, app];
       for (const answer of answers) {
         expect(answer.status).toBe(202);
-        expect(answer.ms).toBeLessThan(1000);
+        // blocked, the event loop answered after tens of seconds; GitHub gives up at 10 s
+        expect(answer.ms).toBeLessThan(5_000);
       }
 
       const elapsed = async (poll: Promise<unknown>) => (await poll, performance.now() - pushed);
@@ -148,7 +149,8 @@ describe('a YAML bomb and an SSRF kustomization next to an ordinary target', () 
     }
     const rss = await peakRss(child.pid!);
     console.log(`yaml-bomb e2e: bomb failed after ${Math.round(bombFailedMs)} ms, app deployed after ${Math.round(appDeployedMs)} ms, slowest /healthz ${Math.round(slowestHealthz)} ms, pushes answered in ${answers.map((a) => Math.round(a.ms)).join('/')} ms, peak RSS ${Math.round(rss / 1048576)} MiB, internal requests ${internalRequests.length}`);
-    expect(slowestHealthz).toBeLessThan(1000);
+    // blocked, /healthz timed out for 41 s; a kubelet probe allows a few seconds (the bound has headroom for a loaded CI machine)
+    expect(slowestHealthz).toBeLessThan(5_000);
     expect(rss).toBeLessThan(600 * 1024 * 1024);
     expect(internalRequests).toEqual([]);
     expect(await getObject(client, info, namespace, 'from-internal')).toBeUndefined();

@@ -58,7 +58,8 @@ describe('webhook intake limits: unauthenticated bytes are budgeted, cut off ear
       // a sender that declares 200 KiB and then sends one byte a second: only an answer from the headers is quick
       const answer = await rawPost(`${url}/webhooks/${c.path}`, { headers: { ...c.headers, 'content-length': 200 * KiB }, bytes: 200 * KiB, chunkBytes: 1, pauseMs: 1000 });
       expect(status(answer), c.name).toBe(c.status);
-      expect(answer.ms, c.name).toBeLessThan(900);
+      // reading the body would take 200 KiB seconds: anything near that means the headers were not enough
+      expect(answer.ms, c.name).toBeLessThan(5_000);
     }
   });
 

@@ -123,7 +123,8 @@ describe('webhook intake without Redis', () => {
       });
       const elapsed = performance.now() - started;
       expect(res.status).toBe(503);
-      expect(elapsed).toBeLessThan(1_000); // the contract under test, not a benchmark
+      // the contract under test, not a benchmark: well within GitHub's 10 s, with headroom for a loaded machine
+      expect(elapsed).toBeLessThan(3_000);
       expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
     } finally {
       await web.close();

@@ -71,14 +71,15 @@ describe('comment parser under generated comments', () => {
     );
   });
 
-  it('stays linear: a 200 KB comment of generated pieces is parsed in well under a second', () => {
+  it('stays linear: a 200 KB comment of generated pieces is parsed without backtracking blow-up', () => {
     fc.assert(
       fc.property(fc.array(piece, { minLength: 1, maxLength: 8 }), options, (parts, opts) => {
         const line = parts.join('').replace(/[\r\n\u2028]/g, ' ');
         const body = `/deploy ${line.repeat(Math.ceil(200_000 / Math.max(line.length, 1)))}`;
         const started = performance.now();
         wellFormed(parseComment(body, opts), opts.targets);
-        expect(performance.now() - started).toBeLessThan(250);
+        // a backtracking pattern takes seconds to minutes on 200 KB; linear parsing takes milliseconds
+        expect(performance.now() - started).toBeLessThan(2_000);
       }),
       { numRuns: 100 },
     );
