@@ -211,19 +211,13 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
   const startedAt = Date.now();
   if (run.purpose === 'deploy') await observer.started(run);
   log.info({ trigger: run.trigger.kind, actor: run.trigger.actor }, `${run.purpose} started`);
+  let result: SyncResult;
   try {
     const { plan, ctx } = planned ?? (await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings));
-    const result = await applyPlan(plan, ctx, target.wait.timeout, syncDeps(deps, run), timings);
-    const summary = summarize(result.changes);
-    await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: 'succeeded', at: Date.now(), changedCluster: true });
-    if (run.purpose === 'deploy') await revisions.markSettled(target.name, [run.revision]);
-    const healed = run.purpose === 'heal' && planned;
-    await recordHistory(deps, run, { result: healed ? 'healed' : 'succeeded', summary: healed ? summarize(planned.drift) : summary, message: healed ? driftMessage(planned.drift, true) : undefined, timings, startedAt });
-    await observer.succeeded(run, summary);
-    log.info({ summary, timings }, `${run.purpose} succeeded`);
-    return { result: run.purpose === 'heal' ? 'healed' : 'deployed', revision: run.revision, changes: result.changes, timings };
+    result = await applyPlan(plan, ctx, target.wait.timeout, syncDeps(deps, run), timings);
   } catch (caught) {
-    const err = caught instanceof SyncStageError ? caught : new SyncStageError('plan', caught, timings);
+    // every pipeline step throws a SyncStageError; only finding the repository's source comes before them
+    const err = caught instanceof SyncStageError ? caught : new SyncStageError('fetch', caught, timings);
     if (deps.signal?.aborted) throw err;
     log.warn({ stage: err.stage, permanent: err.permanent, err: err.message }, `${run.purpose} failed`);
     if (!deps.finalAttempt(err)) throw err;
@@ -235,6 +229,15 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     await observer.failed(run, { message: err.message, permanent: err.permanent, stage: err.stage, rollback, applied });
     throw err;
   }
+  // the cluster is healthy at this revision: a Redis hiccup while recording it must not count as a failed deploy (or roll it back)
+  const summary = summarize(result.changes);
+  await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: 'succeeded', at: Date.now(), changedCluster: true });
+  if (run.purpose === 'deploy') await revisions.markSettled(target.name, [run.revision]);
+  const healed = run.purpose === 'heal' && planned;
+  await recordHistory(deps, run, { result: healed ? 'healed' : 'succeeded', summary: healed ? summarize(planned.drift) : summary, message: healed ? driftMessage(planned.drift, true) : undefined, timings, startedAt });
+  await observer.succeeded(run, summary);
+  log.info({ summary, timings }, `${run.purpose} succeeded`);
+  return { result: run.purpose === 'heal' ? 'healed' : 'deployed', revision: run.revision, changes: result.changes, timings };
 }
 
 async function recordHistory(deps: ReconcilerDeps, run: Pick<Run, 'revision' | 'trigger'>, entry: { result: 'succeeded' | 'failed' | 'errored' | 'superseded' | 'drifted' | 'healed'; stage?: SyncStage; message?: string; summary?: ChangeSummary; timings: SyncResult['timings']; startedAt: number }): Promise<void> {
