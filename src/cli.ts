@@ -147,7 +147,7 @@ async function history(config: Config, t: TargetConfig, limit: number, log: Logg
     for (const e of entries) {
       const when = new Date(e.finishedAt).toISOString();
       const what = e.summary ? Object.entries(e.summary).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') : '';
-      console.log(`${when}  ${e.revision.slice(0, 7)}  ${e.result.padEnd(10)} ${e.trigger.kind}/${e.trigger.actor}  ${what}${e.message ? `  ${e.message.split('\n')[0]}` : ''}`);
+      console.log(`${when}  ${e.revision.slice(0, 7)}  ${e.result.padEnd(10)} ${e.trigger.kind}/${e.trigger.actor}  ${what}${e.message ? `  ${oneLine(e.message)}` : ''}`);
     }
     return 0;
   } finally {
@@ -165,6 +165,12 @@ async function status(config: Config, log: Logger): Promise<number> {
   }
 }
 
+/** A multi-line failure (`plan failed for 2 objects:` then one line each) on one line, objects included. */
+function oneLine(text: string, max = 400): string {
+  const line = text.replace(/\s*\n\s*(- )?/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
 /** One line per target: `shop  github:acme/shop@main  held: rolled back from abc1234; held at def5678 ...`. */
 function statusLine(s: TargetStatus): string {
   const short = (sha: string | undefined) => sha?.slice(0, 7) ?? 'none';
@@ -173,7 +179,7 @@ function statusLine(s: TargetStatus): string {
     s.condition === 'held' && s.held
       ? `rolled back from ${short(s.held.from)}; held at ${short(s.held.at)} until a newer commit (since ${s.held.since})`
       : s.condition === 'failed' && a
-        ? `${short(a.revision)} ${a.result}${a.stage ? ` at ${a.stage}` : ''}${a.permanent ? ' (not retried automatically)' : ' (retried by the next reconcile)'}: ${(a.reason ?? '').split('\n')[0]}`
+        ? `${short(a.revision)} ${a.result}${a.stage ? ` at ${a.stage}` : ''}${a.permanent ? ' (not retried automatically)' : ' (retried by the next reconcile)'}: ${oneLine(a.reason ?? '')}`
         : s.deployed
           ? `${short(s.deployed.sha)} (${s.deployed.at})`
           : '';
