@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // .dependency-cruiser.cjs: the layer rules that `npm run lint` checks after ESLint
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**', 'src/cli.ts'],
     rules: { 'no-console': 'off' },
   },

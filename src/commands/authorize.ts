@@ -1,6 +1,7 @@
-import { permissionLevels, type CommandName as ConfigCommandName, type PermissionLevel, type TargetConfig } from '../config/schema.js';
+import type { CommandName as ConfigCommandName, TargetConfig } from '../config/schema.js';
+import type { CommandName } from '../model/command.js';
+import { permissionLevels, type PermissionLevel } from '../model/permission.js';
 import type { PullRequestInfo } from '../providers/types.js';
-import type { CommandName } from './parser.js';
 
 /**
  * What a command does to one target; commands are authorized by this, not by their name.

@@ -1,4 +1,4 @@
-import type { CommandName } from './parser.js';
+import type { CommandName } from '../model/command.js';
 
 /** What each comment command takes and does; the order is the order of the help text. */
 const COMMANDS: Record<CommandName, { args: string; summary: string }> = {

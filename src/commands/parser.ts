@@ -43,9 +43,10 @@
  * character, up to the end of its first non-empty line; only bounded-length words meet a regex.
  */
 import type { CommandName as ConfigCommandName } from '../config/schema.js';
+import type { CommandName } from '../model/command.js';
 import { code, commandList, helpText, targetList, usage } from './help.js';
 
-export type CommandName = 'deploy' | 'diff' | 'rollback' | 'sync' | 'lock' | 'unlock' | 'help';
+export type { CommandName };
 
 // Every command with a per-target permission level in the config is a comment command and vice
 // versa; `help` needs no permission. Fails to compile when the two lists drift apart.

@@ -1,6 +1,6 @@
 import { jobId, type CommandJobData } from '../queue/jobs.js';
 import type { Runtime } from '../runtime.js';
-import type { PullRef } from '../store/pulls.js';
+import type { PullRef } from '../model/pull.js';
 import { targetsOfRepo } from '../events/route.js';
 import { authorize, type Effect } from './authorize.js';
 import { parseComment } from './parser.js';

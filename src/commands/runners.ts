@@ -4,7 +4,7 @@ import type { CommentEvent, GitProvider, PullRequestInfo } from '../providers/ty
 import type { Trigger } from '../model/trigger.js';
 import { jobId, type SyncJobData } from '../queue/jobs.js';
 import type { Runtime } from '../runtime.js';
-import type { PullRef } from '../store/pulls.js';
+import type { PullRef } from '../model/pull.js';
 import { effectOf, type Effect } from './authorize.js';
 import { helpText } from './help.js';
 import type { ParsedCommand } from './parser.js';

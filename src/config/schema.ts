@@ -1,6 +1,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { notificationEvents, type NotificationEvent } from '../model/notification.js';
+import { permissionLevels, type PermissionLevel } from '../model/permission.js';
 
 // Values substituted from the environment are strings, so numeric and boolean fields also
 // accept their string forms (`port: ${PORT}`, `prune: ${PRUNE}`).
@@ -16,9 +18,7 @@ const unlessMissing = (message: string) => ({
 const int = (min: number, max: number) => z.preprocess(intFromString, z.int().min(min).max(max));
 const bool = () => z.preprocess(boolFromString, z.boolean());
 
-/** Provider permission levels, weakest first: compare with `permissionLevels.indexOf`. */
-export const permissionLevels = ['read', 'triage', 'write', 'maintain', 'admin'] as const;
-export type PermissionLevel = (typeof permissionLevels)[number];
+export { permissionLevels, type PermissionLevel };
 
 /** How a target's manifests are produced; `auto` picks helm, kustomize or plain from the files. */
 export const renderModes = ['auto', 'plain', 'kustomize', 'helm'] as const;
@@ -432,9 +432,7 @@ const gitSchema = z.strictObject({
     .default(() => path.join(os.tmpdir(), 'driftless-git')),
 });
 
-/** What a notification is sent for. */
-export const notificationEvents = ['deploy_failed', 'rolled_back', 'drift'] as const;
-export type NotificationEvent = (typeof notificationEvents)[number];
+export { notificationEvents, type NotificationEvent };
 
 const notificationSchema = z.strictObject({
   /** `webhook`: JSON signed with HMAC-SHA256 (X-Driftless-Signature-256); `slack`: an incoming-webhook message. */

@@ -1,6 +1,6 @@
 import type { Config, TargetConfig } from '../config/schema.js';
 import { FetchError } from '../errors.js';
-import type { SyncSource } from '../sync/pipeline.js';
+import type { GitSource } from '../model/git.js';
 import { GitHubProvider } from './github/client.js';
 import { GitLabProvider } from './gitlab/client.js';
 import type { GitProvider } from './types.js';
@@ -17,8 +17,8 @@ export function createProviders(config: Config): Providers {
   return providers;
 }
 
-/** Clone URL and credentials of a target's repository at a commit. */
-export async function sourceFor(providers: Providers, target: TargetConfig, sha: string): Promise<SyncSource> {
+/** Clone URL and credentials of a target's repository at a commit (a SyncSource, which the reconciler takes). */
+export async function sourceFor(providers: Providers, target: TargetConfig, sha: string): Promise<GitSource & { target: TargetConfig; sha: string }> {
   const provider = providers[target.repo.provider];
   // never the payload's clone URL: a forged payload must not send our token to another host
   const cloneUrl = target.cloneUrl ?? (await provider?.cloneUrl(target.repo.path));

@@ -1,7 +1,7 @@
 import { DriftlessError } from '../errors.js';
-import type { PermissionLevel } from '../config/schema.js';
-import type { StatusState } from '../queue/jobs.js';
-import type { GitCredentials } from '../sync/fetch.js';
+import type { GitCredentials } from '../model/git.js';
+import type { PermissionLevel } from '../model/permission.js';
+import type { StatusState } from '../model/status.js';
 
 /** What every Git host offers Driftless. Nothing outside providers/ talks to a host's API. */
 export interface GitProvider {

@@ -4,7 +4,7 @@ import { toJobError } from '../errors.js';
 import { targetsForPullRequest } from '../events/route.js';
 import { jobId, queueNames, type CommandJobData, type PreviewJobData, type PullClosedJobData, type PullJobData } from '../queue/jobs.js';
 import type { Runtime } from '../runtime.js';
-import type { PullRef } from '../store/pulls.js';
+import type { PullRef } from '../model/pull.js';
 import { runPreview } from './preview.js';
 
 /** Previews, comment commands and closed pull requests, each a job of the `pulls` queue. */

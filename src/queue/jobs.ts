@@ -1,6 +1,7 @@
 import type { CommentEvent, DeploymentState, PullRequestEvent } from '../providers/types.js';
-import type { Notification } from '../report/notify.js';
-import type { PullRef } from '../store/pulls.js';
+import type { Notification } from '../model/notification.js';
+import type { PullRef } from '../model/pull.js';
+import type { StatusState } from '../model/status.js';
 import type { Trigger } from '../model/trigger.js';
 
 /** A sync job: deploy `revision` when given (a person named it), else reconcile the target with its branch head. */
@@ -10,8 +11,7 @@ export interface SyncJobData {
   trigger: Trigger;
 }
 
-/** Neutral commit status states; each provider maps them to its own. */
-export type StatusState = 'pending' | 'running' | 'success' | 'failure' | 'error' | 'superseded';
+export type { StatusState };
 
 /** A report job: one commit status to post, retried on its own without re-running the deploy. */
 export interface StatusJobData {

@@ -2,14 +2,15 @@ import type { TargetConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Trigger } from '../model/trigger.js';
 import type { SyncStage } from '../model/revision.js';
-import { jobId, type DeploymentJobData, type StatusState } from '../queue/jobs.js';
+import type { PullRef } from '../model/pull.js';
+import type { TargetSection } from '../model/pull-comment.js';
+import type { StatusState } from '../model/status.js';
+import { jobId, type DeploymentJobData } from '../queue/jobs.js';
 import type { Runtime } from '../runtime.js';
-import type { PullRef } from '../store/pulls.js';
 import { describeSummary, type ChangeSummary } from '../sync/changeset.js';
 import { progressLine } from '../sync/health/index.js';
 import type { ReconcileObserver, Run, RunFailure } from '../sync/reconciler.js';
 import { announce } from './announce.js';
-import type { TargetSection } from './comment.js';
 import { statusJob, type StatusPhase } from './status.js';
 
 /**

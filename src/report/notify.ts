@@ -1,21 +1,11 @@
 import { createHmac } from 'node:crypto';
-import type { NotificationConfig, NotificationEvent } from '../config/schema.js';
+import type { NotificationConfig } from '../config/schema.js';
+import type { Notification, NotificationEvent } from '../model/notification.js';
 import type { Queue } from 'bullmq';
 import { ProviderError } from '../providers/types.js';
 import { jobId, type NotifyJobData, type ReportJobData } from '../queue/jobs.js';
 
-/** What happened, as a receiver gets it: small, stable JSON. */
-export interface Notification {
-  event: NotificationEvent;
-  target: string;
-  /** The commit concerned: the failed one, or the deployed one for drift. */
-  revision: string;
-  /** For rollbacks, where the target went back to. */
-  rolledBackTo?: string;
-  message: string;
-  deliveryId: string;
-  at: string;
-}
+export type { Notification };
 
 const titles: Record<NotificationEvent, string> = {
   deploy_failed: 'Deploy failed',

@@ -1,5 +1,6 @@
 import type { Trigger } from '../model/trigger.js';
-import type { StatusJobData, StatusState } from '../queue/jobs.js';
+import type { StatusState } from '../model/status.js';
+import type { StatusJobData } from '../queue/jobs.js';
 import { jobId } from '../queue/jobs.js';
 
 /** Position in the lifecycle queued → applying → waiting → terminal; lower ranks never overwrite higher. */

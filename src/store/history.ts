@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ChangeSummary } from '../sync/changeset.js';
+import type { ChangeSummary } from '../model/change.js';
 import type { Trigger } from '../model/trigger.js';
 import type { Keys } from './keys.js';
 

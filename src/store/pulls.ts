@@ -1,13 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { TargetSection } from '../report/comment.js';
+import type { PullRef } from '../model/pull.js';
+import type { TargetSection } from '../model/pull-comment.js';
 import type { Keys } from './keys.js';
 
-/** A pull request on one provider's repository. */
-export interface PullRef {
-  provider: 'github' | 'gitlab';
-  repo: string;
-  number: number;
-}
+export type { PullRef };
 
 /** A target held for one pull request: pushes are recorded but their deploys wait. */
 export interface PullLock {

@@ -1,6 +1,7 @@
 import type { LastAttempt, RevisionHold } from '../model/revision.js';
-import type { Runtime } from '../runtime.js';
-import type { PullLock } from './pulls.js';
+import type { TargetConfig } from '../config/schema.js';
+import type { PullLock, PullStore } from './pulls.js';
+import type { RevisionStore } from './revisions.js';
 
 /**
  * Where a target stands, from its revision state:
@@ -32,7 +33,14 @@ export interface TargetStatus {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export async function targetStatuses(rt: Pick<Runtime, 'config' | 'revisions' | 'pulls'>): Promise<TargetStatus[]> {
+/** What `targetStatuses` reads: the configured targets and the two stores that hold their state. */
+export interface TargetStatusDeps {
+  config: { targets: readonly TargetConfig[] };
+  revisions: Pick<RevisionStore, 'state' | 'pending'>;
+  pulls: Pick<PullStore, 'lock'>;
+}
+
+export async function targetStatuses(rt: TargetStatusDeps): Promise<TargetStatus[]> {
   return Promise.all(
     rt.config.targets.map(async (t) => {
       const [state, pending, lock] = await Promise.all([rt.revisions.state(t.name), rt.revisions.pending(t.name), rt.pulls.lock(t.name)]);

@@ -1,25 +1,6 @@
-/**
- * What a sync did, or would do, to one object. `adopted`: an existing object Git now declares
- * became this target's (and was applied); `released`: an adopted object Git dropped stays in the
- * cluster and stops being this target's.
- */
-export type ChangeAction = 'created' | 'adopted' | 'configured' | 'unchanged' | 'deleted' | 'released' | 'skipped';
+import type { Change, ChangeAction, ChangeSummary } from '../model/change.js';
 
-/** One line of a ChangeSet: the one result type for logs, statuses, PR comments and history. */
-export interface Change {
-  /** `Kind/namespace/name` or `Kind/name`. */
-  subject: string;
-  action: ChangeAction;
-  /** Manifest file the object came from; absent for pruned objects. */
-  source?: string;
-  /** Unified diff of the object (Secret values masked); for what is applied or deleted. */
-  diff?: string;
-  /** Why an object was skipped, adopted or released, or what else a change does (a takeover of fields). */
-  reason?: string;
-}
-
-/** Objects per action; the counts of `adopted` and `released` are absent from summaries recorded before those actions existed. */
-export type ChangeSummary = Record<Exclude<ChangeAction, 'adopted' | 'released'>, number> & Partial<Record<'adopted' | 'released', number>>;
+export type { Change, ChangeAction, ChangeSummary };
 
 export function summarize(changes: readonly Change[]): Required<ChangeSummary> {
   const summary: Required<ChangeSummary> = { created: 0, adopted: 0, configured: 0, unchanged: 0, deleted: 0, released: 0, skipped: 0 };

@@ -4,12 +4,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FetchError } from '../errors.js';
+import type { GitCredentials } from '../model/git.js';
 
-/** Credentials for HTTPS clone URLs: GitHub uses `x-access-token`, GitLab `oauth2`. */
-export interface GitCredentials {
-  username: string;
-  token: string;
-}
+export type { GitCredentials };
 
 export interface FetchOptions {
   /** Where mirrors are cached, one per clone URL. */

@@ -6,7 +6,8 @@ import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from '../log.js';
 import { apply, PartialApplyError } from './apply.js';
 import type { Change } from './changeset.js';
-import { fetchRevision, type GitCredentials } from './fetch.js';
+import { fetchRevision } from './fetch.js';
+import type { GitSource } from '../model/git.js';
 import { applySetParent } from './inventory.js';
 import { plan, type Plan, type PlanContext } from './plan.js';
 import type { Manifest } from './manifest.js';
@@ -16,11 +17,9 @@ import { waitHealthy } from './wait.js';
 import type { SyncStage } from '../model/revision.js';
 
 /** Where a target's manifests come from and where they go. */
-export interface SyncSource {
+export interface SyncSource extends GitSource {
   target: TargetConfig;
   sha: string;
-  cloneUrl: string;
-  credentials?: GitCredentials;
 }
 
 export interface SyncDeps {

@@ -1,7 +1,7 @@
 import { Octokit } from '@octokit/rest';
-import type { PermissionLevel } from '../../config/schema.js';
-import type { StatusState } from '../../queue/jobs.js';
-import type { GitCredentials } from '../../sync/fetch.js';
+import type { GitCredentials } from '../../model/git.js';
+import type { PermissionLevel } from '../../model/permission.js';
+import type { StatusState } from '../../model/status.js';
 import { ProviderError, type DeploymentState, type GitProvider, type PullRequestInfo } from '../types.js';
 
 /** Options of GitHubProvider. */

@@ -1,0 +1,106 @@
+// Layer order of DESIGN.md ("Layout"), checked by `npm run lint`: a layer imports only the layers
+// below it, and no file imports itself back through a cycle. Type-only imports count too: a type
+// in the wrong layer is how the cycles of issue 15 began.
+//
+//   composition root  src/cli.ts, src/main.ts, src/runtime.ts
+//   processors        src/server/, the workers (src/queue/*-worker.ts, src/queue/schedule.ts,
+//                     src/pulls/worker.ts, src/report/report-worker.ts)
+//   middle            src/commands/, src/events/ (routing), src/report/, src/sync/, src/pulls/preview.ts
+//   adapters          src/providers/, src/kube/, src/store/, src/queue/jobs.ts, src/queue/queues.ts
+//   config            src/config/
+//   model             src/model/ and the leaf helpers src/errors.ts, src/log.ts, src/metrics.ts
+const root = '^src/(cli|main|runtime)[.]ts$';
+const workers = '^src/(queue/[^/]+-worker|queue/schedule|pulls/worker|report/report-worker)[.]ts$';
+const processors = `^src/server/|${workers}`;
+const middle = '^src/(commands|events|report|sync)/|^src/pulls/preview[.]ts$';
+const adapters = '^src/(providers|kube|store)/|^src/queue/(jobs|queues)[.]ts$';
+const model = '^src/model/|^src/(errors|log|metrics)[.]ts$';
+
+// Known violations, each named: middle-layer functions still take the whole Runtime (type-only).
+// Issue 15 item 2 (per-job contexts) removes them; this list may only shrink.
+const takesRuntime = [
+  '^src/commands/run[.]ts$',
+  '^src/commands/runners[.]ts$',
+  '^src/pulls/preview[.]ts$',
+  '^src/report/announce[.]ts$',
+  '^src/report/deploy-report[.]ts$',
+];
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', comment: 'no import cycles, type-only ones included', from: {}, to: { circular: true } },
+    {
+      name: 'model-imports-nothing',
+      severity: 'error',
+      comment: 'src/model/ and the leaf helpers import nothing from src/ above them',
+      from: { path: model },
+      to: { path: '^src/', pathNot: model },
+    },
+    {
+      name: 'config-imports-model-only',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: { path: '^src/', pathNot: `^src/config/|${model}` },
+    },
+    {
+      name: 'adapters-import-downward',
+      severity: 'error',
+      comment: 'providers, kube, store and the queue definitions import only each other, config and model',
+      from: { path: adapters },
+      to: { path: '^src/', pathNot: `${adapters}|^src/config/|${model}` },
+    },
+    {
+      name: 'middle-imports-downward',
+      severity: 'error',
+      comment: 'commands, routing, report and sync never import processors or the composition root',
+      from: { path: middle, pathNot: workers },
+      to: { path: `${processors}|^src/(cli|main)[.]ts$` },
+    },
+    {
+      name: 'middle-takes-runtime',
+      severity: 'error',
+      comment: 'known, named exceptions (type-only Runtime parameters, issue 15 item 2); nothing else below the processors imports runtime.ts',
+      from: { path: middle, pathNot: [workers, ...takesRuntime] },
+      to: { path: '^src/runtime[.]ts$' },
+    },
+    {
+      name: 'known-runtime-users-type-only',
+      severity: 'error',
+      from: { path: takesRuntime.join('|') },
+      to: { path: '^src/runtime[.]ts$', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'sync-imports-neither-report-nor-providers',
+      severity: 'error',
+      comment: 'progress and outcomes leave the reconciler through callbacks',
+      from: { path: '^src/sync/' },
+      to: { path: '^src/(report|providers)/' },
+    },
+    {
+      name: 'processors-import-no-composition-root',
+      severity: 'error',
+      comment: 'processors receive the Runtime (a type-only import); they never build it or import the CLI',
+      from: { path: processors },
+      to: { path: root, dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'server-imports-no-workers',
+      severity: 'error',
+      comment: 'the web and the workers stay independent of one another',
+      from: { path: '^src/server/' },
+      to: { path: workers },
+    },
+    {
+      name: 'workers-import-no-server',
+      severity: 'error',
+      from: { path: workers },
+      to: { path: '^src/server/' },
+    },
+  ],
+  options: {
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: 'node_modules' },
+  },
+};

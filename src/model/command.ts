@@ -1,0 +1,2 @@
+/** The comment commands, `/deploy` … `/help`. */
+export type CommandName = 'deploy' | 'diff' | 'rollback' | 'sync' | 'lock' | 'unlock' | 'help';
