@@ -8,7 +8,6 @@ import { createLogger, type Logger } from './log.js';
 import { startWeb, startWorkers, type Service } from './main.js';
 import { Metrics } from './metrics.js';
 import { createProviders, sourceFor } from './providers/index.js';
-import { acquireLock } from './queue/lock.js';
 import { formatChanges } from './report/changeset-text.js';
 import { connectCluster, createRuntime, type Runtime } from './runtime.js';
 import { targetStatuses, type TargetStatus } from './store/target-status.js';
@@ -98,7 +97,7 @@ async function deployNow(config: Config, t: TargetConfig, kind: 'api' | 'rollbac
   const rt = createRuntime(config, log, 'worker');
   try {
     const sha = kind === 'rollback' ? (revision ?? (await previousHealthy(rt, t))) : revision;
-    const lock = await acquireLock(rt.redis, rt.keys.lock(t.name));
+    const lock = await rt.syncLocks.acquire(t.name);
     if (!lock) throw new DriftlessError(`target ${t.name} is being synced by a worker right now; try again in a moment`);
     const trigger = { kind, deliveryId: `cli-${randomUUID()}`, actor: process.env.USER ?? 'cli' };
     try {

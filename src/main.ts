@@ -13,7 +13,7 @@ import { scheduleReconciles } from './queue/schedule.js';
 import { createSyncWorker } from './queue/sync-worker.js';
 import { createReportWorker } from './report/report-worker.js';
 import { createRuntime } from './runtime.js';
-import { checkRedis } from './store/redis-check.js';
+import { checkRedis, pingRedis } from './store/redis-check.js';
 import { targetStatuses } from './store/target-status.js';
 import { createApp } from './server/app.js';
 import { Intake } from './server/intake.js';
@@ -52,12 +52,12 @@ async function listen(app: Express, port: number, log: Logger): Promise<Server> 
 export async function startWeb(config: Config, file: string, log: Logger, metrics = new Metrics()): Promise<Service & { server: Server }> {
   const receivers = webhookReceivers(config, file);
   const rt = createRuntime(config, log, 'web', metrics);
-  const intake = new Intake({ redis: rt.redis, queues: rt.queues, keys: rt.keys, revisions: rt.revisions, targets: config.targets });
+  const intake = new Intake({ deliveries: rt.deliveries, queues: rt.queues, revisions: rt.revisions, targets: config.targets });
   const { maxBodyBytes, maxUnauthenticatedBytes, bodyTimeout, apiToken } = config.server;
   const app = createApp({
     webhooks: { receivers, intake, maxBodyBytes, maxUnauthenticatedBytes, bodyTimeoutMs: bodyTimeout },
     api: { token: apiToken, status: () => targetStatuses(rt) },
-    redis: rt.redis,
+    pingRedis: () => pingRedis(rt.redis),
     metrics,
     log,
   });
@@ -90,7 +90,7 @@ export async function startWorkers(config: Config, log: Logger, options: { metri
   const sync = createSyncWorker(rt);
   const report = createReportWorker(rt);
   const pulls = createPullWorker(rt);
-  const server = options.port === undefined ? undefined : await listen(createApp({ redis: rt.redis, metrics, log }), options.port, log);
+  const server = options.port === undefined ? undefined : await listen(createApp({ pingRedis: () => pingRedis(rt.redis), metrics, log }), options.port, log);
   log.info({ targets: config.targets.map((t) => t.name) }, 'workers started');
   let closing: Promise<void> | undefined;
   return {

@@ -6,10 +6,13 @@ import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { createProviders, sourceFor, type Providers } from './providers/index.js';
 import { createQueues, type Queues } from './queue/queues.js';
+import { DeliveryStore } from './store/deliveries.js';
 import { HistoryStore } from './store/history.js';
+import { CommentLockStore, SyncLockStore } from './store/locks.js';
 import { PullStore } from './store/pulls.js';
 import { keys, type Keys } from './store/keys.js';
 import { RevisionStore } from './store/revisions.js';
+import { StatusRankStore } from './store/status-ranks.js';
 import type { SyncSource } from './sync/pipeline.js';
 
 /** Everything a process shares: config, Redis, queues, stores, providers and cluster clients. */
@@ -23,6 +26,12 @@ export interface Runtime {
   revisions: RevisionStore;
   history: HistoryStore;
   pulls: PullStore;
+  /** The sync lock: one sync per target at a time. */
+  syncLocks: SyncLockStore;
+  /** One render of a pull request's comment at a time. */
+  commentLocks: CommentLockStore;
+  statusRanks: StatusRankStore;
+  deliveries: DeliveryStore;
   providers: Providers;
   target(name: string): TargetConfig | undefined;
   cluster(name: string): { client: KubeClient; discovery: Discovery };
@@ -68,6 +77,10 @@ export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker
     revisions: new RevisionStore(redis, k),
     history: new HistoryStore(redis, k),
     pulls: new PullStore(redis, k),
+    syncLocks: new SyncLockStore(redis, k),
+    commentLocks: new CommentLockStore(redis, k),
+    statusRanks: new StatusRankStore(redis, k),
+    deliveries: new DeliveryStore(redis, k),
     providers,
     target: (name) => targets.get(name),
     cluster(name) {

@@ -6,7 +6,6 @@ import type { Runtime } from '../runtime.js';
 import { remoteHead } from '../sync/fetch.js';
 import { reconcile, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
 import { jobId, queueNames, type SyncJobData } from './jobs.js';
-import { acquireLock } from './lock.js';
 import { reconcileJobName } from './schedule.js';
 
 /** How long a job that found its target locked waits before it looks again. */
@@ -52,7 +51,7 @@ export function createSyncWorker(rt: Runtime, options: SyncWorkerOptions = {}): 
 async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | undefined, cancelled: AbortSignal | undefined, handingBack: Set<Promise<void>>): Promise<unknown> {
   const target = rt.target(job.data.target);
   if (!target) throw new UnrecoverableError(`target ${job.data.target} is not in the configuration`);
-  const lock = await acquireLock(rt.redis, rt.keys.lock(target.name));
+  const lock = await rt.syncLocks.acquire(target.name);
   if (!lock) {
     // another worker syncs this target: step aside without holding a worker slot
     await job.moveToDelayed(Date.now() + lockRetryMs + Math.floor(Math.random() * 250), token);

@@ -2,16 +2,8 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { DriftlessError, toJobError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { queueNames, type CommentJobData, type DeploymentJobData, type NotifyJobData, type ReportJobData, type StatusJobData } from '../queue/jobs.js';
-import { acquireLock } from '../queue/lock.js';
 import { commentMarker, renderComment } from './comment.js';
 import { sendNotification } from './notify.js';
-
-/** Records the rank about to be posted unless a higher one was posted already. */
-const claimRank = `
-local current = tonumber(redis.call('get', KEYS[1]) or '-1')
-if tonumber(ARGV[1]) < current then return 0 end
-redis.call('set', KEYS[1], ARGV[1], 'EX', 604800)
-return 1`;
 
 /**
  * Posts commit statuses. Each post is its own job with its own retries, so a flaky Git host
@@ -29,8 +21,7 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
       if (!target) throw new UnrecoverableError(`target ${s.target} is not in the configuration`);
       const provider = rt.providers[target.repo.provider];
       if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
-      const claimed = await rt.redis.eval(claimRank, 1, rt.keys.statusRank(s.context, s.sha), s.rank);
-      if (claimed !== 1) return { skipped: 'a later status was posted already' };
+      if (!(await rt.statusRanks.claim(s.context, s.sha, s.rank))) return { skipped: 'a later status was posted already' };
       await provider.setStatus(s.repo, { sha: s.sha, context: s.context, state: s.state, description: s.description }).catch((err: unknown) => {
         throw toJobError(err);
       });
@@ -64,7 +55,7 @@ async function upsertComment(rt: Runtime, data: CommentJobData): Promise<unknown
   const { pr } = data;
   const provider = rt.providers[pr.provider];
   if (!provider) return { skipped: `providers.${pr.provider} is not configured` };
-  const lock = await acquireLock(rt.redis, rt.keys.commentLock(pr.provider, pr.repo, pr.number), 60_000);
+  const lock = await rt.commentLocks.acquire(pr);
   if (!lock) throw new DriftlessError('another render of this comment is running; retrying');
   try {
     const sections = await rt.pulls.sections(pr, (target) => rt.pulls.lock(target));

@@ -1,5 +1,4 @@
 import express, { type Express } from 'express';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { apiRouter, type ApiOptions } from './api.js';
@@ -10,7 +9,8 @@ export interface AppOptions {
   api?: ApiOptions;
   /** Webhook receivers, their intake and limits; absent for a worker's own health and metrics server. */
   webhooks?: WebhookOptions;
-  redis: Redis;
+  /** Resolves when Redis answers; /readyz fails with its error otherwise. */
+  pingRedis: () => Promise<unknown>;
   metrics: Metrics;
   log: Logger;
 }
@@ -28,7 +28,7 @@ export function createApp(options: AppOptions): Express {
   });
   app.get('/readyz', async (_req, res) => {
     try {
-      await options.redis.ping();
+      await options.pingRedis();
       res.json({ status: 'ready' });
     } catch (err) {
       res.status(503).json({ status: 'not ready', reason: `Redis: ${err instanceof Error ? err.message : String(err)}` });

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { TargetConfig } from '../config/schema.js';
 import { parseComment } from '../commands/parser.js';
 import { targetsForPullRequest, targetsForPush, targetsOfRepo } from '../events/route.js';
@@ -7,18 +6,13 @@ import type { Trigger } from '../model/trigger.js';
 import { jobId } from '../queue/jobs.js';
 import type { Queues } from '../queue/queues.js';
 import { statusJob } from '../report/status.js';
-import type { Keys } from '../store/keys.js';
+import type { DeliveryStore } from '../store/deliveries.js';
 import type { RevisionStore } from '../store/revisions.js';
 
 export type IntakeOutcome =
   | { outcome: 'queued'; targets: string[] }
   | { outcome: 'duplicate' }
   | { outcome: 'ignored'; reason: string };
-
-/** Seconds a delivery id is remembered: GitHub and GitLab redeliver within days, not weeks. */
-const rememberDeliverySeconds = 7 * 24 * 3600;
-/** While a delivery is being queued its id is held briefly, so a crash mid-way does not eat the redelivery. */
-const inFlightSeconds = 60;
 
 /**
  * Turns verified deliveries into durable work, all in Redis before the webhook is answered:
@@ -28,19 +22,20 @@ const inFlightSeconds = 60;
  */
 export class Intake {
   constructor(
-    private readonly deps: { redis: Redis; queues: Queues; keys: Keys; revisions: RevisionStore; targets: readonly TargetConfig[] },
+    private readonly deps: { deliveries: DeliveryStore; queues: Queues; revisions: RevisionStore; targets: readonly TargetConfig[] },
   ) {}
 
   acceptPush(deliveryId: string, push: PushEvent): Promise<IntakeOutcome> {
-    const { redis, queues, revisions } = this.deps;
+    const { queues, revisions } = this.deps;
     return this.once(push.provider, deliveryId, async () => {
       const targets = targetsForPush(this.deps.targets, push);
       if (targets.length === 0) return { outcome: 'ignored', reason: push.deleted ? 'branch deleted' : 'no target follows this branch and path' };
       const trigger: Trigger = { kind: 'push', deliveryId, actor: push.actor };
       const receivedAt = Date.now();
-      const multi = redis.multi();
-      for (const t of targets) revisions.addPending(multi, t.name, { sha: push.after, receivedAt, trigger });
-      await multi.exec();
+      await revisions.addPending(
+        targets.map((t) => t.name),
+        { sha: push.after, receivedAt, trigger },
+      );
       await Promise.all([
         queues.sync.addBulk(targets.map((t) => ({ name: 'sync', data: { target: t.name, trigger }, opts: { jobId: jobId('push', push.provider, deliveryId, t.name) } }))),
         queues.report.addBulk(targets.map((t) => statusJob({ target: t.name, repo: t.repo.path, sha: push.after, trigger }, 'queued', 'pending', 'queued'))),
@@ -80,16 +75,14 @@ export class Intake {
 
   /** Runs `work` once per delivery id; a redelivery is answered "duplicate". */
   private async once(provider: string, deliveryId: string, work: () => Promise<IntakeOutcome>): Promise<IntakeOutcome> {
-    const { redis, keys } = this.deps;
-    const marker = keys.delivery(provider, deliveryId);
-    const first = await redis.set(marker, 'in-flight', 'EX', inFlightSeconds, 'NX');
-    if (first !== 'OK') return { outcome: 'duplicate' };
+    const { deliveries } = this.deps;
+    if (!(await deliveries.claim(provider, deliveryId))) return { outcome: 'duplicate' };
     try {
-      // issued together (and pipelined); a failed `work` deletes the marker after this SET
-      const [outcome] = await Promise.all([work(), redis.set(marker, 'done', 'EX', rememberDeliverySeconds)]);
+      // issued together (and pipelined); a failed `work` forgets the delivery after this one is remembered
+      const [outcome] = await Promise.all([work(), deliveries.done(provider, deliveryId)]);
       return outcome;
     } catch (err) {
-      await redis.del(marker).catch(() => undefined);
+      await deliveries.forget(provider, deliveryId).catch(() => undefined);
       throw err;
     }
   }

@@ -11,6 +11,11 @@ function field(info: string, name: string): string | undefined {
   return info.match(new RegExp(`^${name}:(.*)$`, 'm'))?.[1]?.trim();
 }
 
+/** Resolves when Redis answers a PING: the web's readiness. */
+export async function pingRedis(redis: Redis): Promise<void> {
+  await redis.ping();
+}
+
 /**
  * Checked before workers start: an evicting Redis can silently drop queued deploys and locks
  * (BullMQ requires `maxmemory-policy noeviction`), so that refuses to start; a Redis without

@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { LastAttempt, PendingRevision, RevisionFailure, RevisionHold, RevisionState } from '../model/revision.js';
 import type { Keys } from './keys.js';
 
@@ -30,10 +30,14 @@ export class RevisionStore {
     private readonly keys: Keys,
   ) {}
 
-  /** Adds a pending revision; the first delivery of a sha keeps its trigger. */
-  addPending(multi: ChainableCommander, target: string, revision: PendingRevision): void {
-    multi.zadd(this.keys.pending(target), 'NX', revision.receivedAt, revision.sha);
-    multi.hsetnx(this.keys.pendingMeta(target), revision.sha, JSON.stringify({ receivedAt: revision.receivedAt, trigger: revision.trigger }));
+  /** Adds a pending revision to each target, in one transaction; the first delivery of a sha keeps its trigger. */
+  async addPending(targets: readonly string[], revision: PendingRevision): Promise<void> {
+    const multi = this.redis.multi();
+    for (const target of targets) {
+      multi.zadd(this.keys.pending(target), 'NX', revision.receivedAt, revision.sha);
+      multi.hsetnx(this.keys.pendingMeta(target), revision.sha, JSON.stringify({ receivedAt: revision.receivedAt, trigger: revision.trigger }));
+    }
+    await multi.exec();
   }
 
   /** Oldest first. */

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { PullRef } from '../model/pull.js';
+import type { Keys } from './keys.js';
 
 const releaseScript = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 const renewScript = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
@@ -55,3 +57,32 @@ export async function acquireLock(redis: Redis, key: string, ttlMs = 30_000): Pr
   };
 }
 
+
+/**
+ * The sync lock: one sync per target across every worker and the CLI. Not a pull request's hold
+ * on a target (`/lock`), which is PullHoldStore's.
+ */
+export class SyncLockStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** The target's sync lock, or undefined while another sync holds it. */
+  acquire(target: string): Promise<HeldLock | undefined> {
+    return acquireLock(this.redis, this.keys.lock(target));
+  }
+}
+
+/** One render of a pull request's comment at a time, so an older render never lands after a newer one. */
+export class CommentLockStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /** The pull request's render lock, or undefined while another render holds it. */
+  acquire(pr: PullRef): Promise<HeldLock | undefined> {
+    return acquireLock(this.redis, this.keys.commentLock(pr.provider, pr.repo, pr.number), 60_000);
+  }
+}
