@@ -8,6 +8,7 @@ import { createProviders, sourceFor, type Providers } from './providers/index.js
 import { createQueues, type Queues } from './queue/queues.js';
 import { DeliveryStore } from './store/deliveries.js';
 import { HistoryStore } from './store/history.js';
+import { PullHoldStore } from './store/holds.js';
 import { CommentLockStore, SyncLockStore } from './store/locks.js';
 import { PullStore } from './store/pulls.js';
 import { keys, type Keys } from './store/keys.js';
@@ -26,6 +27,8 @@ export interface Runtime {
   revisions: RevisionStore;
   history: HistoryStore;
   pulls: PullStore;
+  /** A pull request's hold on a target (`/lock`). */
+  holds: PullHoldStore;
   /** The sync lock: one sync per target at a time. */
   syncLocks: SyncLockStore;
   /** One render of a pull request's comment at a time. */
@@ -77,6 +80,7 @@ export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker
     revisions: new RevisionStore(redis, k),
     history: new HistoryStore(redis, k),
     pulls: new PullStore(redis, k),
+    holds: new PullHoldStore(redis, k),
     syncLocks: new SyncLockStore(redis, k),
     commentLocks: new CommentLockStore(redis, k),
     statusRanks: new StatusRankStore(redis, k),

@@ -126,7 +126,7 @@ export const runners: Record<Effect, Runner> = {
   async lock(ctx) {
     const notes = [];
     for (const { target } of ctx.requests) {
-      const holder = await ctx.rt.pulls.acquireLock(target.name, { provider: ctx.pr.provider, repo: ctx.pr.repo, pr: ctx.pr.number, user: ctx.comment.author, at: new Date().toISOString() });
+      const holder = await ctx.rt.holds.hold(target.name, { provider: ctx.pr.provider, repo: ctx.pr.repo, pr: ctx.pr.number, user: ctx.comment.author, at: new Date().toISOString() });
       if (holder) return { reply: `${target.name} is locked by ${ctx.provider.pullRequestPrefix}${holder.pr} (@${holder.user}); it must be unlocked or closed first.` };
       notes.push({ target: target.name, note: `${by(ctx)} locked ${target.name}: deploys of ${target.branch} wait until it is unlocked` });
     }
@@ -136,12 +136,12 @@ export const runners: Record<Effect, Runner> = {
   async unlock(ctx) {
     const notes = [];
     for (const { target } of ctx.requests) {
-      const holder = await ctx.rt.pulls.lock(target.name);
+      const holder = await ctx.rt.holds.holder(target.name);
       if (!holder) {
         notes.push({ target: target.name, note: `${target.name} was not locked` });
         continue;
       }
-      await ctx.rt.pulls.releaseLock(target.name, { provider: holder.provider, repo: holder.repo, number: holder.pr });
+      await ctx.rt.holds.release(target.name, { provider: holder.provider, repo: holder.repo, number: holder.pr });
       // the newest revision that waited behind the lock deploys now
       await enqueueSync(ctx, { target: target.name, trigger: trigger(ctx, 'comment') }, 'unlock');
       notes.push({ target: target.name, note: `${by(ctx)} unlocked ${target.name}` });

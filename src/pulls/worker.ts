@@ -40,7 +40,7 @@ async function pullClosed(rt: Runtime, data: PullClosedJobData): Promise<unknown
   if (event.action === 'merged' && event.mergeCommitSha) await rt.pulls.rememberMerge(pr, event.mergeCommitSha);
   const released: string[] = [];
   for (const t of targetsForPullRequest(rt.config.targets, event)) {
-    if (!(await rt.pulls.releaseLock(t.name, pr))) continue;
+    if (!(await rt.holds.release(t.name, pr))) continue;
     released.push(t.name);
     await rt.pulls.addNote(pr, t.name, `${t.name} unlocked: the pull request was ${event.action}`);
     await rt.queues.sync.add('sync', { target: t.name, trigger: { kind: 'api', deliveryId, actor: event.actor, pr: event.number } }, { jobId: jobId('unlock', deliveryId, t.name) });

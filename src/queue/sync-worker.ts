@@ -116,7 +116,7 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, request
       const { cloneUrl, credentials } = await rt.source(target, '');
       return remoteHead(cloneUrl, target.branch, credentials);
     },
-    pullLock: () => rt.pulls.lock(target.name),
+    pullLock: () => rt.holds.holder(target.name),
     kube: client,
     discovery,
     cacheDir: rt.config.git.cacheDir,

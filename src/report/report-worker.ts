@@ -58,7 +58,7 @@ async function upsertComment(rt: Runtime, data: CommentJobData): Promise<unknown
   const lock = await rt.commentLocks.acquire(pr);
   if (!lock) throw new DriftlessError('another render of this comment is running; retrying');
   try {
-    const sections = await rt.pulls.sections(pr, (target) => rt.pulls.lock(target));
+    const sections = await rt.pulls.sections(pr, (target) => rt.holds.holder(target));
     const body = renderComment(sections, { maxLength: provider.commentLimit, referencePrefix: provider.pullRequestPrefix });
     await provider.upsertPullRequestComment(pr.repo, pr.number, commentMarker, body).catch((err: unknown) => {
       throw toJobError(err);

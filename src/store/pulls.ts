@@ -1,18 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { PullRef } from '../model/pull.js';
 import type { TargetSection } from '../model/pull-comment.js';
+import type { PullLock } from './holds.js';
 import type { Keys } from './keys.js';
 
 export type { PullRef };
-
-/** A target held for one pull request: pushes are recorded but their deploys wait. */
-export interface PullLock {
-  provider: 'github' | 'gitlab';
-  repo: string;
-  pr: number;
-  user: string;
-  at: string;
-}
+export type { PullLock } from './holds.js';
 
 const keepSeconds = 30 * 24 * 3600;
 const keepNotes = 5;
@@ -20,7 +13,8 @@ const keepNotes = 5;
 /**
  * What the pull-request workflow keeps between events: the parts of each PR comment (preview and
  * deploy per target, written separately so the web and the workers never overwrite each other),
- * merge commits (so a merge's deploy reports to its PR) and target locks.
+ * and merge commits (so a merge's deploy reports to its PR). A pull request's hold on a target is
+ * PullHoldStore's.
  */
 export class PullStore {
   constructor(
@@ -70,28 +64,6 @@ export class PullStore {
   async pullForMerge(provider: 'github' | 'gitlab', repo: string, sha: string): Promise<PullRef | undefined> {
     const n = await this.redis.get(this.keys.mergeCommit(provider, repo, sha));
     return n ? { provider, repo, number: Number(n) } : undefined;
-  }
-
-  async lock(target: string): Promise<PullLock | undefined> {
-    const raw = await this.redis.get(this.keys.prLock(target));
-    return raw ? (JSON.parse(raw) as PullLock) : undefined;
-  }
-
-  /** Takes the target for a pull request; returns the holder when another pull request has it. */
-  async acquireLock(target: string, lock: PullLock): Promise<PullLock | undefined> {
-    const key = this.keys.prLock(target);
-    if ((await this.redis.set(key, JSON.stringify(lock), 'NX')) === 'OK') return undefined;
-    const holder = await this.lock(target);
-    if (holder && holder.provider === lock.provider && holder.repo === lock.repo && holder.pr === lock.pr) return undefined;
-    return holder;
-  }
-
-  /** Releases the target if this pull request holds it; returns whether it did. */
-  async releaseLock(target: string, pr: PullRef): Promise<boolean> {
-    const holder = await this.lock(target);
-    if (!holder || holder.provider !== pr.provider || holder.repo !== pr.repo || holder.pr !== pr.number) return false;
-    await this.redis.del(this.keys.prLock(target));
-    return true;
   }
 
   private async setPart(pr: PullRef, target: string, part: string, value: unknown): Promise<void> {

@@ -1,6 +1,6 @@
 import type { LastAttempt, RevisionHold } from '../model/revision.js';
 import type { TargetConfig } from '../config/schema.js';
-import type { PullLock, PullStore } from './pulls.js';
+import type { PullHoldStore, PullLock } from './holds.js';
 import type { RevisionStore } from './revisions.js';
 
 /**
@@ -37,13 +37,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export interface TargetStatusDeps {
   config: { targets: readonly TargetConfig[] };
   revisions: Pick<RevisionStore, 'state' | 'pending'>;
-  pulls: Pick<PullStore, 'lock'>;
+  holds: Pick<PullHoldStore, 'holder'>;
 }
 
 export async function targetStatuses(rt: TargetStatusDeps): Promise<TargetStatus[]> {
   return Promise.all(
     rt.config.targets.map(async (t) => {
-      const [state, pending, lock] = await Promise.all([rt.revisions.state(t.name), rt.revisions.pending(t.name), rt.pulls.lock(t.name)]);
+      const [state, pending, lock] = await Promise.all([rt.revisions.state(t.name), rt.revisions.pending(t.name), rt.holds.holder(t.name)]);
       const { lastAttempt, held } = state;
       const condition: TargetCondition = held ? 'held' : !lastAttempt ? 'never deployed' : lastAttempt.result === 'succeeded' ? 'applied' : 'failed';
       return {
