@@ -13,6 +13,7 @@ import { connectCluster, createRuntime, type Runtime } from './runtime.js';
 import { targetStatuses, type TargetStatus } from './store/target-status.js';
 import { remoteHead } from './sync/fetch.js';
 import { planRevision } from './sync/pipeline.js';
+import { planChangeSet } from './sync/plan.js';
 import { reconcileTarget } from './queue/sync-worker.js';
 
 const usage = `usage: driftless <command> [options]
@@ -130,7 +131,7 @@ async function diff(config: Config, t: TargetConfig, revision: string | undefine
   try {
     const source = await sourceFor(createProviders(config), t, sha);
     const { plan } = await planRevision(source, { kube: client, discovery, cacheDir: config.git.cacheDir, log: log.child({ target: t.name, commit: sha }) });
-    const changes = [...plan.objects.map((o) => o.change), ...plan.prunable.map((p) => p.change)];
+    const changes = planChangeSet(plan);
     console.log(`${t.name} @ ${sha.slice(0, 7)} (plan only, nothing written)\n${formatChanges(changes, { diffs: true })}`);
     return 0;
   } finally {

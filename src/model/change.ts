@@ -18,5 +18,12 @@ export interface Change {
   reason?: string;
 }
 
+/**
+ * The one result type of a sync or a preview (fluxcd/pkg ssa's ChangeSet): one Change per object,
+ * in plan order, objects Git holds first, then those it dropped. Logs, statuses, the PR comment
+ * and history all read it.
+ */
+export type ChangeSet = Change[];
+
 /** Objects per action; the counts of `adopted` and `released` are absent from summaries recorded before those actions existed. */
 export type ChangeSummary = Record<Exclude<ChangeAction, 'adopted' | 'released'>, number> & Partial<Record<'adopted' | 'released', number>>;

@@ -5,6 +5,7 @@ import { previewContext, statusJob } from '../report/status.js';
 import type { Runtime } from '../runtime.js';
 import { describePlan, summarize } from '../sync/changeset.js';
 import { planRevision, SyncStageError } from '../sync/pipeline.js';
+import { planChangeSet } from '../sync/plan.js';
 
 /**
  * The preview of a pull request's head for one target: render and server-side dry run against
@@ -23,7 +24,7 @@ export async function runPreview(rt: Runtime, data: PreviewJobData, log: Logger)
   const at = new Date().toISOString();
   try {
     const { plan } = await planRevision(await rt.source(target, data.sha), { kube: client, discovery, cacheDir: rt.config.git.cacheDir, log });
-    const changes = [...plan.objects.map((o) => o.change), ...plan.prunable.map((p) => p.change)];
+    const changes = planChangeSet(plan);
     const description = describePlan(summarize(changes));
     await rt.pulls.setPreview(data.pr, target.name, { sha: data.sha, at, outcome: 'planned', changes });
     await status('success', description, 'terminal');

@@ -1,6 +1,6 @@
-import type { Change, ChangeAction, ChangeSummary } from '../model/change.js';
+import type { Change, ChangeAction, ChangeSet, ChangeSummary } from '../model/change.js';
 
-export type { Change, ChangeAction, ChangeSummary };
+export type { Change, ChangeAction, ChangeSet, ChangeSummary };
 
 export function summarize(changes: readonly Change[]): Required<ChangeSummary> {
   const summary: Required<ChangeSummary> = { created: 0, adopted: 0, configured: 0, unchanged: 0, deleted: 0, released: 0, skipped: 0 };

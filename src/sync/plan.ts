@@ -5,7 +5,7 @@ import { groupOf, type Discovery, type ResourceInfo } from '../kube/discovery.js
 import { getObject, listObjects, serverSideApply, type KubeObject } from '../kube/objects.js';
 import { ManifestError, type ObjectProblem } from '../errors.js';
 import { subjectOf, type Manifest } from './manifest.js';
-import type { Change } from './changeset.js';
+import type { Change, ChangeSet } from './changeset.js';
 import { stampApplied, unchangedSinceApplied } from './applied.js';
 import { differs, objectDiff } from './diff.js';
 import { applySetKeys, groupKindOf, readInventory, unionScope, type ApplySetParent, type InventoryScope } from './inventory.js';
@@ -53,6 +53,11 @@ export interface Plan {
   /** The inventory before this sync, and the one Git asks for. */
   previousScope: InventoryScope;
   scope: InventoryScope;
+}
+
+/** What a plan would do: the change of every object Git holds, then of every member it dropped. */
+export function planChangeSet(plan: Pick<Plan, 'objects' | 'prunable'>): ChangeSet {
+  return [...plan.objects.map((o) => o.change), ...plan.prunable.map((p) => p.change)];
 }
 
 export interface PlanContext {

@@ -9,7 +9,7 @@ import type { PullLock } from '../store/pulls.js';
 import type { RevisionStore } from '../store/revisions.js';
 import { isWrite, summarize, type Change, type ChangeSummary } from './changeset.js';
 import { applyPlan, planRevision, stage, SyncStageError, type SyncDeps, type SyncResult, type SyncSource } from './pipeline.js';
-import type { Plan, PlanContext } from './plan.js';
+import { planChangeSet, type Plan, type PlanContext } from './plan.js';
 import { decideRevision, type SettledRevision } from './revision-decision.js';
 
 /** One run of the straight line for one revision: a deploy, a heal of drift, or a rollback. */
@@ -155,7 +155,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
   // reconcile: plan what the target should run against the live cluster; drift is healed by the same line
   const run: Run = { revision: decision.revision, trigger: request.trigger, purpose: 'heal' };
   const { plan, ctx } = await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings);
-  const drift = [...plan.objects.map((o) => o.change), ...plan.prunable.map((p) => p.change)].filter(isWrite);
+  const drift = planChangeSet(plan).filter(isWrite);
   if (drift.length === 0) return { result: 'in sync', revision: run.revision };
   const heal = target.reconcile.drift === 'heal';
   await deps.observer.drifted(run, drift, heal);
