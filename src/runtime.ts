@@ -9,7 +9,7 @@ import { createQueues, type Queues } from './queue/queues.js';
 import { DeliveryStore } from './store/deliveries.js';
 import { HistoryStore } from './store/history.js';
 import { PullHoldStore } from './store/holds.js';
-import { CommentLockStore, SyncLockStore } from './store/locks.js';
+import { CommentLockStore, CreationLockStore, SyncLockStore } from './store/locks.js';
 import { PullStore } from './store/pulls.js';
 import { keys, type Keys } from './store/keys.js';
 import { RevisionStore } from './store/revisions.js';
@@ -31,6 +31,7 @@ export interface Runtime {
   holds: PullHoldStore;
   /** The sync lock: one sync per target at a time. */
   syncLocks: SyncLockStore;
+  creationLocks: CreationLockStore;
   /** One render of a pull request's comment at a time. */
   commentLocks: CommentLockStore;
   statusRanks: StatusRankStore;
@@ -82,6 +83,7 @@ export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker
     pulls: new PullStore(redis, k),
     holds: new PullHoldStore(redis, k),
     syncLocks: new SyncLockStore(redis, k),
+    creationLocks: new CreationLockStore(redis, k),
     commentLocks: new CommentLockStore(redis, k),
     statusRanks: new StatusRankStore(redis, k),
     deliveries: new DeliveryStore(redis, k),

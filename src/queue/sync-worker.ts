@@ -120,6 +120,7 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, request
     kube: client,
     discovery,
     cacheDir: rt.config.git.cacheDir,
+    serializeCreates: (work) => rt.creationLocks.run(target.cluster, work),
     log,
     observer: deployObserver(rt, target, log),
     ...options,

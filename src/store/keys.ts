@@ -10,6 +10,7 @@ export function keys(prefix: string) {
     settled: (t: string) => `${target(t)}:settled`,
     history: (t: string) => `${target(t)}:history`,
     lock: (t: string) => `${target(t)}:lock`,
+    createLock: (cluster: string) => `${prefix}:cluster:${cluster}:create-lock`,
     delivery: (provider: string, id: string) => `${prefix}:delivery:${provider}:${id}`,
     statusRank: (context: string, sha: string) => `${prefix}:status:${context}:${sha}`,
     commentLock: (provider: string, repo: string, pr: number) => `${prefix}:pr:${provider}:${repo}:${pr}:comment-lock`,

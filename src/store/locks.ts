@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DriftlessError } from '../errors.js';
 import type { Redis } from 'ioredis';
 import type { PullRef } from '../model/pull.js';
 import type { Keys } from './keys.js';
@@ -84,5 +85,37 @@ export class CommentLockStore {
   /** The pull request's render lock, or undefined while another render holds it. */
   acquire(pr: PullRef): Promise<HeldLock | undefined> {
     return acquireLock(this.redis, this.keys.commentLock(pr.provider, pr.repo, pr.number), 60_000);
+  }
+}
+
+/**
+ * One creating sync per cluster at a time, across every target: what a sync planned to create is
+ * checked and written under it, so two targets declaring the same new object never both write it.
+ * Syncs that create nothing never take it.
+ */
+export class CreationLockStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  /**
+   * Runs `work` holding the cluster's creation lock, waiting for it up to `waitMs` (default 2 min);
+   * throws a transient DriftlessError when another sync holds it longer (the job is retried).
+   */
+  async run<T>(cluster: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const lock = await acquireLock(this.redis, this.keys.createLock(cluster));
+      if (lock) {
+        try {
+          return await work();
+        } finally {
+          await lock.release();
+        }
+      }
+      if (Date.now() > deadline) throw new DriftlessError(`another sync has been creating objects in cluster ${cluster} for over ${Math.round(waitMs / 1000)} s; retrying later`);
+      await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 150)));
+    }
   }
 }

@@ -6,6 +6,7 @@ import { appliesObject, type Change } from './changeset.js';
 import { needsParent, unionScope, writeInventory, type ApplySetParent } from './inventory.js';
 import { Stage, stageOf } from './order.js';
 import type { Plan, PlanContext, PlannedObject } from './plan.js';
+import { ownershipKeys } from './ownership.js';
 import { takeoverPatch } from './takeover.js';
 
 /** Some objects were written before others failed: `applied` says what already changed. */
@@ -98,6 +99,36 @@ const createsParentNamespace = (o: PlannedObject, parent: ApplySetParent) =>
  * first. Returns one Change per object.
  */
 export async function apply(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number } = {}): Promise<Change[]> {
+  const creates = plan.objects.filter((o) => o.change.action === 'created');
+  if (creates.length === 0 || !ctx.serializeCreates) return applyStaged(plan, ctx, options);
+  return ctx.serializeCreates(async () => {
+    await stillAbsent(creates, ctx);
+    return applyStaged(plan, ctx, options);
+  });
+}
+
+/**
+ * Refuses the sync, before any write, when an object it planned to create exists now: another
+ * target (or person) created it in between, and Git's copy here would take it over.
+ */
+async function stillAbsent(creates: readonly PlannedObject[], ctx: PlanContext): Promise<void> {
+  const limit = pLimit(ctx.policy.concurrency);
+  const problems: ObjectProblem[] = [];
+  await Promise.all(
+    creates.map((o) =>
+      limit(async () => {
+        if (o.deferred) return; // its CRD or namespace is created by this sync: nobody else can have made it
+        const live = await getObject(ctx.client, o.info, o.desired.metadata.namespace, o.desired.metadata.name);
+        if (!live) return;
+        const holder = live.metadata.annotations?.[ownershipKeys.target];
+        problems.push({ subject: o.change.subject, source: o.manifest.source, message: `was created by ${holder ? `target ${holder}` : 'another writer'} after this sync planned it; nothing was written` });
+      }),
+    ),
+  );
+  if (problems.length > 0) throw new ManifestError('apply', problems);
+}
+
+async function applyStaged(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number }): Promise<Change[]> {
   const applied: Change[] = [];
   const write = writer(ctx, applied);
   const inStage = (stage: Stage) => plan.objects.filter((o) => stageOf(o.desired) === stage && isWrite(o));

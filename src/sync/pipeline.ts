@@ -33,6 +33,8 @@ export interface SyncDeps {
   onHealthProgress?: (healthy: number, total: number) => Promise<void> | void;
   /** Aborted when the worker shuts down and hands the job back: the sync stops between steps. */
   signal?: AbortSignal;
+  /** The cluster-wide guard around creating objects (PlanContext.serializeCreates). */
+  serializeCreates?: PlanContext['serializeCreates'];
 }
 
 export interface SyncResult {
@@ -73,6 +75,7 @@ function planContext(target: TargetConfig, deps: SyncDeps): PlanContext {
       concurrency: target.concurrency,
       ownership: target.ownership,
     },
+    serializeCreates: deps.serializeCreates,
   };
 }
 

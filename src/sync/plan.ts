@@ -65,6 +65,12 @@ export interface PlanContext {
   discovery: Discovery;
   parent: ApplySetParent;
   policy: PlanPolicy;
+  /**
+   * Runs `work` under a lock every target of this cluster shares. Apply writes what it planned to
+   * create under it, after checking that nobody created it since the plan: two targets declaring
+   * the same new object cannot both write it (the second would take it over). Absent: no guard.
+   */
+  serializeCreates?: <T>(work: () => Promise<T>) => Promise<T>;
 }
 
 /** A live object annotated `driftless.io/reconcile: disabled` is left alone: never written, healed or waited for. */

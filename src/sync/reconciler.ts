@@ -70,6 +70,8 @@ export interface ReconcilerDeps {
   log: Logger;
   /** Aborted at shutdown or when the target lock is lost: the run stops between steps. */
   signal?: AbortSignal;
+  /** Runs the creation of new objects under the cluster's creation lock (see PlanContext.serializeCreates). */
+  serializeCreates?: SyncDeps['serializeCreates'];
   observer: ReconcileObserver;
   /** Whether a failure is this job's last word (no retry with backoff follows): only then is it recorded and reported. */
   finalAttempt(err: SyncStageError): boolean;
@@ -196,6 +198,7 @@ function syncDeps(deps: ReconcilerDeps, run?: Run): SyncDeps {
     cacheDir: deps.cacheDir,
     log: run ? deps.log.child({ commit: run.revision }) : deps.log,
     signal: deps.signal,
+    serializeCreates: deps.serializeCreates,
     onStage: run ? (s) => deps.observer.stage(run, s) : undefined,
     onHealthProgress: run ? (healthy, total) => deps.observer.health(run, healthy, total) : undefined,
   };

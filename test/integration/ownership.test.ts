@@ -3,7 +3,11 @@ import { ManifestError } from '../../src/errors.js';
 import { serverSideApply } from '../../src/kube/objects.js';
 import { applySetKeys } from '../../src/sync/inventory.js';
 import { lastAppliedAnnotation, ownershipKeys } from '../../src/sync/ownership.js';
+import { apply } from '../../src/sync/apply.js';
 import { plan } from '../../src/sync/plan.js';
+import { keys } from '../../src/store/keys.js';
+import { CreationLockStore } from '../../src/store/locks.js';
+import { Redis } from 'ioredis';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 import { kubectl, liveObject, managersOf, manifest, preview, syncSet, targetContext } from '../helpers/sync.js';
 
@@ -190,5 +194,39 @@ describe('two targets declaring one object', () => {
     const after = await live('v1', 'ConfigMap', namespace, 'shared');
     expect(after?.metadata.resourceVersion).toBe(before?.metadata.resourceVersion);
     expect(after?.data).toEqual({ owner: 'a' });
+  });
+});
+
+describe('two targets that plan to create the same object at the same moment', () => {
+  const namespace = uniqueName('own-race');
+  const redis = new Redis(process.env.REDIS_URL!);
+  const locks = new CreationLockStore(redis, keys(`race-${namespace}`));
+  const guarded = (target: string) => ({ ...targetContext(client, discovery, target, namespace), serializeCreates: <T>(work: () => Promise<T>) => locks.run('test', work) });
+  beforeAll(() => createNamespace(client, namespace));
+  afterAll(() => redis.quit());
+
+  it('lets one create it; the other writes nothing and names the winner (repro.sh neighbour at start-up)', async () => {
+    const first = guarded('race-a');
+    const second = guarded('race-b');
+    const shared = (owner: string) => manifest('deploy/shared.yaml', configMap('shared', { owner }));
+    // both plans see no object: each would create it
+    const [planA, planB] = await Promise.all([plan([shared('a')], first), plan([shared('b')], second)]);
+    expect(planA.objects[0]?.change.action).toBe('created');
+    expect(planB.objects[0]?.change.action).toBe('created');
+
+    const results = await Promise.allSettled([apply(planA, first), apply(planB, second)]);
+    const won = results.findIndex((r) => r.status === 'fulfilled');
+    const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const winner = won === 0 ? first : second;
+    const loser = won === 0 ? second : first;
+    expect(lost?.reason).toBeInstanceOf(ManifestError);
+    expect((lost!.reason as ManifestError).problems).toEqual([
+      { subject: `ConfigMap/${namespace}/shared`, source: 'deploy/shared.yaml', message: `was created by target ${winner.parent.target} after this sync planned it; nothing was written` },
+    ]);
+    const object = await live('v1', 'ConfigMap', namespace, 'shared');
+    expect(object?.metadata.labels?.[applySetKeys.partOf]).toBe(winner.parent.id);
+    expect(object?.data).toEqual({ owner: winner === first ? 'a' : 'b' });
+    expect(loser.parent.id).not.toBe(winner.parent.id);
   });
 });
