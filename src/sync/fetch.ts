@@ -119,12 +119,6 @@ export async function remoteHead(cloneUrl: string, branch: string, credentials?:
   }
 }
 
-/** Whether `ancestor` is an ancestor of (or equal to) `descendant`, both present in the mirror. */
-export async function isAncestor(cacheDir: string, cloneUrl: string, ancestor: string, descendant: string): Promise<boolean> {
-  const mirror = mirrorDir(cacheDir, cloneUrl);
-  return git(['merge-base', '--is-ancestor', ancestor, descendant], { cwd: mirror }).then(() => true, () => false);
-}
-
 /** A clone URL without userinfo, for messages. */
 export function redactUrl(url: string): string {
   try {
