@@ -50,7 +50,7 @@ export interface RevisionDecision {
 const short = (sha: string) => sha.slice(0, 7);
 
 /**
- * Branch truth (DESIGN.md "Events and jobs"): a delivery only says "look again". An automatic
+ * Branch truth (README, "Health, rollback, reconcile" and Operations): a delivery only says "look again". An automatic
  * sync deploys the branch head as the git host reports it now, never a pending sha by its
  * ancestry, so a rewound branch deploys its rewound head and a replayed or late delivery cannot
  * move a target off its head. A head that failed for a permanent reason is not attempted again

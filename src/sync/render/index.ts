@@ -13,7 +13,7 @@ export interface RenderOptions {
   checkoutDir: string;
   /** Target path relative to the root, '.' for the root. */
   path: string;
-  /** auto | plain | kustomize (helm is rendered elsewhere). */
+  /** auto | plain | kustomize (render: helm is refused before rendering until Helm support lands). */
   mode: RenderMode;
   /** kubectl binary for kustomize; default `process.env.KUBECTL ?? 'kubectl'`. */
   kubectl?: string;
