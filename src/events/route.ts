@@ -19,14 +19,20 @@ function sameRepo(target: TargetConfig, push: Pick<PushEvent, 'provider' | 'repo
   return target.repo.path.toLowerCase() === push.repo.toLowerCase();
 }
 
-/**
- * The targets a push deploys: same repository, the target's branch, a commit (not a branch
- * deletion or a tag), and a change under the target's path.
- */
-export function targetsForPush(targets: readonly TargetConfig[], push: PushEvent): TargetConfig[] {
+/** The targets a push could concern before looking at paths: same repository and branch, a commit (not a deletion or a tag). */
+export function candidatesForPush(targets: readonly TargetConfig[], push: PushEvent): TargetConfig[] {
   if (push.deleted || !push.ref.startsWith('refs/heads/')) return [];
   const branch = push.ref.slice('refs/heads/'.length);
-  return targets.filter((t) => sameRepo(t, push) && t.branch === branch && touches(t.path, push.changedPaths));
+  return targets.filter((t) => sameRepo(t, push) && t.branch === branch);
+}
+
+/**
+ * The targets a push deploys: the candidates with a change under the target's path, or under a
+ * folder its last render read from outside that path (`readPaths`, by target: a kustomize base in
+ * `../../base`), as Atlantis plans a project when a module it uses changes (runatlantis/atlantis#2507).
+ */
+export function targetsForPush(targets: readonly TargetConfig[], push: PushEvent, readPaths: ReadonlyMap<string, readonly string[]> = new Map()): TargetConfig[] {
+  return candidatesForPush(targets, push).filter((t) => touches(t.path, push.changedPaths) || (readPaths.get(t.name) ?? []).some((p) => touches(p, push.changedPaths)));
 }
 
 /** The targets a pull request is a change to: same repository, its base is the target's branch. */

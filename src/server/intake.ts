@@ -1,6 +1,6 @@
 import type { TargetConfig } from '../config/schema.js';
 import { parseComment } from '../commands/parser.js';
-import { targetsForPullRequest, targetsForPush, targetsOfRepo } from '../events/route.js';
+import { candidatesForPush, targetsForPullRequest, targetsForPush, targetsOfRepo } from '../events/route.js';
 import type { CommentEvent, PullRequestEvent, PushEvent } from '../providers/types.js';
 import type { Trigger } from '../model/trigger.js';
 import { jobId } from '../queue/jobs.js';
@@ -28,7 +28,10 @@ export class Intake {
   acceptPush(deliveryId: string, push: PushEvent): Promise<IntakeOutcome> {
     const { queues, revisions } = this.deps;
     return this.once(push.provider, deliveryId, async () => {
-      const targets = targetsForPush(this.deps.targets, push);
+      const candidates = candidatesForPush(this.deps.targets, push);
+      // what each target's last render read outside its path (a kustomize base) counts as its path too
+      const readPaths = push.changedPaths && candidates.length > 0 ? await revisions.readPaths(candidates.map((t) => t.name)) : undefined;
+      const targets = targetsForPush(candidates, push, readPaths);
       if (targets.length === 0) return { outcome: 'ignored', reason: push.deleted ? 'branch deleted' : 'no target follows this branch and path' };
       const trigger: Trigger = { kind: 'push', deliveryId, actor: push.actor };
       const receivedAt = Date.now();

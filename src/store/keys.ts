@@ -8,6 +8,7 @@ export function keys(prefix: string) {
     failures: (t: string) => `${target(t)}:failures`,
     failureMeta: (t: string) => `${target(t)}:failure-meta`,
     settled: (t: string) => `${target(t)}:settled`,
+    readPaths: (t: string) => `${target(t)}:read-paths`,
     history: (t: string) => `${target(t)}:history`,
     lock: (t: string) => `${target(t)}:lock`,
     createLock: (cluster: string) => `${prefix}:cluster:${cluster}:create-lock`,

@@ -125,6 +125,18 @@ export class RevisionStore {
     return new Set(revisions.filter((_, i) => scores[i] !== null));
   }
 
+  /** Records the folders outside its path that the target's last successful render read (see readPathsOutside). */
+  async setReadPaths(target: string, paths: readonly string[]): Promise<void> {
+    await this.redis.set(this.keys.readPaths(target), JSON.stringify(paths));
+  }
+
+  /** The read paths of these targets, by target; a target never rendered has none. */
+  async readPaths(targets: readonly string[]): Promise<Map<string, string[]>> {
+    if (targets.length === 0) return new Map();
+    const rows = await this.redis.mget(...targets.map((t) => this.keys.readPaths(t)));
+    return new Map(targets.map((t, i) => [t, rows[i] ? (JSON.parse(rows[i]) as string[]) : []]));
+  }
+
   /** A person asked to retry this revision: automation may attempt it again too. */
   async forgetFailure(target: string, revision: string): Promise<void> {
     await this.redis.multi().zrem(this.keys.failures(target), revision).hdel(this.keys.failureMeta(target), revision).exec();

@@ -10,9 +10,8 @@ import { fetchRevision } from './fetch.js';
 import type { GitSource } from '../model/git.js';
 import { applySetParent } from './inventory.js';
 import { plan, type Plan, type PlanContext } from './plan.js';
-import type { Manifest } from './manifest.js';
 import { prune } from './prune.js';
-import { renderManifests } from './render/index.js';
+import { renderManifests, type Rendered } from './render/index.js';
 import { waitHealthy } from './wait.js';
 import type { SyncStage } from '../model/revision.js';
 
@@ -95,33 +94,40 @@ export async function stage<T>(name: SyncStage, timings: SyncResult['timings'], 
 }
 
 /** Rendered manifests of recent commits, per process: a resync of the deployed commit skips fetch and render. */
-const rendered = new Map<string, Manifest[]>();
+const rendered = new Map<string, Rendered>();
 const renderedKeep = 8;
 
+/** A revision planned against the live cluster, and the repository files its render read. */
+export interface PlannedRevision {
+  plan: Plan;
+  ctx: PlanContext;
+  read: string[];
+}
+
 /** fetch → render → plan: what the sync would do, without writing anything to the cluster. */
-export async function planRevision(source: SyncSource, deps: SyncDeps, timings: SyncResult['timings'] = {}): Promise<{ plan: Plan; ctx: PlanContext }> {
+export async function planRevision(source: SyncSource, deps: SyncDeps, timings: SyncResult['timings'] = {}): Promise<PlannedRevision> {
   const { target } = source;
   // a commit renders the same every time (kustomize runs without exec plugins or network)
   const cacheKey = `${source.cloneUrl}\0${source.sha}\0${target.path}\0${target.render}`;
   const cached = rendered.get(cacheKey);
   if (cached) {
     const ctx = planContext(target, deps);
-    const result = await stage('plan', timings, deps, () => plan(cached, ctx));
-    return { plan: result, ctx };
+    const result = await stage('plan', timings, deps, () => plan(cached.manifests, ctx));
+    return { plan: result, ctx, read: cached.read };
   }
   const checkout = await stage('fetch', timings, deps, () =>
     fetchRevision({ cacheDir: deps.cacheDir, cloneUrl: source.cloneUrl, credentials: source.credentials, sha: source.sha }),
   );
   try {
-    const manifests = await stage('render', timings, deps, async () => {
+    const output = await stage('render', timings, deps, async () => {
       if (target.render === 'helm') throw new ManifestError('render', [{ subject: 'render', source: target.path, message: 'render: helm is not supported yet; render the chart into plain YAML or use kustomize' }]);
       return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode: target.render, limits: target.renderLimits });
     });
-    rendered.set(cacheKey, manifests);
+    rendered.set(cacheKey, output);
     if (rendered.size > renderedKeep) rendered.delete(rendered.keys().next().value!);
     const ctx = planContext(target, deps);
-    const result = await stage('plan', timings, deps, () => plan(manifests, ctx));
-    return { plan: result, ctx };
+    const result = await stage('plan', timings, deps, () => plan(output.manifests, ctx));
+    return { plan: result, ctx, read: output.read };
   } finally {
     await checkout.remove();
   }

@@ -8,8 +8,9 @@ import type { HistoryStore } from '../store/history.js';
 import type { PullLock } from '../store/pulls.js';
 import type { RevisionStore } from '../store/revisions.js';
 import { isWrite, summarize, type Change, type ChangeSummary } from './changeset.js';
-import { applyPlan, planRevision, stage, SyncStageError, type SyncDeps, type SyncResult, type SyncSource } from './pipeline.js';
-import { planChangeSet, type Plan, type PlanContext } from './plan.js';
+import { applyPlan, planRevision, stage, SyncStageError, type PlannedRevision, type SyncDeps, type SyncResult, type SyncSource } from './pipeline.js';
+import { planChangeSet } from './plan.js';
+import { readPathsOutside } from './read-paths.js';
 import { decideRevision, type SettledRevision } from './revision-decision.js';
 
 /** One run of the straight line for one revision: a deploy, a heal of drift, or a rollback. */
@@ -156,7 +157,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
 
   // reconcile: plan what the target should run against the live cluster; drift is healed by the same line
   const run: Run = { revision: decision.revision, trigger: request.trigger, purpose: 'heal' };
-  const { plan, ctx } = await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings);
+  const { plan, ctx, read } = await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings);
   const drift = planChangeSet(plan).filter(isWrite);
   if (drift.length === 0) return { result: 'in sync', revision: run.revision };
   const heal = target.reconcile.drift === 'heal';
@@ -165,7 +166,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
     await recordHistory(deps, run, { result: 'drifted', summary: summarize(drift), message: driftMessage(drift, false), timings, startedAt: Date.now() });
     return { result: 'drifted', revision: run.revision, drift };
   }
-  const healed = await runRevision(run, deps, timings, { plan, ctx, drift });
+  const healed = await runRevision(run, deps, timings, { plan, ctx, read, drift });
   return { ...healed, drift };
 }
 
@@ -208,15 +209,18 @@ function syncDeps(deps: ReconcilerDeps, run?: Run): SyncDeps {
  * fetch → render → plan (unless planned already) → apply → prune → wait → record, and on a
  * final failure that changed the cluster, the rollback. Throws the stage's error after recording it.
  */
-async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['timings'], planned?: { plan: Plan; ctx: PlanContext; drift: Change[] }): Promise<ReconcileResult & { result: 'deployed' | 'healed' }> {
+async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['timings'], planned?: PlannedRevision & { drift: Change[] }): Promise<ReconcileResult & { result: 'deployed' | 'healed' }> {
   const { target, revisions, observer } = deps;
   const log = deps.log.child({ commit: run.revision, purpose: run.purpose });
   const startedAt = Date.now();
   if (run.purpose === 'deploy') await observer.started(run);
   log.info({ trigger: run.trigger.kind, actor: run.trigger.actor }, `${run.purpose} started`);
   let result: SyncResult;
+  let read: string[];
   try {
-    const { plan, ctx } = planned ?? (await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings));
+    const revision = planned ?? (await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings));
+    const { plan, ctx } = revision;
+    read = revision.read;
     result = await applyPlan(plan, ctx, target.wait.timeout, syncDeps(deps, run), timings);
   } catch (caught) {
     // every pipeline step throws a SyncStageError; only finding the repository's source comes before them
@@ -236,6 +240,8 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
   const summary = summarize(result.changes);
   await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: 'succeeded', at: Date.now(), changedCluster: true });
   if (run.purpose === 'deploy') await revisions.markSettled(target.name, [run.revision]);
+  // pushes that touch only these folders (a kustomize base outside the path) concern the target too
+  await revisions.setReadPaths(target.name, readPathsOutside(target.path, read));
   const healed = run.purpose === 'heal' && planned;
   await recordHistory(deps, run, { result: healed ? 'healed' : 'succeeded', summary: healed ? summarize(planned.drift) : summary, message: healed ? driftMessage(planned.drift, true) : undefined, timings, startedAt });
   await observer.succeeded(run, summary);

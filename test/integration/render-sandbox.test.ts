@@ -72,8 +72,8 @@ async function tree(files: Record<string, string>): Promise<string> {
   return root;
 }
 
-function render(root: string, dir = 'app'): Promise<Manifest[]> {
-  return renderManifests({ checkoutDir: root, path: dir, mode: 'auto', kubectl: KUBECTL });
+async function render(root: string, dir = 'app'): Promise<Manifest[]> {
+  return (await renderManifests({ checkoutDir: root, path: dir, mode: 'auto', kubectl: KUBECTL })).manifests;
 }
 
 async function refused(root: string, dir = 'app'): Promise<ManifestError> {

@@ -132,7 +132,7 @@ describe('rendering under fuzz, in the render thread', () => {
         if (kustomize) files['deploy/kustomization.yaml'] = `resources: [${texts.map((_, i) => `f${i}.yaml`).join(', ')}]\n`;
         const root = await tree(files);
         const outcome = await renderManifests({ checkoutDir: root, path: 'deploy', mode: 'auto', kubectl: KUBECTL, limits }).then(
-          (manifests) => manifests,
+          (rendered) => rendered.manifests,
           (err: unknown) => err,
         );
         if (!Array.isArray(outcome)) expect(outcome).toBeInstanceOf(ManifestError);

@@ -36,8 +36,8 @@ async function tree(files: Record<string, string>): Promise<string> {
   return root;
 }
 
-function render(checkoutDir: string, renderLimits: RenderLimits = limits(), options: { path?: string; kubectl?: string } = {}): Promise<Manifest[]> {
-  return renderManifests({ checkoutDir, path: options.path ?? '.', mode: 'auto', kubectl: options.kubectl ?? KUBECTL, limits: renderLimits });
+async function render(checkoutDir: string, renderLimits: RenderLimits = limits(), options: { path?: string; kubectl?: string } = {}): Promise<Manifest[]> {
+  return (await renderManifests({ checkoutDir, path: options.path ?? '.', mode: 'auto', kubectl: options.kubectl ?? KUBECTL, limits: renderLimits })).manifests;
 }
 
 async function renderError(...args: Parameters<typeof render>): Promise<ManifestError> {

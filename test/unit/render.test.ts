@@ -32,8 +32,8 @@ async function tree(files: Record<string, string>): Promise<string> {
   return root;
 }
 
-function render(checkoutDir: string, options: Partial<RenderOptions> = {}): Promise<Manifest[]> {
-  return renderManifests({ checkoutDir, path: '.', mode: 'auto', kubectl: KUBECTL, ...options });
+async function render(checkoutDir: string, options: Partial<RenderOptions> = {}): Promise<Manifest[]> {
+  return (await renderManifests({ checkoutDir, path: '.', mode: 'auto', kubectl: KUBECTL, ...options })).manifests;
 }
 
 /** The ManifestError a render throws (fails the test if it does not throw one). */

@@ -28,6 +28,12 @@ export interface RenderRequest {
   deadline: number;
 }
 
+/** A render's objects, and every repository file it read (sorted): what a push must touch to change them. */
+export interface Rendered {
+  manifests: Manifest[];
+  read: string[];
+}
+
 function pathProblem(source: string, message: string): ManifestError {
   return new ManifestError('render', [{ subject: 'path', source, message }]);
 }

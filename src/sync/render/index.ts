@@ -1,10 +1,9 @@
-import type { Manifest } from '../manifest.js';
-import type { RenderMode } from './build.js';
+import type { RenderMode, Rendered } from './build.js';
 import { defaultRenderLimits } from './limits.js';
 import type { RenderLimits } from './limits.js';
 import { renderInThread } from './threads.js';
 
-export type { RenderMode } from './build.js';
+export type { RenderMode, Rendered } from './build.js';
 export type { RenderLimits } from './limits.js';
 
 /** Options for renderManifests. */
@@ -26,9 +25,9 @@ export interface RenderOptions {
  * render thread (off this event loop, memory capped) and, for kustomize, in the render sandbox (no
  * network, only the checkout, a minimal environment). Objects come in a stable order (plain: by
  * file, then document; kustomize: its output order). Anything wrong with what is in Git, a limit
- * included, is one permanent ManifestError listing every problem.
+ * included, is one permanent ManifestError listing every problem. Also says which files it read.
  */
-export function renderManifests(options: RenderOptions): Promise<Manifest[]> {
+export function renderManifests(options: RenderOptions): Promise<Rendered> {
   return renderInThread({
     checkoutDir: options.checkoutDir,
     path: options.path,

@@ -2,8 +2,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DriftlessError, ManifestError } from '../../errors.js';
-import type { Manifest } from '../manifest.js';
-import type { RenderRequest } from './build.js';
+import type { RenderRequest, Rendered } from './build.js';
 import { deserializeError } from './protocol.js';
 import type { RenderReply } from './protocol.js';
 
@@ -93,13 +92,14 @@ function limitProblem(source: string, message: string): ManifestError {
  * for kustomize's own timeout to be reported) or `limits.maxMemoryMb`, the thread is ended and the
  * render fails with a permanent ManifestError naming the file it was reading and the limit.
  */
-export function renderInThread(request: Omit<RenderRequest, 'deadline'>): Promise<Manifest[]> {
+export function renderInThread(request: Omit<RenderRequest, 'deadline'>): Promise<Rendered> {
   const { limits } = request;
   const memoryMb = limits.maxMemoryMb;
   const worker = take(memoryMb);
   let reading = request.path;
+  const read = new Set<string>();
 
-  return new Promise<Manifest[]>((resolve, reject) => {
+  return new Promise<Rendered>((resolve, reject) => {
     const settle = (outcome: () => void) => {
       clearTimeout(timer);
       worker.off('message', onMessage);
@@ -110,11 +110,12 @@ export function renderInThread(request: Omit<RenderRequest, 'deadline'>): Promis
     const onMessage = (reply: RenderReply) => {
       if (reply.type === 'file') {
         reading = reply.source;
+        read.add(reply.source);
         return;
       }
       settle(() => {
         release(worker, memoryMb);
-        if (reply.type === 'done') resolve(reply.manifests);
+        if (reply.type === 'done') resolve({ manifests: reply.manifests, read: [...read].sort() });
         else reject(deserializeError(reply.error));
       });
     };
