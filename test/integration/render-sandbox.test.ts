@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import type { Manifest } from '../../src/sync/manifest.js';
 import { renderManifests } from '../../src/sync/render/index.js';
 import { runSandboxed } from '../../src/sync/render/sandbox.js';
 import { stopServer } from '../helpers/recording-server.js';
+import { writeTree } from '../helpers/files.js';
 
 /**
  * The render sandbox against a real kubectl kustomize and a real HTTP server that records every
@@ -62,15 +63,8 @@ afterAll(async () => {
 });
 
 let counter = 0;
-async function tree(files: Record<string, string>): Promise<string> {
-  const root = path.join(scratch, `repo-${++counter}`);
-  await mkdir(root, { recursive: true });
-  for (const [file, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-    await writeFile(path.join(root, file), content);
-  }
-  return root;
-}
+/** Writes `files` (path → content) into a fresh directory and returns it. */
+const tree = (files: Record<string, string>): Promise<string> => writeTree(path.join(scratch, `repo-${++counter}`), files);
 
 async function render(root: string, dir = 'app'): Promise<Manifest[]> {
   return (await renderManifests({ checkoutDir: root, path: dir, mode: 'auto', kubectl: KUBECTL })).manifests;

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -9,6 +9,7 @@ import { renderManifests } from '../../src/sync/render/index.js';
 import { checkKustomizeInputs } from '../../src/sync/render/kustomize-inputs.js';
 import { RenderBudget } from '../../src/sync/render/limits.js';
 import { parseDocuments } from '../../src/sync/render/yaml.js';
+import { writeTree } from '../helpers/files.js';
 
 /**
  * Fuzzing the renderers with fast-check (issue 13, item 8): hostile YAML and kustomizations never
@@ -60,14 +61,8 @@ afterAll(async () => {
 });
 
 let counter = 0;
-async function tree(files: Record<string, string>): Promise<string> {
-  const root = path.join(scratch, `t${++counter}`);
-  for (const [file, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-    await writeFile(path.join(root, file), content);
-  }
-  return root;
-}
+/** Writes `files` (path → content) into a fresh directory and returns it. */
+const tree = (files: Record<string, string>): Promise<string> => writeTree(path.join(scratch, `t${++counter}`), files);
 
 describe('YAML parsing under fuzz', () => {
   it('returns documents or a problem for any text, never throws, and never expands past the budget', () => {

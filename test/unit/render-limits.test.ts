@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { ManifestError } from '../../src/errors.js';
 import type { Manifest } from '../../src/sync/manifest.js';
 import { renderManifests } from '../../src/sync/render/index.js';
 import type { RenderLimits } from '../../src/sync/render/index.js';
+import { writeTree } from '../helpers/files.js';
 
 /**
  * Render budgets and the render thread, with the inputs of issue 13: the repro's 542-byte alias
@@ -27,14 +28,8 @@ afterAll(async () => {
 });
 
 let counter = 0;
-async function tree(files: Record<string, string>): Promise<string> {
-  const root = path.join(scratch, `repo-${++counter}`);
-  for (const [file, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-    await writeFile(path.join(root, file), content);
-  }
-  return root;
-}
+/** Writes `files` (path → content) into a fresh directory and returns it. */
+const tree = (files: Record<string, string>): Promise<string> => writeTree(path.join(scratch, `repo-${++counter}`), files);
 
 async function render(checkoutDir: string, renderLimits: RenderLimits = limits(), options: { path?: string; kubectl?: string } = {}): Promise<Manifest[]> {
   return (await renderManifests({ checkoutDir, path: options.path ?? '.', mode: 'auto', kubectl: options.kubectl ?? KUBECTL, limits: renderLimits })).manifests;

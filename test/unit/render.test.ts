@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, realpath, rm, stat, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { subjectOf } from '../../src/sync/manifest.js';
 import { renderManifests } from '../../src/sync/render/index.js';
 import type { RenderOptions } from '../../src/sync/render/index.js';
 import { renderKustomize } from '../../src/sync/render/kustomize.js';
+import { writeTree } from '../helpers/files.js';
 
 const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 
@@ -22,15 +23,7 @@ afterAll(async () => {
 
 let counter = 0;
 /** Writes `files` (path → content) into a fresh directory and returns it. */
-async function tree(files: Record<string, string>): Promise<string> {
-  const root = path.join(scratch, `repo-${++counter}`);
-  await mkdir(root, { recursive: true });
-  for (const [file, content] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(root, file)), { recursive: true });
-    await writeFile(path.join(root, file), content);
-  }
-  return root;
-}
+const tree = (files: Record<string, string>): Promise<string> => writeTree(path.join(scratch, `repo-${++counter}`), files);
 
 async function render(checkoutDir: string, options: Partial<RenderOptions> = {}): Promise<Manifest[]> {
   return (await renderManifests({ checkoutDir, path: '.', mode: 'auto', kubectl: KUBECTL, ...options })).manifests;
