@@ -7,7 +7,7 @@ import * as yaml from 'js-yaml';
 import { afterEach } from 'vitest';
 import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
-import { startDriftless, type DriftlessProcess } from '../helpers/process.js';
+import { startDriftless, warmUp, type DriftlessProcess } from '../helpers/process.js';
 
 /** One row of the chaos table (test/chaos/RESULTS.md). */
 export interface ChaosResult {
@@ -131,27 +131,6 @@ export async function startChaosTarget(name: string, options: { targetYaml?: str
   };
   await warmUp(target.driftless.port, h.secret);
   return target;
-}
-
-/**
- * Sends signed `ping` deliveries until one is answered 200. Run from the TypeScript sources, the
- * first delivery compiles the intake's modules, which can hold the event loop past the web's 1 s
- * Redis command timeout and get a 503; a case's first real delivery must not be that one.
- */
-async function warmUp(port: number, secret: string): Promise<void> {
-  const body = JSON.stringify({ zen: 'Keep it logically awesome.', hook_id: 1 });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const res = await fetch(`http://127.0.0.1:${port}/webhooks/github`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': sign(secret, body) },
-      body,
-    }).catch(() => undefined);
-    await res?.arrayBuffer();
-    if (res?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`driftless on port ${port} did not answer a ping with 200 within 30 s (last: ${res?.status ?? 'no answer'})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 /**

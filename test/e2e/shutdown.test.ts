@@ -10,7 +10,7 @@ import { keys } from '../../src/store/keys.js';
 import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 import { installWidgetCrd } from '../helpers/widget-crd.js';
-import { freePort, startDriftless } from '../helpers/process.js';
+import { freePort, startDriftless, warmUp } from '../helpers/process.js';
 
 const logs: string[][] = [];
 const { client, discovery } = testKube();
@@ -48,6 +48,7 @@ describe('SIGTERM during a sync', () => {
     await writeFile(configFile, h.configYaml.replace('server: { port: 0 }', 'server: { port: 0, shutdownGracePeriod: 1s }'));
     const port = await freePort();
     const started = await startDriftless(configFile, { port });
+    await warmUp(port, h.secret);
     const first = started.child;
     logs.push(started.output);
     children.push(first);
