@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import * as yaml from 'js-yaml';
 import { afterEach } from 'vitest';
 import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
-import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 import { startDriftless, warmUp, type DriftlessProcess } from '../helpers/process.js';
 
 /** One row of the chaos table (test/chaos/RESULTS.md). */
@@ -77,11 +76,7 @@ export interface ChaosTarget {
 
 /** Starts a namespace, a repository, the GitHub stand-in and `driftless all` for one chaos case. */
 export async function startChaosTarget(name: string, options: { targetYaml?: string; endpoints?: Parameters<typeof DriftlessHarness.start>[0]['endpoints']; server?: string } = {}): Promise<ChaosTarget> {
-  const kube = testKube();
-  const namespace = uniqueName(name);
-  await createNamespace(kube.client, namespace);
-  kube.client.close();
-  const h = await DriftlessHarness.start({ namespace, inProcess: false, targetYaml: options.targetYaml, endpoints: options.endpoints });
+  const { h, namespace } = await DriftlessHarness.startInNewNamespace(name, { inProcess: false, targetYaml: options.targetYaml, endpoints: options.endpoints });
   const configFile = path.join(await mkdtemp(path.join(os.tmpdir(), `chaos-${name}-`)), 'driftless.yaml');
   await writeFile(configFile, h.configYaml.replace('server: { port: 0 }', `server: { port: 0, shutdownGracePeriod: 1s${options.server ? `, ${options.server}` : ''} }`));
   // REDIS_URL in the environment would override the configuration's (proxied) Redis

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject } from '../../src/kube/objects.js';
 import { DriftlessHarness, issueCommentPayload } from '../helpers/driftless.js';
-import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { testKube } from '../helpers/kube.js';
 import { cm } from '../helpers/manifests.js';
 
 const { client, discovery } = testKube();
@@ -15,9 +15,7 @@ describe('comment commands are authorized by what they do', () => {
   let base: string;
   let head: string;
   beforeAll(async () => {
-    namespace = uniqueName('authz');
-    await createNamespace(client, namespace);
-    h = await DriftlessHarness.start({ namespace });
+    ({ h, namespace } = await DriftlessHarness.startInNewNamespace('authz'));
     h.github.setPermission(h.repoName, 'lead', 'maintain');
     h.github.setPermission(h.repoName, 'dev', 'write');
     base = (await h.commitAndPush('base', { 'deploy/a.yaml': cm('a', '1') })).sha;

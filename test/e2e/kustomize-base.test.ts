@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject } from '../../src/kube/objects.js';
 import { DriftlessHarness } from '../helpers/driftless.js';
-import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { testKube } from '../helpers/kube.js';
 
 // Case 07: the target's path is a kustomize overlay of a base outside it. A push that changes only
 // the base changes what the target renders, so it deploys at once rather than at the next reconcile.
@@ -13,9 +13,7 @@ describe('a kustomize overlay of a base outside the target path', () => {
   let h: DriftlessHarness;
   let namespace: string;
   beforeAll(async () => {
-    namespace = uniqueName('kbase');
-    await createNamespace(client, namespace);
-    h = await DriftlessHarness.start({ namespace });
+    ({ h, namespace } = await DriftlessHarness.startInNewNamespace('kbase'));
   });
   afterAll(async () => {
     await h?.close();

@@ -8,7 +8,7 @@ import { createQueues } from '../../src/queue/queues.js';
 import { keys } from '../../src/store/keys.js';
 import type { TargetStatus } from '../../src/store/target-status.js';
 import { DriftlessHarness, pushPayload } from '../helpers/driftless.js';
-import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
+import { testKube } from '../helpers/kube.js';
 import { installWidgetCrd } from '../helpers/widget-crd.js';
 
 // The revision lifecycle of issue 11, end to end on the real API server: branch truth (rewind,
@@ -27,10 +27,9 @@ afterEach(async () => {
 afterAll(() => client.close());
 
 async function start(name: string, targetYaml: string): Promise<{ h: DriftlessHarness; namespace: string }> {
-  const namespace = uniqueName(name);
-  await createNamespace(client, namespace);
-  h = await DriftlessHarness.start({ namespace, targetYaml });
-  return { h, namespace };
+  const started = await DriftlessHarness.startInNewNamespace(name, { targetYaml });
+  h = started.h;
+  return started;
 }
 
 const settings = async (namespace: string) => ((await getObject(client, (await discovery.resourceFor('v1', 'ConfigMap'))!, namespace, 'settings'))?.data as { value?: string } | undefined)?.value;

@@ -16,6 +16,7 @@ import { Metrics } from '../../src/metrics.js';
 import { GitHubStandIn } from './github-standin.js';
 import { GitLabStandIn } from './gitlab-standin.js';
 import { GitHttpServer, TestRepo } from './git.js';
+import { createNamespace, testKube, uniqueName } from './kube.js';
 
 const require = createRequire(import.meta.url);
 
@@ -113,6 +114,18 @@ export class DriftlessHarness {
   private constructor(provider: 'github' | 'gitlab') {
     this.provider = provider;
     this.repoName = provider === 'github' ? `acme/shop-${randomBytes(3).toString('hex')}` : `acme/platform/shop-${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Creates a fresh namespace named after `prefix` and starts a harness whose target deploys there. */
+  static async startInNewNamespace(prefix: string, options: Omit<Parameters<typeof DriftlessHarness.start>[0], 'namespace'> = {}): Promise<{ h: DriftlessHarness; namespace: string }> {
+    const namespace = uniqueName(prefix);
+    const { client } = testKube();
+    try {
+      await createNamespace(client, namespace);
+    } finally {
+      client.close();
+    }
+    return { h: await DriftlessHarness.start({ ...options, namespace }), namespace };
   }
 
   static async start(options: {
