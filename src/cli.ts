@@ -5,7 +5,7 @@ import { loadConfig } from './config/load.js';
 import type { Config, TargetConfig } from './config/schema.js';
 import { DriftlessError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
-import { startWeb, startWorkers, type Service } from './main.js';
+import { startWeb, startWorkers, type Service } from './services.js';
 import { Metrics } from './metrics.js';
 import { createProviders, sourceFor } from './providers/index.js';
 import { formatChanges } from './report/changeset-text.js';
@@ -60,9 +60,9 @@ async function main(argv: string[]): Promise<number> {
       return runUntilSignal(log, [await startWorkers(config, log, { metrics }), await startWeb(config, file, log, metrics)]);
     }
     case 'sync':
-      return deployNow(config, target(config, values.target), 'api', values.revision, log);
+      return syncNow(config, target(config, values.target), 'api', values.revision, log);
     case 'rollback':
-      return deployNow(config, target(config, values.target), 'rollback', values.revision, log);
+      return syncNow(config, target(config, values.target), 'rollback', values.revision, log);
     case 'diff':
       return diff(config, target(config, values.target), values.revision, log);
     case 'history':
@@ -94,7 +94,7 @@ async function resolveRevision(config: Config, t: TargetConfig, revision: string
  * takes the branch head (or --revision), `rollback` the previous healthy revision (or
  * --revision). A person's request: a revision that failed before is tried again.
  */
-async function deployNow(config: Config, t: TargetConfig, kind: 'api' | 'rollback', revision: string | undefined, log: Logger): Promise<number> {
+async function syncNow(config: Config, t: TargetConfig, kind: 'api' | 'rollback', revision: string | undefined, log: Logger): Promise<number> {
   const rt = createRuntime(config, log, 'worker');
   try {
     const sha = kind === 'rollback' ? (revision ?? (await previousHealthy(rt, t))) : revision;

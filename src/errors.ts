@@ -26,12 +26,12 @@ export class ConfigError extends DriftlessError {
   }
 }
 
-/** A problem with one object of a target's manifests; `source` is the file it came from. */
+/** A problem with one object of a target's manifests; `file` is the file it came from. */
 export interface ObjectProblem {
   /** `Kind/namespace/name` or `Kind/name` for cluster-scoped objects, or the file when unparsable. */
   subject: string;
   /** Path of the manifest file, relative to the repository root. */
-  source: string;
+  file: string;
   message: string;
 }
 
@@ -47,7 +47,7 @@ export class ManifestError extends DriftlessError {
   ) {
     super(
       `${stage} failed for ${problems.length} object${problems.length === 1 ? '' : 's'}:\n` +
-        problems.map((p) => `  - ${p.subject} (${p.source}): ${p.message}`).join('\n'),
+        problems.map((p) => `  - ${p.subject} (${p.file}): ${p.message}`).join('\n'),
     );
   }
 }

@@ -11,7 +11,7 @@ export interface Change {
   subject: string;
   action: ChangeAction;
   /** Manifest file the object came from; absent for pruned objects. */
-  source?: string;
+  file?: string;
   /** Unified diff of the object (Secret values masked); for what is applied or deleted. */
   diff?: string;
   /** Why an object was skipped, adopted or released, or what else a change does (a takeover of fields). */

@@ -12,7 +12,7 @@ export interface PlannedPreview {
 /** One reason a preview failed: the object, the manifest file it came from, and why. */
 export interface PreviewProblem {
   subject: string;
-  source: string;
+  file: string;
   message: string;
 }
 

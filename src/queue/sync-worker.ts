@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { TargetConfig } from '../config/schema.js';
 import { toJobError } from '../errors.js';
-import { deployObserver } from '../report/deploy-report.js';
+import { syncObserver } from '../report/sync-report.js';
 import type { Runtime } from '../runtime.js';
 import { remoteHead } from '../sync/fetch.js';
 import { reconcile, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
@@ -116,13 +116,13 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, request
       const { cloneUrl, credentials } = await rt.source(target, '');
       return remoteHead(cloneUrl, target.branch, credentials);
     },
-    pullLock: () => rt.holds.holder(target.name),
+    pullHold: () => rt.holds.holder(target.name),
     kube: client,
     discovery,
     cacheDir: rt.config.git.cacheDir,
     serializeCreates: (work) => rt.creationLocks.run(target.cluster, work),
     log,
-    observer: deployObserver(rt, target, log),
+    observer: syncObserver(rt, target, log),
     ...options,
   });
   if ('timings' in result) {

@@ -5,7 +5,7 @@ export function formatChanges(changes: readonly Change[], options: { diffs?: boo
   const lines: string[] = [];
   for (const c of changes) {
     if (c.action === 'unchanged' && !options.unchanged) continue;
-    const why = [c.source, c.reason].filter(Boolean).join(': ');
+    const why = [c.file, c.reason].filter(Boolean).join(': ');
     const detail = why ? `  (${why})` : '';
     lines.push(`${c.action.padEnd(10)} ${c.subject}${detail}`);
   }

@@ -181,7 +181,7 @@ function table(c: ChangeSummary): string {
 function objectEntry(change: Change, id: string): ObjectEntry {
   const verb = verbs[change.action];
   const subject = code(clip(change.subject, limits.name));
-  const from = change.source ? ` (${code(clip(change.source, limits.name))})` : '';
+  const from = change.file ? ` (${code(clip(change.file, limits.name))})` : '';
   const reason = change.reason ? `: ${escapeText(clip(change.reason, limits.message))}` : '';
   const entry: ObjectEntry = { line: `- **${verb}** ${subject}${from}${reason}` };
   const body = change.diff?.replace(/\r\n?/g, '\n').replace(/^\n+/, '').trimEnd();
@@ -194,7 +194,7 @@ function objectEntry(change: Change, id: string): ObjectEntry {
 }
 
 function problemLine(p: PreviewProblem): string {
-  const names = [p.subject && code(clip(p.subject, limits.name)), p.source && code(clip(p.source, limits.name))].filter(Boolean);
+  const names = [p.subject && code(clip(p.subject, limits.name)), p.file && code(clip(p.file, limits.name))].filter(Boolean);
   const where = names.length === 2 ? `${names[0]} (${names[1]})` : (names[0] ?? 'unknown object');
   return `- ${where}: ${escapeText(clip(p.message, limits.message))}`;
 }

@@ -3,7 +3,7 @@ import type { PullRef } from '../model/pull.js';
 import type { Keys } from './keys.js';
 
 /** A target held for one pull request: pushes are recorded but their deploys wait. */
-export interface PullLock {
+export interface PullHold {
   provider: 'github' | 'gitlab';
   repo: string;
   pr: number;
@@ -22,13 +22,13 @@ export class PullHoldStore {
   ) {}
 
   /** The pull request holding the target, if any. */
-  async holder(target: string): Promise<PullLock | undefined> {
+  async holder(target: string): Promise<PullHold | undefined> {
     const raw = await this.redis.get(this.keys.prLock(target));
-    return raw ? (JSON.parse(raw) as PullLock) : undefined;
+    return raw ? (JSON.parse(raw) as PullHold) : undefined;
   }
 
   /** Takes the target for a pull request; returns the holder when another pull request has it. */
-  async hold(target: string, lock: PullLock): Promise<PullLock | undefined> {
+  async hold(target: string, lock: PullHold): Promise<PullHold | undefined> {
     const key = this.keys.prLock(target);
     if ((await this.redis.set(key, JSON.stringify(lock), 'NX')) === 'OK') return undefined;
     const holder = await this.holder(target);

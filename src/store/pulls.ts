@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { PullRef } from '../model/pull.js';
 import type { TargetSection } from '../model/pull-comment.js';
-import type { PullLock } from './holds.js';
+import type { PullHold } from './holds.js';
 import type { Keys } from './keys.js';
 
 export type { PullRef };
-export type { PullLock } from './holds.js';
+export type { PullHold as PullLock } from './holds.js';
 
 const keepSeconds = 30 * 24 * 3600;
 const keepNotes = 5;
@@ -37,7 +37,7 @@ export class PullStore {
   }
 
   /** Every target's section of the PR comment, with the lock each target is under. */
-  async sections(pr: PullRef, locks: (target: string) => Promise<PullLock | undefined>): Promise<TargetSection[]> {
+  async sections(pr: PullRef, locks: (target: string) => Promise<PullHold | undefined>): Promise<TargetSection[]> {
     const parts = await this.redis.hgetall(this.keys.prComment(pr.provider, pr.repo, pr.number));
     const targets = new Set(Object.keys(parts).map((f) => f.slice(0, f.lastIndexOf(':'))));
     const sections: TargetSection[] = [];

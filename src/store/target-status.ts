@@ -1,6 +1,6 @@
 import type { LastAttempt, RevisionHold } from '../model/revision.js';
 import type { TargetConfig } from '../config/schema.js';
-import type { PullHoldStore, PullLock } from './holds.js';
+import type { PullHoldStore, PullHold } from './holds.js';
 import type { RevisionStore } from './revisions.js';
 
 /**
@@ -28,7 +28,7 @@ export interface TargetStatus {
   held?: Omit<RevisionHold, 'since'> & { since: string };
   /** Revisions deliveries named that no sync has settled yet, oldest first. */
   pending: string[];
-  lock?: PullLock;
+  lock?: PullHold;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -51,7 +51,7 @@ async function waitEstablished(ctx: PlanContext, object: PlannedObject, timeoutM
     const conditions = (live?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
     if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) return;
     if (Date.now() > deadline) {
-      throw new ManifestError('apply', [{ subject: object.change.subject, source: object.manifest.source, message: `not Established after ${timeoutMs / 1000}s` }]);
+      throw new ManifestError('apply', [{ subject: object.change.subject, file: object.manifest.file, message: `not Established after ${timeoutMs / 1000}s` }]);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -78,7 +78,7 @@ function writer(ctx: PlanContext, applied: Change[]) {
             if (!dryRun) applied.push(o.change);
           } catch (err) {
             if (!(err instanceof KubeApiError && err.permanent)) throw err;
-            problems.push({ subject: o.change.subject, source: o.manifest.source, message: err.message });
+            problems.push({ subject: o.change.subject, file: o.manifest.file, message: err.message });
           }
         }),
       ),
@@ -121,7 +121,7 @@ async function stillAbsent(creates: readonly PlannedObject[], ctx: PlanContext):
         const live = await getObject(ctx.client, o.info, o.desired.metadata.namespace, o.desired.metadata.name);
         if (!live) return;
         const holder = live.metadata.annotations?.[ownershipKeys.target];
-        problems.push({ subject: o.change.subject, source: o.manifest.source, message: `was created by ${holder ? `target ${holder}` : 'another writer'} after this sync planned it; nothing was written` });
+        problems.push({ subject: o.change.subject, file: o.manifest.file, message: `was created by ${holder ? `target ${holder}` : 'another writer'} after this sync planned it; nothing was written` });
       }),
     ),
   );

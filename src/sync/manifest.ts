@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 export interface Manifest {
   object: KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string } };
   /** Path of the file relative to the repository root, e.g. `deploy/prod/web.yaml`. */
-  source: string;
+  file: string;
 }
 
 /** `Kind/namespace/name`, or `Kind/name` when the object has no namespace. */

@@ -42,7 +42,7 @@ export function identityKey(info: Pick<ResourceInfo, 'apiVersion' | 'kind'>, nam
 export interface Identified {
   key: string;
   subject: string;
-  source: string;
+  file: string;
 }
 
 /**
@@ -56,7 +56,7 @@ export function findDuplicates<T extends Identified>(items: readonly T[]): { uni
   for (const item of items) {
     const seen = first.get(item.key);
     if (!seen) first.set(item.key, item);
-    else problems.push({ subject: item.subject, source: item.source, message: seen.source === item.source ? `defined twice in ${item.source}` : `defined twice: in ${seen.source} and in ${item.source}` });
+    else problems.push({ subject: item.subject, file: item.file, message: seen.file === item.file ? `defined twice in ${item.file}` : `defined twice: in ${seen.file} and in ${item.file}` });
   }
   return { unique: [...first.values()], problems };
 }

@@ -120,7 +120,7 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
   );
   try {
     const output = await stage('render', timings, deps, async () => {
-      if (target.render === 'helm') throw new ManifestError('render', [{ subject: 'render', source: target.path, message: 'render: helm is not supported yet; render the chart into plain YAML or use kustomize' }]);
+      if (target.render === 'helm') throw new ManifestError('render', [{ subject: 'render', file: target.path, message: 'render: helm is not supported yet; render the chart into plain YAML or use kustomize' }]);
       return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode: target.render, limits: target.renderLimits });
     });
     rendered.set(cacheKey, output);

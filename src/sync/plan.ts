@@ -86,7 +86,7 @@ interface Resolved {
   /** `identityKey` of the object. */
   key: string;
   subject: string;
-  source: string;
+  file: string;
 }
 
 /** Kinds that CRDs in this set will add: usable before the cluster serves them. */
@@ -121,26 +121,26 @@ async function resolve(manifests: readonly Manifest[], ctx: PlanContext) {
         const served = await discovery.resourceFor(object.apiVersion, object.kind);
         const info = served ?? crdKinds.get(`${object.apiVersion}/${object.kind}`);
         if (!info) {
-          problems.push({ subject: subjectOf(object), source: manifest.source, message: `unknown kind ${object.kind} in ${object.apiVersion}: the cluster does not serve it (is its CRD installed?)` });
+          problems.push({ subject: subjectOf(object), file: manifest.file, message: `unknown kind ${object.kind} in ${object.apiVersion}: the cluster does not serve it (is its CRD installed?)` });
           return;
         }
         const desired = structuredClone(object) as KubeObject;
         normalise(desired, info, policy.namespace);
         const namespace = desired.metadata.namespace;
         if (namespace !== undefined && !policy.allowedNamespaces.includes(namespace)) {
-          problems.push({ subject: subjectOf(desired), source: manifest.source, message: `namespace ${namespace} is not allowed for this target (allowedNamespaces: ${policy.allowedNamespaces.join(', ')})` });
+          problems.push({ subject: subjectOf(desired), file: manifest.file, message: `namespace ${namespace} is not allowed for this target (allowedNamespaces: ${policy.allowedNamespaces.join(', ')})` });
           return;
         }
         const ownNamespace = object.kind === 'Namespace' && policy.allowedNamespaces.includes(object.metadata.name);
         if (!info.namespaced && !ownNamespace && !policy.allowClusterScoped) {
-          problems.push({ subject: subjectOf(desired), source: manifest.source, message: `cluster-scoped ${object.kind} is not allowed for this target (allowClusterScoped: false)` });
+          problems.push({ subject: subjectOf(desired), file: manifest.file, message: `cluster-scoped ${object.kind} is not allowed for this target (allowClusterScoped: false)` });
           return;
         }
         desired.metadata.labels = { ...desired.metadata.labels, [applySetKeys.partOf]: parent.id };
         desired.metadata.annotations = { ...desired.metadata.annotations, [ownershipKeys.target]: parent.target };
         const key = identityKey(info, namespace, desired.metadata.name);
         // by position in the set, so "defined twice" names the files in the order they were read
-        resolved[index] = { manifest, info, desired, crdPending: !served, key, subject: subjectOf(desired), source: manifest.source };
+        resolved[index] = { manifest, info, desired, crdPending: !served, key, subject: subjectOf(desired), file: manifest.file };
       }),
     ),
   );
@@ -177,14 +177,14 @@ async function listLabelled(ctx: PlanContext, scope: InventoryScope): Promise<Ma
  * what takeover it needs, and the change its server-side dry run shows.
  */
 async function planObject(r: Resolved, live: KubeObject | undefined, namespacePending: boolean, ctx: PlanContext, problems: ObjectProblem[]): Promise<PlannedObject> {
-  const { manifest, info, desired, subject, source } = r;
+  const { manifest, info, desired, subject, file } = r;
   const { policy, parent } = ctx;
-  const planned = (change: Omit<Change, 'subject' | 'source'>, rest: Partial<PlannedObject> = {}): PlannedObject => ({ manifest, info, desired, live, deferred: false, change: { subject, source, ...change }, ...rest });
+  const planned = (change: Omit<Change, 'subject' | 'file'>, rest: Partial<PlannedObject> = {}): PlannedObject => ({ manifest, info, desired, live, deferred: false, change: { subject, file, ...change }, ...rest });
   if (live?.metadata.annotations?.[reconcileAnnotation] === 'disabled') return planned({ action: 'skipped', reason: `annotated ${reconcileAnnotation}: disabled` });
   const owner = ownershipOf(live, desired, parent);
   const refused = refusal(owner, manifest.object as KubeObject, parent.target, policy.ownership);
   if (refused) {
-    problems.push({ subject, source, message: refused });
+    problems.push({ subject, file, message: refused });
     return planned({ action: 'skipped', reason: refused });
   }
   markAdopted(desired, owner);
@@ -203,7 +203,7 @@ async function planObject(r: Resolved, live: KubeObject | undefined, namespacePe
       if (namespacePending && err.notFound) deferred = true;
       // a keyed list edited by hand (a Service port) fails validation until its items change owner
       else if (takeover && err.permanent) deferred = true;
-      else if (err.permanent) problems.push({ subject, source, message: err.message });
+      else if (err.permanent) problems.push({ subject, file, message: err.message });
       else throw err;
     }
   }
@@ -216,7 +216,7 @@ async function planObject(r: Resolved, live: KubeObject | undefined, namespacePe
     takeover && describeTakeover(takeover),
     takeover && deferred && !result && 'validated once its fields are taken over',
   ].filter((x): x is string => typeof x === 'string');
-  const change: Omit<Change, 'subject' | 'source'> = { action, ...(reasons.length > 0 && { reason: reasons.join('; ') }) };
+  const change: Omit<Change, 'subject' | 'file'> = { action, ...(reasons.length > 0 && { reason: reasons.join('; ') }) };
   if (action !== 'unchanged') change.diff = objectDiff(subject, live, after, compare);
   return planned(change, { deferred, ...(takeover && { takeover }) });
 }
@@ -235,7 +235,7 @@ function pruneChange(live: KubeObject, prune: boolean): Change {
 /**
  * The plan: every object validated by a server-side dry run, compared with the live object,
  * and the members Git no longer holds. Nothing is written to the cluster. If any object fails,
- * or is not this target's to write, a ManifestError lists every such object with its source
+ * or is not this target's to write, a ManifestError lists every such object with its file
  * file; a prune beyond the target's limit fails with a PruneGuardError.
  */
 export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Promise<Plan> {

@@ -15,7 +15,7 @@ export class PruneGuardError extends ManifestError {
     readonly keeping: number,
     readonly maxPruneRatio: number,
   ) {
-    super('plan', deleting.map((c) => ({ subject: c.subject, source: '(pruned)', message: 'would be deleted' })));
+    super('plan', deleting.map((c) => ({ subject: c.subject, file: '(pruned)', message: 'would be deleted' })));
     const limit = keeping === 0 ? 'it would empty the target' : `more than ${maxPruneRatio} deleted per object kept (ownership.maxPruneRatio)`;
     this.message =
       `prune stopped before any change: this sync would delete ${deleting.length} of target ${target}'s objects and keep ${keeping}; ${limit}. ` +

@@ -48,7 +48,7 @@ function remover(ctx: PlanContext, scope: InventoryScope, failures: Failures) {
           } catch (err) {
             keep(scope, o);
             skip(o, `${o.change.action === 'released' ? 'release' : 'delete'} failed: ${err instanceof Error ? err.message : String(err)}`);
-            if (err instanceof KubeApiError && err.permanent) failures.problems.push({ subject: o.change.subject, source: '(pruned)', message: err.message });
+            if (err instanceof KubeApiError && err.permanent) failures.problems.push({ subject: o.change.subject, file: '(pruned)', message: err.message });
             else failures.transient ??= err;
           }
         }),

@@ -51,7 +51,7 @@ export interface ReconcileObserver {
   /** The live cluster differs from the revision the target should run; `healing` says whether a heal follows. */
   drifted(run: Run, drift: readonly Change[], healing: boolean): Promise<void>;
   /** A pull request's lock keeps these revisions waiting. */
-  locked(waiting: readonly PendingRevision[], lock: PullLock): Promise<void>;
+  held(waiting: readonly PendingRevision[], lock: PullLock): Promise<void>;
 }
 
 export interface ReconcilerDeps {
@@ -63,7 +63,7 @@ export interface ReconcilerDeps {
   /** The branch head as the git host reports it now (`git ls-remote`); undefined when the branch is gone. */
   branchHead(): Promise<string | undefined>;
   /** The pull request lock on the target (`/lock`), if any. */
-  pullLock(): Promise<PullLock | undefined>;
+  pullHold(): Promise<PullLock | undefined>;
   kube: KubeClient;
   discovery: Discovery;
   cacheDir: string;
@@ -106,7 +106,7 @@ const silent: ReconcileObserver = {
   succeeded: async () => undefined,
   failed: async () => undefined,
   drifted: async () => undefined,
-  locked: async () => undefined,
+  held: async () => undefined,
 };
 
 /**
@@ -135,9 +135,9 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
   deps.log.info({ action: decision.action, revision: decision.revision, reason: decision.reason, superseded: decision.superseded.length }, 'revision resolved');
   if (decision.action === 'skip' || !decision.revision) return { result: 'skipped', reason: decision.reason };
   // a locked target only runs what the locking pull request asks for; the rest waits, recorded
-  const lock = await deps.pullLock();
+  const lock = await deps.pullHold();
   if (lock && !(request.trigger.pr === lock.pr && byPerson)) {
-    await deps.observer.locked(decision.pendingEntry ? [decision.pendingEntry] : [], lock);
+    await deps.observer.held(decision.pendingEntry ? [decision.pendingEntry] : [], lock);
     return { result: 'locked', by: lock.pr };
   }
 

@@ -49,12 +49,12 @@ export async function waitHealthy(objects: readonly PlannedObject[], ctx: PlanCo
     const timedOut = Date.now() >= deadline;
     if (degraded.length > 0 || timedOut) {
       const stuck = degraded.length > 0 ? degraded : entries.filter((e) => !done(e));
-      const source = (subject: string) => watched.find((o) => o.change.subject === subject)?.manifest.source ?? '';
+      const fileOf = (subject: string) => watched.find((o) => o.change.subject === subject)?.manifest.file ?? '';
       throw new ManifestError(
         'wait',
         stuck.map((e) => ({
           subject: e.subject,
-          source: source(e.subject),
+          file: fileOf(e.subject),
           message: `${e.health.status}${timedOut && degraded.length === 0 ? ` after ${Math.round(options.timeoutMs / 1000)}s` : ''}: ${e.health.message}`,
         })),
       );

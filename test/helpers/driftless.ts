@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { createLogger } from '../../src/log.js';
 import { HistoryStore, type HistoryEntry } from '../../src/store/history.js';
 import { keys } from '../../src/store/keys.js';
-import { startWeb, startWorkers, type Service } from '../../src/main.js';
+import { startWeb, startWorkers, type Service } from '../../src/services.js';
 import { Metrics } from '../../src/metrics.js';
 import { GitHubStandIn } from './github-standin.js';
 import { GitLabStandIn } from './gitlab-standin.js';

@@ -42,7 +42,7 @@ export async function preview(manifests: readonly Manifest[], ctx: PlanContext):
 }
 
 /** A manifest of one object from one file. */
-export const manifest = (source: string, object: object): Manifest => ({ source, object: object as Manifest['object'] });
+export const manifest = (file: string, object: object): Manifest => ({ file, object: object as Manifest['object'] });
 
 export async function liveObject(client: KubeClient, discovery: Discovery, apiVersion: string, kind: string, namespace: string | undefined, name: string): Promise<KubeObject | undefined> {
   return getObject(client, (await discovery.resourceFor(apiVersion, kind))!, namespace, name);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
-import { startWeb, type Service } from '../../src/main.js';
+import { startWeb, type Service } from '../../src/services.js';
 import { LogCapture } from '../helpers/driftless.js';
 
 const token = randomBytes(24).toString('hex');

@@ -54,14 +54,14 @@ describe('an object the API server rejects with a 500', () => {
   it('fails the plan with a ManifestError naming the object, its file and the key, writing nothing', async () => {
     const { metadata, ...rest } = cronJob(namespace);
     const manifests: Manifest[] = [
-      { source: 'deploy/cron.yaml', object: { ...rest, metadata: { name: metadata.name } } as Manifest['object'] },
-      { source: 'deploy/config.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { level: 'info' } } as Manifest['object'] },
+      { file: 'deploy/cron.yaml', object: { ...rest, metadata: { name: metadata.name } } as Manifest['object'] },
+      { file: 'deploy/config.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'app-config' }, data: { level: 'info' } } as Manifest['object'] },
     ];
     const err = await plan(manifests, ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManifestError);
     expect(err).toMatchObject({ stage: 'plan', permanent: true });
     const { problems } = err as ManifestError;
-    expect(problems).toEqual([{ subject: `CronJob/${namespace}/report`, source: 'deploy/cron.yaml', message: expect.stringContaining('duplicate entries for key [name="RETRIES"]') }]);
+    expect(problems).toEqual([{ subject: `CronJob/${namespace}/report`, file: 'deploy/cron.yaml', message: expect.stringContaining('duplicate entries for key [name="RETRIES"]') }]);
     expect((err as ManifestError).message).toContain(`CronJob/${namespace}/report (deploy/cron.yaml)`);
 
     expect(await live('batch/v1', 'CronJob', 'report')).toBeUndefined();

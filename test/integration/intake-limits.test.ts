@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
-import { startWeb, type Service } from '../../src/main.js';
+import { startWeb, type Service } from '../../src/services.js';
 import type { Server } from 'node:http';
 import { LogCapture, sign } from '../helpers/driftless.js';
 import { rawPost, type RawAnswer } from '../helpers/http.js';

@@ -15,9 +15,9 @@ import { ownershipSchema } from '../../src/config/schema.js';
 const { client, discovery } = testKube();
 afterAll(() => client.close());
 
-const namespaceManifest = (name: string): Manifest => ({ source: 'deploy/namespace.yaml', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
+const namespaceManifest = (name: string): Manifest => ({ file: 'deploy/namespace.yaml', object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } });
 const configMap = (name: string, level: string, namespace?: string): Manifest => ({
-  source: `deploy/${name}.yaml`,
+  file: `deploy/${name}.yaml`,
   object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...(namespace ? { namespace } : {}) }, data: { level } } as Manifest['object'],
 });
 

@@ -126,7 +126,7 @@ describe('adoption is explicit, and prune releases what was adopted', () => {
     const err = await plan([ns(shared), ours, keep], ctx).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ManifestError);
     expect((err as ManifestError).problems).toEqual([
-      { subject: `Namespace/${shared}`, source: `deploy/${shared}.yaml`, message: 'exists and was not created by target t (written by kubectl-create); to adopt it, annotate its manifest driftless.io/adopt: "true" or set ownership.adopt: all for the target' },
+      { subject: `Namespace/${shared}`, file: `deploy/${shared}.yaml`, message: 'exists and was not created by target t (written by kubectl-create); to adopt it, annotate its manifest driftless.io/adopt: "true" or set ownership.adopt: all for the target' },
     ]);
     expect(await live('v1', 'ConfigMap', shared, 'ours')).toBeUndefined();
   });
@@ -185,7 +185,7 @@ describe('two targets declaring one object', () => {
     const taking = { ...shared, object: { ...shared.object, data: { owner: 'b' } } } as typeof shared;
     const err = (await plan([taking, manifest('deploy/b.yaml', configMap('b', { x: '1' }))], second).catch((e: unknown) => e)) as ManifestError;
     expect(err).toBeInstanceOf(ManifestError);
-    expect(err.problems).toEqual([{ subject: `ConfigMap/${namespace}/shared`, source: 'deploy/shared.yaml', message: "belongs to target shop-a; target shop-b does not take over another target's objects: declare it in one of them only" }]);
+    expect(err.problems).toEqual([{ subject: `ConfigMap/${namespace}/shared`, file: 'deploy/shared.yaml', message: "belongs to target shop-a; target shop-b does not take over another target's objects: declare it in one of them only" }]);
     expect(err.message).toContain('deploy/shared.yaml');
 
     // the second target drops it again: nothing of the first target's is touched
@@ -222,7 +222,7 @@ describe('two targets that plan to create the same object at the same moment', (
     const loser = won === 0 ? second : first;
     expect(lost?.reason).toBeInstanceOf(ManifestError);
     expect((lost!.reason as ManifestError).problems).toEqual([
-      { subject: `ConfigMap/${namespace}/shared`, source: 'deploy/shared.yaml', message: `was created by target ${winner.parent.target} after this sync planned it; nothing was written` },
+      { subject: `ConfigMap/${namespace}/shared`, file: 'deploy/shared.yaml', message: `was created by target ${winner.parent.target} after this sync planned it; nothing was written` },
     ]);
     const object = await live('v1', 'ConfigMap', namespace, 'shared');
     expect(object?.metadata.labels?.[applySetKeys.partOf]).toBe(winner.parent.id);

@@ -68,13 +68,13 @@ describe('one identity per object (case 11)', () => {
     const b = manifest('deploy/b-flags-copy.yaml', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'feature-flags', namespace }, data: { 'checkout-v2': 'on' } });
     const err = (await plan([a, b, configMap('other', { y: '1' })], ctx).catch((e: unknown) => e)) as ManifestError;
     expect(err).toBeInstanceOf(ManifestError);
-    expect(err.problems).toEqual([{ subject: `ConfigMap/${namespace}/feature-flags`, source: 'deploy/b-flags-copy.yaml', message: 'defined twice: in deploy/a-flags.yaml and in deploy/b-flags-copy.yaml' }]);
+    expect(err.problems).toEqual([{ subject: `ConfigMap/${namespace}/feature-flags`, file: 'deploy/b-flags-copy.yaml', message: 'defined twice: in deploy/a-flags.yaml and in deploy/b-flags-copy.yaml' }]);
     expect(await liveObject(client, discovery, 'v1', 'ConfigMap', namespace, 'feature-flags')).toBeUndefined();
   });
 
   it('refuses two versions of one kind with one name', async () => {
-    const hpa = (apiVersion: string, source: string) =>
-      manifest(source, { apiVersion, kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 1, maxReplicas: 3 } });
+    const hpa = (apiVersion: string, file: string) =>
+      manifest(file, { apiVersion, kind: 'HorizontalPodAutoscaler', metadata: { name: 'web' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 1, maxReplicas: 3 } });
     const err = (await plan([hpa('autoscaling/v1', 'deploy/hpa-v1.yaml'), hpa('autoscaling/v2', 'deploy/hpa-v2.yaml')], ctx).catch((e: unknown) => e)) as ManifestError;
     expect(err.problems.map((p) => p.message)).toEqual(['defined twice: in deploy/hpa-v1.yaml and in deploy/hpa-v2.yaml']);
   });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
-import { startWorkers } from '../../src/main.js';
+import { startWorkers } from '../../src/services.js';
 import { LogCapture } from '../helpers/driftless.js';
 
 const freePort = () =>

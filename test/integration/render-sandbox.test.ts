@@ -97,7 +97,7 @@ describe('kustomize may not reach the network', () => {
     const root = await tree({ 'app/kustomization.yaml': kustomization(), 'app/cm.yaml': cm('local') });
     const error = await refused(root);
     expect(error.problems).toHaveLength(1);
-    expect(error.problems[0]).toMatchObject({ subject: 'kustomization', source: 'app/kustomization.yaml' });
+    expect(error.problems[0]).toMatchObject({ subject: 'kustomization', file: 'app/kustomization.yaml' });
     expect(error.problems[0]!.message).toMatch(message);
     expect(bait.requests).toEqual([]);
   });
@@ -109,7 +109,7 @@ describe('kustomize may not reach the network', () => {
       'base/cm.yaml': cm('base'),
     });
     const error = await refused(root);
-    expect(error.problems).toEqual([{ subject: 'kustomization', source: 'base/kustomization.yaml', message: expect.stringMatching(/is remote/) }]);
+    expect(error.problems).toEqual([{ subject: 'kustomization', file: 'base/kustomization.yaml', message: expect.stringMatching(/is remote/) }]);
     expect(bait.requests).toEqual([]);
   });
 
@@ -162,7 +162,7 @@ describe('kustomize reads only the checkout', () => {
     if (link) await symlink(link[1], path.join(root, link[0]));
     const error = await refused(root);
     expect(error.problems).toHaveLength(1);
-    expect(error.problems[0]).toMatchObject({ subject: 'kustomization', source: 'app/kustomization.yaml' });
+    expect(error.problems[0]).toMatchObject({ subject: 'kustomization', file: 'app/kustomization.yaml' });
     expect(error.problems[0]!.message).toMatch(message);
     expect(error.message).not.toMatch(/PATH=|HOME=|root:x:0/);
   });
@@ -173,7 +173,7 @@ describe('kustomize reads only the checkout', () => {
     const started = performance.now();
     const error = await refused(root);
     expect(performance.now() - started).toBeLessThan(5000);
-    expect(error.problems).toEqual([{ subject: 'kustomization', source: 'app/bomb.yaml', message: 'YAML aliases expand this file to more than 4 MiB (renderLimits.maxFileBytes)' }]);
+    expect(error.problems).toEqual([{ subject: 'kustomization', file: 'app/bomb.yaml', message: 'YAML aliases expand this file to more than 4 MiB (renderLimits.maxFileBytes)' }]);
   });
 
   it('still builds what a kustomization may name: bases, components, patches, generator files and env files, replacements, crds, openapi', async () => {

@@ -21,11 +21,11 @@ const { client, discovery } = testKube();
 afterAll(() => client.close());
 
 const cm = (name: string, data: Record<string, string>, namespace?: string): Manifest => ({
-  source: `deploy/${name}.yaml`,
+  file: `deploy/${name}.yaml`,
   object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...(namespace ? { namespace } : {}) }, data } as Manifest['object'],
 });
 const deployment = (name: string, image: string, extra: object = {}): Manifest => ({
-  source: `deploy/${name}-deployment.yaml`,
+  file: `deploy/${name}-deployment.yaml`,
   object: {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -93,7 +93,7 @@ describe('plan, apply and prune against the real API server', () => {
   });
 
   it('masks Secret values in diffs', async () => {
-    const secret = (v: string): Manifest => ({ source: 'deploy/secret.yaml', object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, stringData: { password: v, user: 'admin' } } as Manifest['object'] });
+    const secret = (v: string): Manifest => ({ file: 'deploy/secret.yaml', object: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' }, stringData: { password: v, user: 'admin' } } as Manifest['object'] });
     const base = [cm('a', { x: '2' }), deployment('web', 'nginx:1.27')];
     const created = await sync([...base, secret('hunter2')], ctx);
     const updated = await sync([...base, secret('correct-horse')], ctx);
@@ -107,13 +107,13 @@ describe('plan, apply and prune against the real API server', () => {
     const before = await resourceVersions(namespace);
     const invalid = deployment('broken', 'nginx', { spec: { replicas: 1, selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'y' } }, spec: { containers: [] } } } });
     const forbidden = cm('elsewhere', { a: '1' }, 'kube-system');
-    const unknown: Manifest = { source: 'deploy/widget.yaml', object: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } } as Manifest['object'] };
+    const unknown: Manifest = { file: 'deploy/widget.yaml', object: { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } } as Manifest['object'] };
     for (const bad of [[invalid], [forbidden], [unknown]]) {
       const err = await plan([cm('a', { x: '3' }), cm('new', { n: '1' }), ...bad], ctx).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(ManifestError);
       const problems = (err as ManifestError).problems;
       expect(problems).toHaveLength(1);
-      expect(problems[0]!.source).toBe(bad[0]!.source);
+      expect(problems[0]!.file).toBe(bad[0]!.file);
     }
     const err = (await plan([invalid, forbidden, unknown], ctx).catch((e: unknown) => e)) as ManifestError;
     expect(err.message).toMatch(/Deployment\/.*\/broken \(deploy\/broken-deployment.yaml\)/);
@@ -127,13 +127,13 @@ describe('plan, apply and prune against the real API server', () => {
   it('applies a CRD and its custom resources in one sync', async () => {
     const group = `${uniqueName('g')}.driftless.test`;
     const crd: Manifest = {
-      source: 'deploy/crd.yaml',
+      file: 'deploy/crd.yaml',
       object: {
         apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `gadgets.${group}` },
         spec: { group, scope: 'Namespaced', names: { kind: 'Gadget', plural: 'gadgets' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
       } as unknown as Manifest['object'],
     };
-    const gadget: Manifest = { source: 'deploy/gadget.yaml', object: { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' }, spec: { size: 1 } } as Manifest['object'] };
+    const gadget: Manifest = { file: 'deploy/gadget.yaml', object: { apiVersion: `${group}/v1`, kind: 'Gadget', metadata: { name: 'g1' }, spec: { size: 1 } } as Manifest['object'] };
     const crdCtx = { ...ctx, policy: { ...ctx.policy, allowClusterScoped: true } };
     const result = await sync([cm('a', { x: '2' }), deployment('web', 'nginx:1.27'), crd, gadget], crdCtx);
     expect(result.changes.find((c) => c.subject.startsWith('Gadget/'))?.action).toBe('created');

@@ -19,7 +19,7 @@ describe('waitHealthy on the real API server', () => {
   let namespace: string;
   const group = `${uniqueName('w')}.driftless.test`;
   const widget = (name: string, conditions: object[]): Manifest => ({
-    source: `deploy/${name}.yaml`,
+    file: `deploy/${name}.yaml`,
     object: { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name }, status: { conditions } } as unknown as Manifest['object'],
   });
 
@@ -48,7 +48,7 @@ describe('waitHealthy on the real API server', () => {
   };
 
   it('returns once every changed object is healthy, reporting progress', async () => {
-    const objects = await applied([widget('ready', [{ type: 'Ready', status: 'True' }]), { source: 'deploy/cm.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } } as Manifest['object'] }]);
+    const objects = await applied([widget('ready', [{ type: 'Ready', status: 'True' }]), { file: 'deploy/cm.yaml', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } } as Manifest['object'] }]);
     const progress: string[] = [];
     const entries = await waitHealthy(objects, ctx, { timeoutMs: 5_000, intervalMs: 100, onProgress: (h, t) => void progress.push(`${h}/${t}`) });
     // the ConfigMap is healthy once applied and never read again; only the custom resource is
@@ -62,13 +62,13 @@ describe('waitHealthy on the real API server', () => {
     const err = (await waitHealthy(objects, ctx, { timeoutMs: 30_000, intervalMs: 100 }).catch((e: unknown) => e)) as ManifestError;
     expect(err).toBeInstanceOf(ManifestError);
     expect(err.stage).toBe('wait');
-    expect(err.problems).toEqual([{ subject: `Widget/${namespace}/stalled`, source: 'deploy/stalled.yaml', message: expect.stringMatching(/^Degraded: .*QuotaExceeded/) }]);
+    expect(err.problems).toEqual([{ subject: `Widget/${namespace}/stalled`, file: 'deploy/stalled.yaml', message: expect.stringMatching(/^Degraded: .*QuotaExceeded/) }]);
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 
   it('names what is still not healthy when the timeout passes', async () => {
     const job: Manifest = {
-      source: 'deploy/job.yaml',
+      file: 'deploy/job.yaml',
       // a node selector nothing satisfies: even with controllers running, the Job never completes
       object: { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'migrate' }, spec: { template: { spec: { restartPolicy: 'Never', nodeSelector: { nothing: 'here' }, containers: [{ name: 'm', image: 'busybox' }] } } } } as Manifest['object'],
     };

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
-import { startWeb, type Service } from '../../src/main.js';
+import { startWeb, type Service } from '../../src/services.js';
 import { LogCapture } from '../helpers/driftless.js';
 
 // Generated deliveries (fast-check) against the real receivers: `driftless serve`'s express app

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
-import { startWeb } from '../../src/main.js';
+import { startWeb } from '../../src/services.js';
 import { DriftlessHarness, LogCapture, pushPayload, sign } from '../helpers/driftless.js';
 import { uniqueName } from '../helpers/kube.js';
 

@@ -61,13 +61,13 @@ const settingsDiff = `--- live/ConfigMap/shop/settings
 `;
 
 const shopChanges: Change[] = [
-  { subject: 'ConfigMap/shop/settings', action: 'configured', source: 'apps/shop/settings.yaml', diff: settingsDiff },
-  { subject: 'Deployment/shop/web', action: 'created', source: 'apps/shop/web.yaml', diff: webDiff },
-  { subject: 'Service/shop/web', action: 'unchanged', source: 'apps/shop/web.yaml' },
+  { subject: 'ConfigMap/shop/settings', action: 'configured', file: 'apps/shop/settings.yaml', diff: settingsDiff },
+  { subject: 'Deployment/shop/web', action: 'created', file: 'apps/shop/web.yaml', diff: webDiff },
+  { subject: 'Service/shop/web', action: 'unchanged', file: 'apps/shop/web.yaml' },
   { subject: 'Service/shop/legacy', action: 'deleted' },
-  { subject: 'Deployment/shop/worker', action: 'created', source: 'apps/shop/worker.yaml', diff: workerDiff },
-  { subject: 'ServiceAccount/shop/web', action: 'unchanged', source: 'apps/shop/web.yaml' },
-  { subject: 'Namespace/shop', action: 'unchanged', source: 'apps/shop/namespace.yaml' },
+  { subject: 'Deployment/shop/worker', action: 'created', file: 'apps/shop/worker.yaml', diff: workerDiff },
+  { subject: 'ServiceAccount/shop/web', action: 'unchanged', file: 'apps/shop/web.yaml' },
+  { subject: 'Namespace/shop', action: 'unchanged', file: 'apps/shop/namespace.yaml' },
 ];
 
 const planned = (changes: Change[], sha = head) => ({ sha, at, outcome: 'planned' as const, changes });
@@ -79,7 +79,7 @@ function manyChanges(n: number, lines: number): Change[] {
     return {
       subject: `ConfigMap/shop/config-${String(i).padStart(3, '0')}`,
       action: 'configured' as const,
-      source: `apps/shop/config-${i}.yaml`,
+      file: `apps/shop/config-${i}.yaml`,
       diff: `--- live/ConfigMap/shop/config-${i}\n+++ git/ConfigMap/shop/config-${i}\n@@ -1,${lines} +1,${lines} @@\n${body}\n`,
     };
   });
@@ -109,11 +109,11 @@ describe('renderComment: golden files', () => {
 
   it('adoptions, takeovers and releases say what they do', () => {
     const changes: Change[] = [
-      { subject: 'Namespace/shared', action: 'adopted', source: 'apps/shop/shared.yaml', reason: 'adopts an existing object written by kubectl-create; prune will release it, not delete it', diff: '--- live/Namespace/shared\n+++ git/Namespace/shared\n@@ -1,3 +1,5 @@\n apiVersion: v1\n kind: Namespace\n metadata:\n+  labels:\n+    applyset.kubernetes.io/part-of: applyset-x-v1\n' },
-      { subject: 'Service/shop/web', action: 'configured', source: 'apps/shop/web.yaml', reason: 'takes over fields from kubectl-patch', diff: '--- live/Service/shop/web\n+++ git/Service/shop/web\n@@ -1,2 +1,2 @@\n ports:\n-  - port: 83\n+  - port: 80\n' },
+      { subject: 'Namespace/shared', action: 'adopted', file: 'apps/shop/shared.yaml', reason: 'adopts an existing object written by kubectl-create; prune will release it, not delete it', diff: '--- live/Namespace/shared\n+++ git/Namespace/shared\n@@ -1,3 +1,5 @@\n apiVersion: v1\n kind: Namespace\n metadata:\n+  labels:\n+    applyset.kubernetes.io/part-of: applyset-x-v1\n' },
+      { subject: 'Service/shop/web', action: 'configured', file: 'apps/shop/web.yaml', reason: 'takes over fields from kubectl-patch', diff: '--- live/Service/shop/web\n+++ git/Service/shop/web\n@@ -1,2 +1,2 @@\n ports:\n-  - port: 83\n+  - port: 80\n' },
       { subject: 'Namespace/legacy', action: 'released', reason: 'adopted, not created by this target: left in place with what it holds, no longer a member' },
       { subject: 'ConfigMap/shop/old', action: 'deleted' },
-      { subject: 'ConfigMap/shop/settings', action: 'unchanged', source: 'apps/shop/settings.yaml' },
+      { subject: 'ConfigMap/shop/settings', action: 'unchanged', file: 'apps/shop/settings.yaml' },
     ];
     golden('adopt-release', renderComment([{ target: 'shop', preview: planned(changes) }], github));
   });
@@ -128,12 +128,12 @@ describe('renderComment: golden files', () => {
           outcome: 'failed',
           message: '2 manifests would be rejected',
           problems: [
-            { subject: 'Deployment/shop/web', source: 'apps/shop/web.yaml', message: 'policy "no-root": container web runs as root (securityContext.runAsNonRoot is false)' },
-            { subject: '', source: 'apps/shop/broken.yaml', message: 'invalid YAML: mapping values are not allowed here (line 7, column 12)' },
+            { subject: 'Deployment/shop/web', file: 'apps/shop/web.yaml', message: 'policy "no-root": container web runs as root (securityContext.runAsNonRoot is false)' },
+            { subject: '', file: 'apps/shop/broken.yaml', message: 'invalid YAML: mapping values are not allowed here (line 7, column 12)' },
           ],
         },
       },
-      { target: 'billing', preview: planned([{ subject: 'ConfigMap/billing/settings', action: 'configured', source: 'apps/billing/settings.yaml', diff: settingsDiff.replaceAll('shop', 'billing') }]) },
+      { target: 'billing', preview: planned([{ subject: 'ConfigMap/billing/settings', action: 'configured', file: 'apps/billing/settings.yaml', diff: settingsDiff.replaceAll('shop', 'billing') }]) },
     ];
     golden('two-targets-one-failed', renderComment(sections, github));
   });
@@ -184,8 +184,8 @@ describe('renderComment: golden files', () => {
     const section: TargetSection = {
       target: 'shop',
       preview: planned([
-        { subject: 'Deployment/shop/web', action: 'configured', source: 'apps/shop/web.yaml', diff: webDiff },
-        { subject: 'Job/shop/migrate', action: 'skipped', source: 'apps/shop/migrate.yaml', reason: 'spec.template is immutable; delete the Job to run it again' },
+        { subject: 'Deployment/shop/web', action: 'configured', file: 'apps/shop/web.yaml', diff: webDiff },
+        { subject: 'Job/shop/migrate', action: 'skipped', file: 'apps/shop/migrate.yaml', reason: 'spec.template is immutable; delete the Job to run it again' },
       ]),
       lock: { pr: 42, user: 'alice', at: '2026-11-26T08:05:00Z' },
       notes: ['@bob ran `/deploy shop`: refused, shop is locked by #42', '/diff shop: preview queued'],
@@ -194,13 +194,13 @@ describe('renderComment: golden files', () => {
   });
 
   it('no changes', () => {
-    const unchanged: Change[] = shopChanges.map((c) => ({ subject: c.subject, action: 'unchanged', source: c.source }));
+    const unchanged: Change[] = shopChanges.map((c) => ({ subject: c.subject, action: 'unchanged', file: c.file }));
     golden('no-changes', renderComment([{ target: 'shop', preview: planned(unchanged) }, { target: 'empty' }], github));
   });
 
   it('a diff containing ``` cannot close its fence', () => {
     const diff = '--- live/ConfigMap/docs/readme\n+++ git/ConfigMap/docs/readme\n@@ -1,3 +1,4 @@\n data:\n   README.md: |\n-    ```sh\n+    ````sh\n+    ``` not the end\n';
-    const text = renderComment([{ target: 'docs', preview: planned([{ subject: 'ConfigMap/docs/readme', action: 'configured', source: 'docs.yaml', diff }]) }], github);
+    const text = renderComment([{ target: 'docs', preview: planned([{ subject: 'ConfigMap/docs/readme', action: 'configured', file: 'docs.yaml', diff }]) }], github);
     golden('diff-with-fence', text);
     expect(text).toContain('`````diff\n');
   });
@@ -214,7 +214,7 @@ describe('renderComment: golden files', () => {
         outcome: 'failed',
         message: 'see <a href="https://evil.example">here</a> | **now**',
         problems: [
-          { subject: 'ConfigMap/shop/a|b<script>alert(1)</script>', source: 'apps/`x`.yaml', message: '</details>\n\n# took over\n| a | b |\n@org/admins [click](https://evil.example) $x^2$' },
+          { subject: 'ConfigMap/shop/a|b<script>alert(1)</script>', file: 'apps/`x`.yaml', message: '</details>\n\n# took over\n| a | b |\n@org/admins [click](https://evil.example) $x^2$' },
         ],
       },
       deploy: { sha: merge, at, result: 'failed', message: 'x</details><img src=x onerror=alert(1)>', historyUrl: 'javascript:alert(1)' },
@@ -266,7 +266,7 @@ describe('renderComment: truncation', () => {
   });
 
   it('cuts the problem list of a failed preview', () => {
-    const problems = Array.from({ length: 300 }, (_, i) => ({ subject: `ConfigMap/shop/c${i}`, source: `c${i}.yaml`, message: 'policy "labels": missing label team' }));
+    const problems = Array.from({ length: 300 }, (_, i) => ({ subject: `ConfigMap/shop/c${i}`, file: `c${i}.yaml`, message: 'policy "labels": missing label team' }));
     const text = renderComment([{ target: 'shop', preview: { sha: head, at, outcome: 'failed', problems, message: '300 objects violate policies' } }], { maxLength: 4000 });
     expect(text.length).toBeLessThanOrEqual(4000);
     expect(text).toContain('❌ Preview of `3f2c1a9` failed: 300 objects violate policies');
@@ -280,7 +280,7 @@ describe('renderComment: truncation', () => {
       const sections: TargetSection[] = Array.from({ length: targets }, (_, t) => {
         const changes = manyChanges(Math.floor(next() * 80), 1 + Math.floor(next() * 50));
         const section: TargetSection = { target: `target-${t}`, preview: planned(changes) };
-        if (next() < 0.3) section.preview = { sha: head, at, outcome: 'failed', message: 'x'.repeat(Math.floor(next() * 3000)), problems: Array.from({ length: Math.floor(next() * 50) }, (_, i) => ({ subject: `A/b${i}`, source: 'f.yaml', message: 'm'.repeat(Math.floor(next() * 400)) })) };
+        if (next() < 0.3) section.preview = { sha: head, at, outcome: 'failed', message: 'x'.repeat(Math.floor(next() * 3000)), problems: Array.from({ length: Math.floor(next() * 50) }, (_, i) => ({ subject: `A/b${i}`, file: 'f.yaml', message: 'm'.repeat(Math.floor(next() * 400)) })) };
         if (next() < 0.5) section.deploy = { sha: merge, at, result: 'failed', message: 'y'.repeat(Math.floor(next() * 3000)), historyUrl: history };
         if (next() < 0.3) section.lock = { pr: 7, user: 'carol', at };
         if (next() < 0.3) section.notes = ['ok', 'n'.repeat(Math.floor(next() * 2000))];

@@ -38,12 +38,12 @@ describe('one identity per object', () => {
   });
 
   it('refuses every later duplicate, naming both files, and keeps the first', () => {
-    const item = (key: string, source: string) => ({ key, subject: `ConfigMap/shop/${key}`, source });
+    const item = (key: string, file: string) => ({ key, subject: `ConfigMap/shop/${key}`, file });
     const { unique, problems } = findDuplicates([item('a', 'deploy/a-flags.yaml'), item('b', 'deploy/b.yaml'), item('a', 'deploy/b-flags-copy.yaml'), item('b', 'deploy/b.yaml')]);
-    expect(unique.map((u) => u.source)).toEqual(['deploy/a-flags.yaml', 'deploy/b.yaml']);
+    expect(unique.map((u) => u.file)).toEqual(['deploy/a-flags.yaml', 'deploy/b.yaml']);
     expect(problems).toEqual([
-      { subject: 'ConfigMap/shop/a', source: 'deploy/b-flags-copy.yaml', message: 'defined twice: in deploy/a-flags.yaml and in deploy/b-flags-copy.yaml' },
-      { subject: 'ConfigMap/shop/b', source: 'deploy/b.yaml', message: 'defined twice in deploy/b.yaml' },
+      { subject: 'ConfigMap/shop/a', file: 'deploy/b-flags-copy.yaml', message: 'defined twice: in deploy/a-flags.yaml and in deploy/b-flags-copy.yaml' },
+      { subject: 'ConfigMap/shop/b', file: 'deploy/b.yaml', message: 'defined twice in deploy/b.yaml' },
     ]);
   });
 });

@@ -146,6 +146,6 @@ describe('a prune that cannot empty a target by surprise', () => {
     expect(err?.message).toMatch(/^prune stopped before any change: this sync would delete 47 of target shop's objects and keep 3; more than 2 deleted per object kept/);
     expect(err?.message).toContain('set ownership.allowMassPrune: true for target shop');
     expect(err?.problems).toHaveLength(47);
-    expect(err?.problems[0]).toEqual({ subject: 'ConfigMap/shop/c0', source: '(pruned)', message: 'would be deleted' });
+    expect(err?.problems[0]).toEqual({ subject: 'ConfigMap/shop/c0', file: '(pruned)', message: 'would be deleted' });
   });
 });

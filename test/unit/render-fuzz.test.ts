@@ -71,7 +71,7 @@ describe('YAML parsing under fuzz', () => {
         const started = performance.now();
         const parsed = parseDocuments(text, 'fuzz.yaml', MAX_BYTES);
         if ('problem' in parsed) {
-          expect(parsed.problem.source).toBe('fuzz.yaml');
+          expect(parsed.problem.file).toBe('fuzz.yaml');
           expect(parsed.problem.message).not.toBe('');
         } else {
           expect(parsed.expandedBytes).toBeLessThanOrEqual(MAX_BYTES);

@@ -80,7 +80,7 @@ describe('YAML aliases', () => {
     expect(performance.now() - started).toBeLessThan(1000);
     expect(lag).toBeLessThan(100);
     expect((result as ManifestError).problems).toEqual([
-      { subject: 'deploy/bomb.yaml', source: 'deploy/bomb.yaml', message: 'YAML aliases expand this file to more than 4 MiB (renderLimits.maxFileBytes)' },
+      { subject: 'deploy/bomb.yaml', file: 'deploy/bomb.yaml', message: 'YAML aliases expand this file to more than 4 MiB (renderLimits.maxFileBytes)' },
     ]);
   });
 
@@ -110,7 +110,7 @@ describe('YAML aliases', () => {
     const root = await tree({ 'bomb.yaml': text });
     const error = await renderError(root);
     expect(error.problems).toHaveLength(1);
-    expect(error.problems[0]!.source).toBe('bomb.yaml');
+    expect(error.problems[0]!.file).toBe('bomb.yaml');
     expect(error.problems[0]!.message).toMatch(message);
   });
 
@@ -127,8 +127,8 @@ describe('byte and object budgets', () => {
     const root = await tree({ 'a-big.yaml': cm('big', `data: {v: "${'x'.repeat(2000)}"}\n`), 'b-bad.yaml': 'apiVersion: v1\nkind: Secret\n' });
     const error = await renderError(root, limits({ maxFileBytes: 1024 }));
     expect(error.problems).toEqual([
-      { subject: 'a-big.yaml', source: 'a-big.yaml', message: 'file is 2 KiB, more than renderLimits.maxFileBytes (1 KiB)' },
-      { subject: 'Secret', source: 'b-bad.yaml', message: 'metadata.name is missing' },
+      { subject: 'a-big.yaml', file: 'a-big.yaml', message: 'file is 2 KiB, more than renderLimits.maxFileBytes (1 KiB)' },
+      { subject: 'Secret', file: 'b-bad.yaml', message: 'metadata.name is missing' },
     ]);
   });
 
@@ -136,7 +136,7 @@ describe('byte and object budgets', () => {
     const files = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`f${i}.yaml`, cm(`f${i}`, `data: {v: "${'x'.repeat(400)}"}\n`)]));
     const error = await renderError(await tree(files), limits({ maxTotalBytes: 2000 }));
     expect(error.problems).toEqual([
-      { subject: 'f4.yaml', source: 'f4.yaml', message: 'with this file the render reads more than renderLimits.maxTotalBytes (2 KiB)' },
+      { subject: 'f4.yaml', file: 'f4.yaml', message: 'with this file the render reads more than renderLimits.maxTotalBytes (2 KiB)' },
     ]);
   });
 
@@ -146,7 +146,7 @@ describe('byte and object budgets', () => {
     expect(await render(root, limits({ maxObjects: 7 }))).toHaveLength(7);
     const error = await renderError(root, limits({ maxObjects: 6 }));
     expect(error.problems).toEqual([
-      { subject: 'list.yaml', source: 'list.yaml', message: 'with this file the render has more than renderLimits.maxObjects (6) objects' },
+      { subject: 'list.yaml', file: 'list.yaml', message: 'with this file the render has more than renderLimits.maxObjects (6) objects' },
     ]);
   });
 
@@ -160,15 +160,15 @@ describe('byte and object budgets', () => {
     expect(await render(root, limits(), { path: 'app' })).toHaveLength(30);
 
     const tooMany = await renderError(root, limits({ maxObjects: 29 }), { path: 'app' });
-    expect(tooMany.problems).toEqual([{ subject: 'kustomization', source: 'app/kustomization.yaml', message: 'the build has 30 objects, more than renderLimits.maxObjects (29)' }]);
+    expect(tooMany.problems).toEqual([{ subject: 'kustomization', file: 'app/kustomization.yaml', message: 'the build has 30 objects, more than renderLimits.maxObjects (29)' }]);
     const tooBig = await renderError(root, limits({ maxTotalBytes: 8192 }), { path: 'app' });
-    expect(tooBig.problems).toEqual([{ subject: 'kustomization', source: 'app/kustomization.yaml', message: 'kustomize output is larger than renderLimits.maxTotalBytes (8 KiB)' }]);
+    expect(tooBig.problems).toEqual([{ subject: 'kustomization', file: 'app/kustomization.yaml', message: 'kustomize output is larger than renderLimits.maxTotalBytes (8 KiB)' }]);
   });
 
   it('holds kustomize inputs to the byte budgets before kustomize starts', async () => {
     const root = await tree({ 'app/kustomization.yaml': 'resources: [big.yaml]\n', 'app/big.yaml': cm('big', `data: {v: "${'x'.repeat(3000)}"}\n`) });
     const error = await renderError(root, limits({ maxFileBytes: 2048 }), { path: 'app' });
-    expect(error.problems).toEqual([{ subject: 'kustomization', source: 'app/big.yaml', message: 'file is 3 KiB, more than renderLimits.maxFileBytes (2 KiB)' }]);
+    expect(error.problems).toEqual([{ subject: 'kustomization', file: 'app/big.yaml', message: 'file is 3 KiB, more than renderLimits.maxFileBytes (2 KiB)' }]);
   });
 });
 
@@ -181,7 +181,7 @@ describe('the render thread', () => {
     const generous = limits({ maxFileBytes: 64 * 1024 * 1024, maxTotalBytes: 64 * 1024 * 1024, maxMemoryMb: 48 });
     const { lag, result } = await maxEventLoopLag(() => renderError(root, generous));
     expect((result as ManifestError).problems).toEqual([
-      { subject: 'b-dense.yaml', source: 'b-dense.yaml', message: 'the render needed more than renderLimits.maxMemoryMb (48 MiB) of memory' },
+      { subject: 'b-dense.yaml', file: 'b-dense.yaml', message: 'the render needed more than renderLimits.maxMemoryMb (48 MiB) of memory' },
     ]);
     expect(lag).toBeLessThan(100);
     expect(await render(await tree({ 'c.yaml': cm('after') }), generous)).toHaveLength(1);
@@ -197,7 +197,7 @@ describe('the render thread', () => {
     // the deadline plus the grace kustomize gets to report its own timeout
     expect(performance.now() - started).toBeLessThan(6000);
     expect((result as ManifestError).problems).toEqual([
-      { subject: 'slow.yaml', source: 'slow.yaml', message: 'the render took longer than 0.1 s (renderLimits.timeout)' },
+      { subject: 'slow.yaml', file: 'slow.yaml', message: 'the render took longer than 0.1 s (renderLimits.timeout)' },
     ]);
     expect(lag).toBeLessThan(100);
   });
@@ -207,7 +207,7 @@ describe('the render thread', () => {
     await chmod(kubectl, 0o755);
     const root = await tree({ 'app/kustomization.yaml': 'resources: []\n' });
     const error = await renderError(root, limits({ timeout: '300ms' }), { path: 'app', kubectl });
-    expect(error.problems).toEqual([{ subject: 'kustomization', source: 'app/kustomization.yaml', message: 'kustomize build took longer than 0.3 s (renderLimits.timeout)' }]);
+    expect(error.problems).toEqual([{ subject: 'kustomization', file: 'app/kustomization.yaml', message: 'kustomize build took longer than 0.3 s (renderLimits.timeout)' }]);
   });
 
   it('renders side by side in separate threads', async () => {

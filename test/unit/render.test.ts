@@ -39,7 +39,7 @@ async function renderError(checkoutDir: string, options: Partial<RenderOptions> 
   return error as ManifestError;
 }
 
-const summary = (manifests: Manifest[]) => manifests.map((m) => [m.source, subjectOf(m.object)]);
+const summary = (manifests: Manifest[]) => manifests.map((m) => [m.file, subjectOf(m.object)]);
 
 const cm = (name: string, extra = '') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${extra}`;
 
@@ -129,67 +129,67 @@ describe('plain render', () => {
     expect(await render(root)).toHaveLength(4);
   });
 
-  const broken: { name: string; files: Record<string, string>; problems: { subject: string; source: string; message: RegExp }[] }[] = [
+  const broken: { name: string; files: Record<string, string>; problems: { subject: string; file: string; message: RegExp }[] }[] = [
     {
       name: 'invalid YAML names the file, line and column',
       files: { 'deploy/web.yaml': `${cm('ok')}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n data: y\n` },
-      problems: [{ subject: 'deploy/web.yaml', source: 'deploy/web.yaml', message: /^invalid YAML at line 10, column 2: / }],
+      problems: [{ subject: 'deploy/web.yaml', file: 'deploy/web.yaml', message: /^invalid YAML at line 10, column 2: / }],
     },
     {
       name: 'invalid JSON names the file, line and column',
       files: { 'x.json': '{\n  "apiVersion": "v1",\n  "kind": "ConfigMap"\n  "metadata": {}\n}\n' },
-      problems: [{ subject: 'x.json', source: 'x.json', message: /^invalid YAML at line 4, column 3: / }],
+      problems: [{ subject: 'x.json', file: 'x.json', message: /^invalid YAML at line 4, column 3: / }],
     },
     {
       name: 'a missing name',
       files: { 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: shop}\n' },
-      problems: [{ subject: 'ConfigMap', source: 'cm.yaml', message: /^metadata\.name is missing$/ }],
+      problems: [{ subject: 'ConfigMap', file: 'cm.yaml', message: /^metadata\.name is missing$/ }],
     },
     {
       name: 'no metadata at all',
       files: { 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\ndata: {}\n' },
-      problems: [{ subject: 'ConfigMap', source: 'cm.yaml', message: /^metadata\.name is missing$/ }],
+      problems: [{ subject: 'ConfigMap', file: 'cm.yaml', message: /^metadata\.name is missing$/ }],
     },
     {
       name: 'generateName instead of a name',
       files: { 'job.yaml': 'apiVersion: batch/v1\nkind: Job\nmetadata: {generateName: migrate-}\n' },
-      problems: [{ subject: 'Job', source: 'job.yaml', message: /generateName is not supported/ }],
+      problems: [{ subject: 'Job', file: 'job.yaml', message: /generateName is not supported/ }],
     },
     {
       name: 'a name that is not a string',
       files: { 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 1234}\n' },
-      problems: [{ subject: 'ConfigMap', source: 'cm.yaml', message: /^metadata\.name must be a string, got a number$/ }],
+      problems: [{ subject: 'ConfigMap', file: 'cm.yaml', message: /^metadata\.name must be a string, got a number$/ }],
     },
     {
       name: 'a kind without apiVersion, and an apiVersion without kind, per document',
       files: { 'two.yaml': 'kind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nmetadata: {name: b}\n' },
       problems: [
-        { subject: 'ConfigMap', source: 'two.yaml', message: /^document 1: apiVersion is missing$/ },
-        { subject: 'two.yaml', source: 'two.yaml', message: /^document 2: kind is missing$/ },
+        { subject: 'ConfigMap', file: 'two.yaml', message: /^document 1: apiVersion is missing$/ },
+        { subject: 'two.yaml', file: 'two.yaml', message: /^document 2: kind is missing$/ },
       ],
     },
     {
       name: 'a document that is not an object, in a manifest file',
       files: { 'mixed.yaml': `${cm('a')}---\nreplicas: 3\n---\n- a list\n` },
       problems: [
-        { subject: 'mixed.yaml', source: 'mixed.yaml', message: /^document 2: not a Kubernetes object/ },
-        { subject: 'mixed.yaml', source: 'mixed.yaml', message: /^document 3: expected a Kubernetes object, got a list$/ },
+        { subject: 'mixed.yaml', file: 'mixed.yaml', message: /^document 2: not a Kubernetes object/ },
+        { subject: 'mixed.yaml', file: 'mixed.yaml', message: /^document 3: expected a Kubernetes object, got a list$/ },
       ],
     },
     {
       name: 'a bad item inside a List',
       files: { 'list.yaml': 'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: ok}}\n- {apiVersion: v1, kind: Secret}\n' },
-      problems: [{ subject: 'Secret', source: 'list.yaml', message: /^item 2: metadata\.name is missing$/ }],
+      problems: [{ subject: 'Secret', file: 'list.yaml', message: /^item 2: metadata\.name is missing$/ }],
     },
     {
       name: 'duplicates in two files name both files',
       files: { 'a/web.yaml': cm('web', '  namespace: shop\n'), 'b/web.yml': `${cm('web', '  namespace: shop\n')}` },
-      problems: [{ subject: 'ConfigMap/shop/web', source: 'b/web.yml', message: /^defined twice: in a\/web\.yaml and in b\/web\.yml$/ }],
+      problems: [{ subject: 'ConfigMap/shop/web', file: 'b/web.yml', message: /^defined twice: in a\/web\.yaml and in b\/web\.yml$/ }],
     },
     {
       name: 'a duplicate inside one file',
       files: { 'x.yaml': `${cm('dup')}---\n${cm('dup')}` },
-      problems: [{ subject: 'ConfigMap/dup', source: 'x.yaml', message: /^defined twice in x\.yaml$/ }],
+      problems: [{ subject: 'ConfigMap/dup', file: 'x.yaml', message: /^defined twice in x\.yaml$/ }],
     },
   ];
 
@@ -200,7 +200,7 @@ describe('plain render', () => {
     expect(error.problems).toHaveLength(problems.length);
     problems.forEach((expected, i) => {
       const actual = error.problems[i]!;
-      expect({ subject: actual.subject, source: actual.source }).toEqual({ subject: expected.subject, source: expected.source });
+      expect({ subject: actual.subject, file: actual.file }).toEqual({ subject: expected.subject, file: expected.file });
       expect(actual.message).toMatch(expected.message);
     });
   });
@@ -214,9 +214,9 @@ describe('plain render', () => {
       'e-generate.yaml': 'apiVersion: v1\nkind: Pod\nmetadata: {generateName: p-}\n',
     });
     const error = await renderError(root);
-    expect(error.problems.map((p) => p.source)).toEqual(['a-bad-yaml.yaml', 'b-no-name.yaml', 'd-dup.yaml', 'e-generate.yaml']);
+    expect(error.problems.map((p) => p.file)).toEqual(['a-bad-yaml.yaml', 'b-no-name.yaml', 'd-dup.yaml', 'e-generate.yaml']);
     expect(error.message).toMatch(/^render failed for 4 objects:/);
-    for (const problem of error.problems) expect(error.message).toContain(`(${problem.source}): ${problem.message}`);
+    for (const problem of error.problems) expect(error.message).toContain(`(${problem.file}): ${problem.message}`);
   });
 
   it('follows symbolic links that stay inside the checkout', async () => {
@@ -243,10 +243,10 @@ describe('plain render', () => {
 
     const error = await renderError(root, { path: 'deploy' });
     expect(error.problems).toEqual([
-      { subject: 'deploy/dangling.yaml', source: 'deploy/dangling.yaml', message: 'broken symbolic link' },
-      { subject: 'deploy/evil-dir', source: 'deploy/evil-dir', message: 'symbolic link points outside the checkout' },
-      { subject: 'deploy/evil.yaml', source: 'deploy/evil.yaml', message: 'symbolic link points outside the checkout' },
-      { subject: 'deploy/loop', source: 'deploy/loop', message: 'symbolic link loop' },
+      { subject: 'deploy/dangling.yaml', file: 'deploy/dangling.yaml', message: 'broken symbolic link' },
+      { subject: 'deploy/evil-dir', file: 'deploy/evil-dir', message: 'symbolic link points outside the checkout' },
+      { subject: 'deploy/evil.yaml', file: 'deploy/evil.yaml', message: 'symbolic link points outside the checkout' },
+      { subject: 'deploy/loop', file: 'deploy/loop', message: 'symbolic link loop' },
     ]);
     expect(error.message).not.toContain('stolen');
   });
@@ -317,14 +317,14 @@ const overlay = (extra = '') => [
 ].join('\n');
 
 describe('kustomize render (real kubectl)', () => {
-  it('builds an overlay with namePrefix and a configMapGenerator; source is the kustomization', async () => {
+  it('builds an overlay with namePrefix and a configMapGenerator; its file is the kustomization', async () => {
     const root = await tree({ ...base, 'deploy/overlays/prod/kustomization.yaml': overlay() });
 
     const manifests = await render(root, { path: 'deploy/overlays/prod' });
 
     const kustomization = 'deploy/overlays/prod/kustomization.yaml';
     const byKind = Object.fromEntries(manifests.map((m) => [m.object.kind, m]));
-    expect(manifests.map((m) => m.source)).toEqual([kustomization, kustomization, kustomization]);
+    expect(manifests.map((m) => m.file)).toEqual([kustomization, kustomization, kustomization]);
     expect(Object.keys(byKind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
     expect(subjectOf(byKind.Service!.object)).toBe('Service/shop/prod-web');
     expect(subjectOf(byKind.Deployment!.object)).toBe('Deployment/shop/prod-web');
@@ -342,7 +342,7 @@ describe('kustomize render (real kubectl)', () => {
 
     const manifests = await render(root, { path: 'deploy/overlays/prod', mode: 'kustomize' });
 
-    expect(manifests.map((m) => [m.object.kind, m.source]).sort()).toEqual([
+    expect(manifests.map((m) => [m.object.kind, m.file]).sort()).toEqual([
       ['ConfigMap', 'deploy/overlays/prod/kustomization.yaml'],
       ['Deployment', 'deploy/base/deployment.yaml'],
       ['Service', 'deploy/base/service.yaml'],
@@ -396,7 +396,7 @@ describe('kustomize render (real kubectl)', () => {
     expect(error.problems).toHaveLength(1);
     const [problem] = error.problems;
     expect(problem!.subject).toBe('kustomization');
-    expect(problem!.source).toBe(source);
+    expect(problem!.file).toBe(source);
     expect(problem!.message).toMatch(message);
     // klog prefixes and the checkout's absolute path are noise on a pull request
     expect(problem!.message).not.toMatch(/^E\d{4}/);
@@ -459,7 +459,7 @@ describe('kustomize process', () => {
     const root = await tree({ 'app/kustomization.yaml': 'resources: []\n' });
     const error = await renderError(root, { path: 'app', kubectl });
     expect(error.problems).toEqual([
-      { subject: 'Pod', source: 'app/kustomization.yaml', message: 'object 1 of the build: metadata.generateName is not supported: set metadata.name' },
+      { subject: 'Pod', file: 'app/kustomization.yaml', message: 'object 1 of the build: metadata.generateName is not supported: set metadata.name' },
     ]);
   });
 
@@ -482,7 +482,7 @@ describe('kustomize process', () => {
     expect(error).toBeInstanceOf(ManifestError);
     expect((error as ManifestError).permanent).toBe(true);
     expect((error as ManifestError).problems).toEqual([
-      { subject: 'kustomization', source: 'app/kustomization.yaml', message: 'kustomize build took longer than 0.2 s (renderLimits.timeout)' },
+      { subject: 'kustomization', file: 'app/kustomization.yaml', message: 'kustomize build took longer than 0.2 s (renderLimits.timeout)' },
     ]);
     // the process group went with it: the background job never wrote its file
     await new Promise((resolve) => setTimeout(resolve, 1500));

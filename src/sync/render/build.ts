@@ -35,7 +35,7 @@ export interface Rendered {
 }
 
 function pathProblem(source: string, message: string): ManifestError {
-  return new ManifestError('render', [{ subject: 'path', source, message }]);
+  return new ManifestError('render', [{ subject: 'path', file: source, message }]);
 }
 
 /** The target path in forward-slash form, refused when it is absolute or climbs out of the checkout. */

@@ -2,7 +2,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ObjectProblem } from '../../errors.js';
 import type { RenderBudget } from './limits.js';
-import { isInside, toSource } from './paths.js';
+import { isInside, relativePath } from './paths.js';
 import { parseDocuments } from './yaml.js';
 
 /** File names kustomize recognises as a kustomization, in the order it looks for them. */
@@ -170,8 +170,8 @@ export async function checkKustomizeInputs(check: InputCheck): Promise<ObjectPro
 
   for (let next = queue.shift(); next; next = queue.shift()) {
     const absolute = path.join(next.dir, next.file);
-    const source = toSource(root, absolute);
-    const refuse = (message: string, file = source) => problems.push({ subject: 'kustomization', source: file, message });
+    const source = relativePath(root, absolute);
+    const refuse = (message: string, file = source) => problems.push({ subject: 'kustomization', file: file, message });
     check.onFile?.(source);
 
     const size = (await stat(absolute)).size;
@@ -201,7 +201,7 @@ export async function checkKustomizeInputs(check: InputCheck): Promise<ObjectPro
         if (kustomization) queue.push({ dir: found.real, file: kustomization });
         continue;
       }
-      const fileSource = toSource(root, found.real);
+      const fileSource = relativePath(root, found.real);
       const fileOver = budget.oversized(fileSource, found.size) ?? budget.overTotal(fileSource, found.size);
       if (fileOver) {
         messages.forEach((message) => refuse(message));

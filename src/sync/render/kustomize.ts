@@ -103,7 +103,7 @@ export async function renderKustomize(options: KustomizeOptions): Promise<Manife
   const { root, dir, file, kubectl } = options;
   const limits = options.limits ?? defaultRenderLimits();
   const kustomization = dir === '.' ? file : `${dir}/${file}`;
-  const refuse = (message: string): ManifestError => new ManifestError('render', [{ subject: 'kustomization', source: kustomization, message }]);
+  const refuse = (message: string): ManifestError => new ManifestError('render', [{ subject: 'kustomization', file: kustomization, message }]);
 
   const inputProblems = await checkKustomizeInputs({ root, dir, file, budget: new RenderBudget(limits), onFile: options.onFile });
   if (inputProblems.length > 0) throw new ManifestError('render', inputProblems);

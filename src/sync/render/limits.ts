@@ -44,7 +44,7 @@ export class RenderBudget {
 }
 
 function problem(source: string, message: string): ObjectProblem {
-  return { subject: source, source, message };
+  return { subject: source, file: source, message };
 }
 
 function totalProblem(source: string, maxTotalBytes: number): ObjectProblem {

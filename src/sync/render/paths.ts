@@ -1,7 +1,7 @@
 import path from 'node:path';
 
-/** Path relative to `root` with forward slashes, as `Manifest.source` wants it. */
-export function toSource(root: string, absolute: string): string {
+/** Path relative to `root` with forward slashes, as `Manifest.file` wants it. */
+export function relativePath(root: string, absolute: string): string {
   return path.relative(root, absolute).split(path.sep).join('/');
 }
 

@@ -5,15 +5,15 @@ import type { ObjectProblem } from '../../errors.js';
 import { subjectOf } from '../manifest.js';
 import type { Manifest } from '../manifest.js';
 import type { RenderBudget } from './limits.js';
-import { isInside, toSource } from './paths.js';
+import { isInside, relativePath } from './paths.js';
 import { parseDocuments } from './yaml.js';
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
-/** A file to read: its absolute path and its `source` (relative to the checkout, forward slashes). */
-interface SourceFile {
+/** A file to read: its absolute path and its `relative` path (relative to the checkout, forward slashes). */
+interface ManifestFile {
   absolute: string;
-  source: string;
+  relative: string;
 }
 
 /** Where a document is, for messages: `document 2`, `document 1, item 3`, or '' for a single-document file. */
@@ -53,18 +53,18 @@ function isKustomizeConfig(document: unknown): boolean {
  */
 export function collectObject(
   document: unknown,
-  source: string,
+  file: string,
   location: Location,
   out: Manifest[],
   problems: ObjectProblem[],
 ): void {
   if (!isMapping(document)) {
-    problems.push({ subject: source, source, message: at(location, `expected a Kubernetes object, got ${describeType(document)}`) });
+    problems.push({ subject: file, file, message: at(location, `expected a Kubernetes object, got ${describeType(document)}`) });
     return;
   }
   const { apiVersion, kind, metadata } = document;
-  const subject = typeof kind === 'string' && kind ? kind : source;
-  const fail = (message: string) => problems.push({ subject, source, message: at(location, message) });
+  const subject = typeof kind === 'string' && kind ? kind : file;
+  const fail = (message: string) => problems.push({ subject, file, message: at(location, message) });
 
   if (apiVersion === undefined && kind === undefined) return void fail('not a Kubernetes object: apiVersion and kind are missing');
   if (apiVersion === undefined) return void fail('apiVersion is missing');
@@ -78,7 +78,7 @@ export function collectObject(
     if (!Array.isArray(items)) return void fail(`a ${kind} needs an items list`);
     items.forEach((item, index) => {
       const itemLocation = location ? `${location}, item ${index + 1}` : `item ${index + 1}`;
-      collectObject(item, source, itemLocation, out, problems);
+      collectObject(item, file, itemLocation, out, problems);
     });
     return;
   }
@@ -95,7 +95,7 @@ export function collectObject(
   if (namespace !== undefined && namespace !== null && typeof namespace !== 'string') {
     return void fail(`metadata.namespace must be a string, got ${describeType(namespace)}`);
   }
-  out.push({ object: document as unknown as Manifest['object'], source });
+  out.push({ object: document as unknown as Manifest['object'], file });
 }
 
 /**
@@ -103,12 +103,12 @@ export function collectObject(
  * Kubernetes object (a values.yaml, a CI config, a kustomization) is not a manifest file and yields
  * nothing; in a manifest file every non-empty document must be an object.
  */
-export function collectDocuments(documents: unknown[], source: string, out: Manifest[], problems: ObjectProblem[]): void {
+export function collectDocuments(documents: unknown[], file: string, out: Manifest[], problems: ObjectProblem[]): void {
   if (!documents.some((doc) => looksLikeObject(doc) && !isKustomizeConfig(doc))) return;
   const multi = documents.filter((doc) => doc !== null).length > 1;
   documents.forEach((doc, index) => {
     if (doc === null || isKustomizeConfig(doc)) return;
-    collectObject(doc, source, multi ? `document ${index + 1}` : '', out, problems);
+    collectObject(doc, file, multi ? `document ${index + 1}` : '', out, problems);
   });
 }
 
@@ -132,11 +132,11 @@ export function findDuplicates(manifests: readonly Manifest[]): ObjectProblem[] 
     }
     problems.push({
       subject: subjectOf(manifest.object),
-      source: manifest.source,
+      file: manifest.file,
       message:
-        first.source === manifest.source
-          ? `defined twice in ${manifest.source}`
-          : `defined twice: in ${first.source} and in ${manifest.source}`,
+        first.file === manifest.file
+          ? `defined twice in ${manifest.file}`
+          : `defined twice: in ${first.file} and in ${manifest.file}`,
     });
   }
   return problems;
@@ -146,8 +146,8 @@ export function findDuplicates(manifests: readonly Manifest[]): ObjectProblem[] 
  * Lists the manifest files under `start`, sorted, skipping dot-files and dot-directories. Symbolic
  * links are followed only while they stay inside the checkout (`rootReal`).
  */
-async function listFiles(root: string, rootReal: string, start: string, problems: ObjectProblem[]): Promise<SourceFile[]> {
-  const files: SourceFile[] = [];
+async function listFiles(root: string, rootReal: string, start: string, problems: ObjectProblem[]): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
 
   async function walk(dir: string, dirReal: string, ancestors: readonly string[]): Promise<void> {
     const entries = await readdir(dir, { withFileTypes: true });
@@ -155,7 +155,7 @@ async function listFiles(root: string, rootReal: string, start: string, problems
     for (const entry of entries) {
       if (entry.name.startsWith('.')) continue;
       const absolute = path.join(dir, entry.name);
-      const source = toSource(root, absolute);
+      const file = relativePath(root, absolute);
       let real = path.join(dirReal, entry.name);
       let isDirectory = entry.isDirectory();
       let isFile = entry.isFile();
@@ -167,29 +167,29 @@ async function listFiles(root: string, rootReal: string, start: string, problems
           isFile = target.isFile();
         } catch {
           if (hasManifestExtension(entry.name)) {
-            problems.push({ subject: source, source, message: 'broken symbolic link' });
+            problems.push({ subject: file, file, message: 'broken symbolic link' });
           }
           continue;
         }
         if ((isDirectory || hasManifestExtension(entry.name)) && !isInside(rootReal, real)) {
-          problems.push({ subject: source, source, message: 'symbolic link points outside the checkout' });
+          problems.push({ subject: file, file, message: 'symbolic link points outside the checkout' });
           continue;
         }
       }
       if (isDirectory) {
         if (ancestors.includes(real)) {
-          problems.push({ subject: source, source, message: 'symbolic link loop' });
+          problems.push({ subject: file, file, message: 'symbolic link loop' });
           continue;
         }
         await walk(absolute, real, [...ancestors, real]);
       } else if (isFile && hasManifestExtension(entry.name)) {
-        files.push({ absolute, source });
+        files.push({ absolute, relative: file });
       }
     }
   }
 
   await walk(start, await realpath(start), [await realpath(start)]);
-  files.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  files.sort((a, b) => (a.relative < b.relative ? -1 : a.relative > b.relative ? 1 : 0));
   return files;
 }
 
@@ -199,37 +199,37 @@ async function listFiles(root: string, rootReal: string, start: string, problems
  * and the render stops at the first file that takes it over its total. `onFile` hears of each file
  * before it is read. Every problem in every file is collected into one ManifestError.
  */
-export async function renderPlain(root: string, target: string, budget: RenderBudget, onFile?: (source: string) => void): Promise<Manifest[]> {
+export async function renderPlain(root: string, target: string, budget: RenderBudget, onFile?: (file: string) => void): Promise<Manifest[]> {
   const rootReal = await realpath(root);
   const problems: ObjectProblem[] = [];
   const targetStat = await stat(target);
   const files = targetStat.isDirectory()
     ? await listFiles(root, rootReal, target, problems)
-    : [{ absolute: target, source: toSource(root, target) }];
+    : [{ absolute: target, relative: relativePath(root, target) }];
 
   const manifests: Manifest[] = [];
   // sequential reads: they keep file descriptors and memory bounded
   for (const file of files) {
-    onFile?.(file.source);
+    onFile?.(file.relative);
     const { size } = await stat(file.absolute);
-    const oversized = budget.oversized(file.source, size);
+    const oversized = budget.oversized(file.relative, size);
     if (oversized) {
       problems.push(oversized);
       continue;
     }
-    const overTotal = budget.overTotal(file.source, size);
+    const overTotal = budget.overTotal(file.relative, size);
     if (overTotal) {
       problems.push(overTotal);
       break;
     }
-    const parsed = parseDocuments(await readFile(file.absolute, 'utf8'), file.source, budget.limits.maxFileBytes);
+    const parsed = parseDocuments(await readFile(file.absolute, 'utf8'), file.relative, budget.limits.maxFileBytes);
     if ('problem' in parsed) {
       problems.push(parsed.problem);
       continue;
     }
     const before = manifests.length;
-    collectDocuments(parsed.documents, file.source, manifests, problems);
-    const over = budget.count(file.source, Math.max(size, parsed.expandedBytes), manifests.length - before);
+    collectDocuments(parsed.documents, file.relative, manifests, problems);
+    const over = budget.count(file.relative, Math.max(size, parsed.expandedBytes), manifests.length - before);
     if (over) {
       problems.push(over);
       break;
@@ -244,6 +244,6 @@ export async function renderPlain(root: string, target: string, budget: RenderBu
 function sortProblems(problems: ObjectProblem[]): ObjectProblem[] {
   return problems
     .map((problem, index) => ({ problem, index }))
-    .sort((a, b) => (a.problem.source < b.problem.source ? -1 : a.problem.source > b.problem.source ? 1 : a.index - b.index))
+    .sort((a, b) => (a.problem.file < b.problem.file ? -1 : a.problem.file > b.problem.file ? 1 : a.index - b.index))
     .map(({ problem }) => problem);
 }

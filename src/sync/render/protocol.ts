@@ -4,7 +4,7 @@ import type { Manifest } from '../manifest.js';
 
 /** What the render thread tells its host: the file it is about to read, then the outcome. */
 export type RenderReply =
-  | { type: 'file'; source: string }
+  | { type: 'file'; file: string }
   | { type: 'done'; manifests: Manifest[] }
   | { type: 'failed'; error: SerializedError };
 

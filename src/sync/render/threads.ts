@@ -83,7 +83,7 @@ function release(worker: Worker, memoryMb: number): void {
 }
 
 function limitProblem(source: string, message: string): ManifestError {
-  return new ManifestError('render', [{ subject: source, source, message }]);
+  return new ManifestError('render', [{ subject: source, file: source, message }]);
 }
 
 /**
@@ -109,8 +109,8 @@ export function renderInThread(request: Omit<RenderRequest, 'deadline'>): Promis
     };
     const onMessage = (reply: RenderReply) => {
       if (reply.type === 'file') {
-        reading = reply.source;
-        read.add(reply.source);
+        reading = reply.file;
+        read.add(reply.file);
         return;
       }
       settle(() => {

@@ -13,7 +13,7 @@ const port = parentPort!;
 const reply = (message: RenderReply) => port.postMessage(message);
 
 port.on('message', (request: RenderRequest) => {
-  buildManifests(request, (source) => reply({ type: 'file', source })).then(
+  buildManifests(request, (source) => reply({ type: 'file', file: source })).then(
     (manifests) => reply({ type: 'done', manifests }),
     (err: unknown) => reply({ type: 'failed', error: serializeError(err) }),
   );

@@ -102,15 +102,15 @@ export interface RefusedDocuments {
  * a problem naming the file (with line and column for a syntax error). The size is checked on the
  * parsed, unexpanded form, so an alias bomb is refused after a few milliseconds and a few KiB.
  */
-export function parseDocuments(text: string, source: string, maxBytes: number): ParsedDocuments | RefusedDocuments {
-  const refuse = (message: string, syntax = false) => ({ problem: { subject: source, source, message }, syntax });
+export function parseDocuments(text: string, file: string, maxBytes: number): ParsedDocuments | RefusedDocuments {
+  const refuse = (message: string, syntax = false) => ({ problem: { subject: file, file, message }, syntax });
   let documents: unknown[];
   try {
     documents = loadAll(text, {
       schema: KUBERNETES_YAML_SCHEMA,
-      filename: source,
+      filename: file,
       // JSON.parse semantics for .json files: a repeated key overrides instead of failing
-      json: source.toLowerCase().endsWith('.json'),
+      json: file.toLowerCase().endsWith('.json'),
       maxDepth: MAX_SOURCE_DEPTH,
       maxTotalMergeKeys: MAX_MERGE_KEYS,
     });

@@ -19,7 +19,7 @@ import { statusJob, type StatusPhase } from './status.js';
  * event and notifications. Every post is a report job of its own. A heal of drift posts
  * statuses, events and notifications, but is neither a new deployment nor news for a pull request.
  */
-export class DeployReporter {
+export class SyncReporter {
   private pr?: PullRef | null;
   private readonly sha: string;
   private readonly trigger: Trigger;
@@ -104,12 +104,12 @@ export class DeployReporter {
 }
 
 /** The reconciler's observer for one job: a DeployReporter per run, drift and superseded revisions announced. */
-export function deployObserver(rt: Runtime, target: TargetConfig, log: Logger): ReconcileObserver {
-  const reporters = new Map<string, DeployReporter>();
+export function syncObserver(rt: Runtime, target: TargetConfig, log: Logger): ReconcileObserver {
+  const reporters = new Map<string, SyncReporter>();
   const reporter = (run: Run) => {
     const key = `${run.revision}\0${run.trigger.deliveryId}`;
     let r = reporters.get(key);
-    if (!r) reporters.set(key, (r = new DeployReporter(rt, target, run, log.child({ commit: run.revision }))));
+    if (!r) reporters.set(key, (r = new SyncReporter(rt, target, run, log.child({ commit: run.revision }))));
     return r;
   };
   return {
@@ -128,12 +128,12 @@ export function deployObserver(rt: Runtime, target: TargetConfig, log: Logger): 
       log.warn({ commit: run.revision, drift: subjects, healing }, 'drift detected');
       await announce(rt, target, { type: 'Warning', reason: 'DriftDetected', message }, { event: 'drift', revision: run.revision, message, deliveryId: run.trigger.deliveryId }, log);
     },
-    locked: (waiting, lock) => reportLocked(rt, target, waiting, lock, rt.providers[lock.provider]?.pullRequestPrefix ?? '#'),
+    held: (waiting, lock) => reportHeld(rt, target, waiting, lock, rt.providers[lock.provider]?.pullRequestPrefix ?? '#'),
   };
 }
 
 /** Pending revisions that wait behind a pull request's lock say so, without failing. */
-export async function reportLocked(rt: Runtime, target: TargetConfig, revisions: readonly { sha: string; trigger: Trigger }[], lock: { pr: number; user: string }, prefix: string): Promise<void> {
+export async function reportHeld(rt: Runtime, target: TargetConfig, revisions: readonly { sha: string; trigger: Trigger }[], lock: { pr: number; user: string }, prefix: string): Promise<void> {
   for (const r of revisions) {
     const j = statusJob({ target: target.name, repo: target.repo.path, sha: r.sha, trigger: r.trigger }, 'queued', 'pending', `locked by ${prefix}${lock.pr} (@${lock.user})`, 0.5);
     await rt.queues.report.add(j.name, j.data, j.opts);
