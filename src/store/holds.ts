@@ -1,15 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { PullRef } from '../model/pull.js';
+import type { PullHold, PullRef } from '../model/pull.js';
 import type { Keys } from './keys.js';
-
-/** A target held for one pull request: pushes are recorded but their deploys wait. */
-export interface PullHold {
-  provider: 'github' | 'gitlab';
-  repo: string;
-  pr: number;
-  user: string;
-  at: string;
-}
 
 /**
  * A pull request's hold on a target (`/lock`, `/unlock`): pushes are recorded but their deploys

@@ -1,11 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { PullRef } from '../model/pull.js';
+import type { PullHold, PullRef } from '../model/pull.js';
 import type { TargetSection } from '../model/pull-comment.js';
-import type { PullHold } from './holds.js';
 import type { Keys } from './keys.js';
 
 export type { PullRef };
-export type { PullHold as PullLock } from './holds.js';
 
 const keepSeconds = 30 * 24 * 3600;
 const keepNotes = 5;

@@ -1,6 +1,7 @@
 import type { LastAttempt, RevisionHold } from '../model/revision.js';
 import type { TargetConfig } from '../config/schema.js';
-import type { PullHoldStore, PullHold } from './holds.js';
+import type { PullHold } from '../model/pull.js';
+import type { PullHoldStore } from './holds.js';
 import type { RevisionStore } from './revisions.js';
 
 /**

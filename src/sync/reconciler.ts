@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import { requestedByPerson, type Trigger } from '../model/trigger.js';
 import type { PendingRevision, SyncStage } from '../model/revision.js';
 import type { HistoryStore } from '../store/history.js';
-import type { PullLock } from '../store/pulls.js';
+import type { PullHold } from '../model/pull.js';
 import type { RevisionStore } from '../store/revisions.js';
 import { isWrite, summarize, type Change, type ChangeSummary } from './changeset.js';
 import { applyPlan, planRevision, stage, SyncStageError, type PlannedRevision, type SyncDeps, type SyncResult, type SyncSource } from './pipeline.js';
@@ -50,8 +50,8 @@ export interface ReconcileObserver {
   failed(run: Run, failure: RunFailure): Promise<void>;
   /** The live cluster differs from the revision the target should run; `healing` says whether a heal follows. */
   drifted(run: Run, drift: readonly Change[], healing: boolean): Promise<void>;
-  /** A pull request's lock keeps these revisions waiting. */
-  held(waiting: readonly PendingRevision[], lock: PullLock): Promise<void>;
+  /** A pull request's hold (`/lock`) keeps these revisions waiting. */
+  held(waiting: readonly PendingRevision[], lock: PullHold): Promise<void>;
 }
 
 export interface ReconcilerDeps {
@@ -62,8 +62,8 @@ export interface ReconcilerDeps {
   source(sha: string): Promise<SyncSource>;
   /** The branch head as the git host reports it now (`git ls-remote`); undefined when the branch is gone. */
   branchHead(): Promise<string | undefined>;
-  /** The pull request lock on the target (`/lock`), if any. */
-  pullHold(): Promise<PullLock | undefined>;
+  /** The pull request's hold on the target (`/lock`), if any. */
+  pullHold(): Promise<PullHold | undefined>;
   kube: KubeClient;
   discovery: Discovery;
   cacheDir: string;
