@@ -101,3 +101,81 @@ describe('objectDiff of a Secret', () => {
     for (const form of forms(CANARY)) expect(diff).not.toContain(form);
   });
 });
+
+describe('objectDiff of a Secret: changed and unchanged keys', () => {
+  const value = (name: string) => `${CANARY}-${name}`;
+
+  it('marks each key changed, unchanged, added or removed, and shows none of the values', () => {
+    const live = secret({ data: { same: b64(value('same')), changed: b64(value('old')), removed: b64(value('removed')) } });
+    const desired = secret({ data: { same: b64(value('same')), changed: b64(value('new')), added: b64(value('added')) } });
+    const diff = objectDiff('Secret/shop/db', live, desired);
+    const lines = diff.split('\n');
+    expect(lines).toEqual(expect.arrayContaining([`-  changed: '*** (before)'`, `-  removed: '*** (before)'`, `+  added: '*** (after)'`, `+  changed: '*** (after)'`, `   same: '*** (unchanged)'`]));
+    for (const name of ['same', 'old', 'new', 'removed', 'added']) for (const form of forms(value(name))) expect(diff).not.toContain(form);
+  });
+
+  it('a rotated value alone still makes a diff, so the change is not hidden', () => {
+    const diff = objectDiff('Secret/shop/db', secret({ data: { password: b64(value('old')) } }), secret({ data: { password: b64(value('new')) } }));
+    expect(diff.split('\n')).toEqual(expect.arrayContaining([`-  password: '*** (before)'`, `+  password: '*** (after)'`]));
+  });
+
+  it('an unchanged Secret has no diff', () => {
+    const live = secret({ data: { password: b64(CANARY) }, stringData: { token: value('token') } });
+    expect(objectDiff('Secret/shop/db', live, structuredClone(live))).toBe('');
+  });
+
+  it('a Secret created or pruned shows its keys, masked, and none of its values', () => {
+    const created = objectDiff('Secret/shop/db', undefined, secret({ stringData: { password: CANARY } }));
+    expect(created).toMatch(/^\+\+\+ git\/Secret\/shop\/db$/m);
+    expect(created.split('\n')).toContain(`+  password: '*** (after)'`);
+    const pruned = objectDiff('Secret/shop/db', secret({ data: { password: b64(CANARY) } }), undefined);
+    expect(pruned.split('\n')).toContain(`-  password: '*** (before)'`);
+    for (const form of forms(CANARY)) {
+      expect(created).not.toContain(form);
+      expect(pruned).not.toContain(form);
+    }
+  });
+
+  it('a value moved from stringData (Git) to data (live) reads as changed, in neither form', () => {
+    const diff = objectDiff('Secret/shop/db', secret({ data: { password: b64(CANARY) } }), secret({ stringData: { password: CANARY } }));
+    expect(diff).toContain(`-  password: '*** (before)'`);
+    expect(diff).toContain(`+  password: '*** (after)'`);
+    for (const form of forms(CANARY)) expect(diff).not.toContain(form);
+  });
+});
+
+describe('maskSecrets: values that need escaping', () => {
+  // quotes, a backslash and a newline: the JSON-escaped form differs from the value as written
+  const tricky = 'pa"ss\\wo\nrd-$&-9f2c';
+
+  it('finds a value JSON-escaped inside another annotation', () => {
+    const [before] = maskSecrets(secret({ stringData: { password: tricky }, annotations: { 'example.com/config': JSON.stringify({ password: tricky, user: 'app' }) } }), undefined);
+    const annotation = ((before?.metadata as Obj).annotations as Obj)['example.com/config'] as string;
+    expect(JSON.parse(annotation)).toEqual({ password: '***', user: 'app' });
+  });
+
+  it('finds the base64 form of a stringData value elsewhere', () => {
+    const [, after] = maskSecrets(undefined, secret({ stringData: { token: tricky }, annotations: { 'example.com/b64': `Basic ${b64(tricky)}` } }));
+    expect(((after?.metadata as Obj).annotations as Obj)['example.com/b64']).toBe('Basic ***');
+  });
+
+  it('leaks no form of it into a diff', () => {
+    const manifest = secret({ stringData: { password: tricky } });
+    const live = secret({ data: { password: b64(tricky) }, annotations: { ...lastApplied(manifest), 'example.com/config': JSON.stringify({ password: tricky }) } });
+    const diff = objectDiff('Secret/shop/db', live, secret({ data: { password: b64(`${tricky}2`) } }));
+    expect(diff).not.toBe('');
+    for (const form of [...forms(tricky), ...forms(`${tricky}2`), ...tricky.split('\n')]) expect(diff).not.toContain(form);
+  });
+});
+
+describe('which objects are masked', () => {
+  it.each([
+    { name: 'a core Secret', object: { apiVersion: 'v1', kind: 'Secret' }, masked: true },
+    { name: 'a Secret without apiVersion (as listed)', object: { kind: 'Secret' }, masked: true },
+    { name: 'a ConfigMap', object: { apiVersion: 'v1', kind: 'ConfigMap' }, masked: false },
+    { name: 'a custom kind named Secret in another group', object: { apiVersion: 'example.com/v1', kind: 'Secret' }, masked: false },
+  ])('$name: $masked', ({ object, masked }) => {
+    const [before] = maskSecrets({ ...object, metadata: { name: 'x' }, data: { password: CANARY } }, undefined);
+    expect(before?.data).toEqual({ password: masked ? '*** (before)' : CANARY });
+  });
+});
