@@ -6,25 +6,15 @@
 //   processors        src/server/, the workers (src/queue/*-worker.ts, src/queue/schedule.ts,
 //                     src/pulls/worker.ts, src/report/report-worker.ts)
 //   middle            src/commands/, src/events/ (routing), src/report/, src/sync/, src/pulls/preview.ts
-//   adapters          src/providers/, src/kube/, src/store/, src/queue/jobs.ts, src/queue/queues.ts
+//   adapters          src/providers/, src/kube/, src/store/, src/queue/jobs.ts, queues.ts, processor.ts
 //   config            src/config/
 //   model             src/model/ and the leaf helpers src/errors.ts, src/log.ts, src/metrics.ts
 const root = '^src/(cli|services|runtime)[.]ts$';
 const workers = '^src/(queue/[^/]+-worker|queue/schedule|pulls/worker|report/report-worker)[.]ts$';
 const processors = `^src/server/|${workers}`;
 const middle = '^src/(commands|events|report|sync)/|^src/pulls/preview[.]ts$';
-const adapters = '^src/(providers|kube|store)/|^src/queue/(jobs|queues)[.]ts$';
+const adapters = '^src/(providers|kube|store)/|^src/queue/(jobs|queues|processor)[.]ts$';
 const model = '^src/model/|^src/(errors|log|metrics)[.]ts$';
-
-// Known violations, each named: middle-layer functions still take the whole Runtime (type-only).
-// Issue 15 item 2 (per-job contexts) removes them; this list may only shrink.
-const takesRuntime = [
-  '^src/commands/run[.]ts$',
-  '^src/commands/runners[.]ts$',
-  '^src/pulls/preview[.]ts$',
-  '^src/report/announce[.]ts$',
-  '^src/report/sync-report[.]ts$',
-];
 
 module.exports = {
   forbidden: [
@@ -57,17 +47,11 @@ module.exports = {
       to: { path: `${processors}|^src/(cli|services)[.]ts$` },
     },
     {
-      name: 'middle-takes-runtime',
+      name: 'only-processors-take-the-runtime',
       severity: 'error',
-      comment: 'known, named exceptions (type-only Runtime parameters, issue 15 item 2); nothing else below the processors imports runtime.ts',
-      from: { path: middle, pathNot: [workers, ...takesRuntime] },
+      comment: 'below the processors, modules declare the narrow dependencies they use (issue 15 item 2)',
+      from: { path: middle, pathNot: workers },
       to: { path: '^src/runtime[.]ts$' },
-    },
-    {
-      name: 'known-runtime-users-type-only',
-      severity: 'error',
-      from: { path: takesRuntime.join('|') },
-      to: { path: '^src/runtime[.]ts$', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'sync-imports-neither-report-nor-providers',

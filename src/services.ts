@@ -86,7 +86,7 @@ export async function startWorkers(config: Config, log: Logger, options: { metri
     await rt.close();
     throw err;
   }
-  await scheduleReconciles(rt);
+  await scheduleReconciles(config.targets, rt.queues.sync);
   const sync = createSyncWorker(rt);
   const report = createReportWorker(rt);
   const pulls = createPullWorker(rt);

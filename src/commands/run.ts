@@ -1,10 +1,10 @@
-import { jobId, type CommandJobData } from '../queue/jobs.js';
-import type { Runtime } from '../runtime.js';
+import { commentJob, type CommandJobData } from '../queue/jobs.js';
+import type { JobContext } from '../queue/processor.js';
 import type { PullRef } from '../model/pull.js';
 import { targetsOfRepo } from '../events/route.js';
 import { authorize, type Effect } from './authorize.js';
 import { parseComment } from './parser.js';
-import { effectFor, revisionFor, runners, type TargetRequest } from './runners.js';
+import { effectFor, revisionFor, runners, type CommandDeps, type TargetRequest } from './runners.js';
 
 /**
  * Parses, acknowledges, authorizes and runs one comment command; refusals are answered with the
@@ -12,14 +12,14 @@ import { effectFor, revisionFor, runners, type TargetRequest } from './runners.j
  * each target's request is resolved to what it would do, and every request is authorized by
  * that effect before anything runs: a command runs on all its targets or on none.
  */
-export async function runCommand(rt: Runtime, data: CommandJobData): Promise<unknown> {
-  const { comment, deliveryId } = data;
-  const provider = rt.providers[comment.provider];
+export async function runCommand(job: Pick<JobContext<CommandJobData>, 'data' | 'log'>, deps: CommandDeps): Promise<unknown> {
+  const { comment, deliveryId } = job.data;
+  const provider = deps.providers[comment.provider];
   if (!provider) return { skipped: `providers.${comment.provider} is not configured` };
-  const repoTargets = targetsOfRepo(rt.config.targets, comment);
+  const repoTargets = targetsOfRepo(deps.targets, comment);
   const parsed = parseComment(comment.body, { targets: repoTargets.map((t) => t.name) });
   if (parsed.kind === 'ignore') return { ignored: true };
-  const log = rt.log.child({ deliveryId, pr: comment.pr, author: comment.author });
+  const log = job.log.child({ author: comment.author });
   const reply = async (body: string) => provider.replyToPullRequest(comment.repo, comment.pr, body);
   // the acknowledgement is a courtesy: a failed reaction must not cost the command
   await provider.acknowledgeComment(comment.repo, comment.pr, comment.commentId).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not acknowledge the comment'));
@@ -30,7 +30,7 @@ export async function runCommand(rt: Runtime, data: CommandJobData): Promise<unk
   const { command } = parsed;
   const pr: PullRef = { provider: comment.provider, repo: comment.repo, number: comment.pr };
   const info = await provider.pullRequest(comment.repo, comment.pr);
-  const context = { rt, provider, comment, pr, info, command, repoTargets, deliveryId, log };
+  const context = { deps, provider, comment, pr, info, command, repoTargets, deliveryId, log };
   if (command.name === 'help') {
     const outcome = await runners.help({ ...context, requests: [] });
     if ('reply' in outcome) await reply(outcome.reply);
@@ -44,7 +44,7 @@ export async function runCommand(rt: Runtime, data: CommandJobData): Promise<unk
   }
   const permission = await provider.permission(comment.repo, comment.author);
   // authorized by effect first: a refused user learns nothing of the target's history
-  const effects = await Promise.all(targets.map((target) => effectFor(rt, info, command, target)));
+  const effects = await Promise.all(targets.map((target) => effectFor(deps, info, command, target)));
   const refusals = targets.flatMap((target, i) => {
     const verdict = authorize({ command: command.name, effect: effects[i]!, target, user: comment.author, permission, pr: info });
     return verdict.allowed ? [] : [verdict.reason];
@@ -56,7 +56,7 @@ export async function runCommand(rt: Runtime, data: CommandJobData): Promise<unk
   }
   const planned: { effect: Effect; request: TargetRequest }[] = [];
   for (const [i, target] of targets.entries()) {
-    const resolved = await revisionFor(rt, info, command, target);
+    const resolved = await revisionFor(deps, info, command, target);
     if ('reply' in resolved) {
       await reply(resolved.reply);
       return { replied: command.name };
@@ -74,7 +74,8 @@ export async function runCommand(rt: Runtime, data: CommandJobData): Promise<unk
     notes.push(...outcome.notes);
   }
   log.info({ command: command.name, effects: [...new Set(planned.map((p) => p.effect))], targets: targets.map((t) => t.name) }, 'command accepted');
-  for (const n of notes) await rt.pulls.addNote(pr, n.target, n.note);
-  await rt.queues.report.add('comment', { pr }, { jobId: jobId('comment', pr.provider, pr.repo, String(pr.number), deliveryId) });
+  for (const n of notes) await deps.pulls.addNote(pr, n.target, n.note);
+  const render = commentJob(pr, pr.provider, pr.repo, String(pr.number), deliveryId);
+  await deps.queues.report.add(render.name, render.data, render.opts);
   return { ran: command.name };
 }

@@ -2,9 +2,13 @@ import type { TargetConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { CommentEvent, GitProvider, PullRequestInfo } from '../providers/types.js';
 import type { Trigger } from '../model/trigger.js';
-import { jobId, type SyncJobData } from '../queue/jobs.js';
-import type { Runtime } from '../runtime.js';
+import type { Providers } from '../providers/index.js';
+import { jobId, type JobQueues, type SyncJobData } from '../queue/jobs.js';
 import type { PullRef } from '../model/pull.js';
+import type { HistoryStore } from '../store/history.js';
+import type { PullHoldStore } from '../store/holds.js';
+import type { PullStore } from '../store/pulls.js';
+import type { RevisionStore } from '../store/revisions.js';
 import { effectOf, type Effect } from './authorize.js';
 import { helpText } from './help.js';
 import type { ParsedCommand } from './parser.js';
@@ -15,9 +19,20 @@ export interface TargetRequest {
   revision?: string;
 }
 
+/** What comment commands read and write: the configured targets, the Git hosts, the stores and queues they touch. */
+export interface CommandDeps {
+  targets: readonly TargetConfig[];
+  providers: Providers;
+  history: Pick<HistoryStore, 'list'>;
+  revisions: Pick<RevisionStore, 'state'>;
+  holds: Pick<PullHoldStore, 'hold' | 'holder' | 'release'>;
+  pulls: Pick<PullStore, 'addNote'>;
+  queues: JobQueues;
+}
+
 /** Everything a command runs with: the comment, its pull request as it is now, and whom to answer. */
 export interface CommandContext {
-  rt: Runtime;
+  deps: CommandDeps;
   provider: GitProvider;
   comment: CommentEvent;
   pr: PullRef;
@@ -40,8 +55,8 @@ const historyDepth = 200;
 const short = (sha: string) => sha.slice(0, 7);
 
 /** A commit of the target's recent history whose id starts with `prefix`. */
-async function fromHistory(rt: Runtime, target: TargetConfig, prefix: string): Promise<string | undefined> {
-  return (await rt.history.list(target.name, historyDepth)).map((e) => e.revision).find((sha) => sha.startsWith(prefix));
+async function fromHistory(deps: CommandDeps, target: TargetConfig, prefix: string): Promise<string | undefined> {
+  return (await deps.history.list(target.name, historyDepth)).map((e) => e.revision).find((sha) => sha.startsWith(prefix));
 }
 
 /** Whether `/deploy` names the pull request's head: by default, or by a prefix of it. */
@@ -51,9 +66,9 @@ const namesHead = (info: PullRequestInfo, sha: string | undefined) => !sha || (i
  * What a command would do to `target`. Only `/deploy <sha>` needs a look: a revision the target
  * deployed before makes it a rollback; anything else it names would be a branch deploy.
  */
-export async function effectFor(rt: Runtime, info: PullRequestInfo, command: ParsedCommand, target: TargetConfig): Promise<Effect> {
+export async function effectFor(deps: CommandDeps, info: PullRequestInfo, command: ParsedCommand, target: TargetConfig): Promise<Effect> {
   if (command.name !== 'deploy' || namesHead(info, command.sha)) return effectOf(command.name);
-  return effectOf('deploy', (await fromHistory(rt, target, command.sha!)) ? 'earlier-deploy' : undefined);
+  return effectOf('deploy', (await fromHistory(deps, target, command.sha!)) ? 'earlier-deploy' : undefined);
 }
 
 /**
@@ -61,21 +76,21 @@ export async function effectFor(rt: Runtime, info: PullRequestInfo, command: Par
  * request's head, or a revision from the target's history (for `/rollback` without a sha, the
  * newest healthy one other than what runs now). A commit it does not know is a reply, never fetched.
  */
-export async function revisionFor(rt: Runtime, info: PullRequestInfo, command: ParsedCommand, target: TargetConfig): Promise<{ revision?: string } | { reply: string }> {
+export async function revisionFor(deps: CommandDeps, info: PullRequestInfo, command: ParsedCommand, target: TargetConfig): Promise<{ revision?: string } | { reply: string }> {
   if (command.name === 'deploy') {
     if (namesHead(info, command.sha)) {
       return info.head.sha ? { revision: info.head.sha } : { reply: 'This pull request reports no head commit; give all 40 characters of the commit to deploy.' };
     }
-    const earlier = await fromHistory(rt, target, command.sha!);
+    const earlier = await fromHistory(deps, target, command.sha!);
     return earlier ? { revision: earlier } : { reply: `I do not know commit \`${command.sha}\` of ${target.name}: name the pull request's head or a revision ${target.name} deployed before.` };
   }
   if (command.name === 'rollback') {
     if (command.sha) {
-      const named = await fromHistory(rt, target, command.sha);
+      const named = await fromHistory(deps, target, command.sha);
       return named ? { revision: named } : { reply: `${target.name} never deployed \`${command.sha}\`.` };
     }
-    const { deployed } = await rt.revisions.state(target.name);
-    const previous = (await rt.history.list(target.name, historyDepth)).find((e) => e.result === 'succeeded' && e.revision !== deployed)?.revision;
+    const { deployed } = await deps.revisions.state(target.name);
+    const previous = (await deps.history.list(target.name, historyDepth)).find((e) => e.result === 'succeeded' && e.revision !== deployed)?.revision;
     return previous ? { revision: previous } : { reply: `${target.name} has no earlier healthy revision to roll back to.` };
   }
   return {};
@@ -87,7 +102,7 @@ const by = (ctx: CommandContext) => `@${ctx.comment.author}`;
 const trigger = (ctx: CommandContext, kind: Trigger['kind']): Trigger => ({ kind, deliveryId: ctx.deliveryId, actor: ctx.comment.author, pr: ctx.pr.number });
 
 async function enqueueSync(ctx: CommandContext, data: SyncJobData, suffix: string): Promise<void> {
-  await ctx.rt.queues.sync.add('sync', data, { jobId: jobId('comment', ctx.deliveryId, data.target, suffix) });
+  await ctx.deps.queues.sync.add('sync', data, { jobId: jobId('comment', ctx.deliveryId, data.target, suffix) });
 }
 
 /** Deploys exactly the requested revision of every request, as a sync job of `kind`. */
@@ -103,9 +118,9 @@ export const runners: Record<Effect, Runner> = {
   },
 
   async preview(ctx) {
-    await ctx.rt.queues.pulls.addBulk(
+    await ctx.deps.queues.pulls.addBulk(
       ctx.requests.map(({ target }) => ({
-        name: 'preview',
+        name: 'preview' as const,
         data: { target: target.name, pr: ctx.pr, sha: ctx.info.head.sha, deliveryId: ctx.deliveryId },
         opts: { jobId: jobId('preview', 'comment', ctx.deliveryId, target.name) },
       })),
@@ -126,7 +141,7 @@ export const runners: Record<Effect, Runner> = {
   async lock(ctx) {
     const notes = [];
     for (const { target } of ctx.requests) {
-      const holder = await ctx.rt.holds.hold(target.name, { provider: ctx.pr.provider, repo: ctx.pr.repo, pr: ctx.pr.number, user: ctx.comment.author, at: new Date().toISOString() });
+      const holder = await ctx.deps.holds.hold(target.name, { provider: ctx.pr.provider, repo: ctx.pr.repo, pr: ctx.pr.number, user: ctx.comment.author, at: new Date().toISOString() });
       if (holder) return { reply: `${target.name} is locked by ${ctx.provider.pullRequestPrefix}${holder.pr} (@${holder.user}); it must be unlocked or closed first.` };
       notes.push({ target: target.name, note: `${by(ctx)} locked ${target.name}: deploys of ${target.branch} wait until it is unlocked` });
     }
@@ -136,12 +151,12 @@ export const runners: Record<Effect, Runner> = {
   async unlock(ctx) {
     const notes = [];
     for (const { target } of ctx.requests) {
-      const holder = await ctx.rt.holds.holder(target.name);
+      const holder = await ctx.deps.holds.holder(target.name);
       if (!holder) {
         notes.push({ target: target.name, note: `${target.name} was not locked` });
         continue;
       }
-      await ctx.rt.holds.release(target.name, { provider: holder.provider, repo: holder.repo, number: holder.pr });
+      await ctx.deps.holds.release(target.name, { provider: holder.provider, repo: holder.repo, number: holder.pr });
       // the newest revision that waited behind the lock deploys now
       await enqueueSync(ctx, { target: target.name, trigger: trigger(ctx, 'comment') }, 'unlock');
       notes.push({ target: target.name, note: `${by(ctx)} unlocked ${target.name}` });

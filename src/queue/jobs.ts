@@ -1,3 +1,4 @@
+import type { JobsOptions } from 'bullmq';
 import type { CommentEvent, DeploymentState, PullRequestEvent } from '../providers/types.js';
 import type { Notification } from '../model/notification.js';
 import type { PullRef } from '../model/pull.js';
@@ -47,8 +48,16 @@ export interface DeploymentJobData {
   description?: string;
 }
 
-/** Everything the report queue carries: `status`, `notify`, `comment` and `deployment` jobs. */
-export type ReportJobData = StatusJobData | NotifyJobData | CommentJobData | DeploymentJobData;
+/** The report queue's jobs by name. */
+export interface ReportJobs {
+  status: StatusJobData;
+  notify: NotifyJobData;
+  comment: CommentJobData;
+  deployment: DeploymentJobData;
+}
+
+/** Everything the report queue carries. */
+export type ReportJobData = ReportJobs[keyof ReportJobs];
 
 /** A plan of a pull request's head against a target's live cluster: the diff preview. */
 export interface PreviewJobData {
@@ -70,8 +79,68 @@ export interface PullClosedJobData {
   deliveryId: string;
 }
 
-/** Everything the pulls queue carries: `preview`, `command` and `closed` jobs. */
-export type PullJobData = PreviewJobData | CommandJobData | PullClosedJobData;
+/** The pulls queue's jobs by name. */
+export interface PullJobs {
+  preview: PreviewJobData;
+  command: CommandJobData;
+  closed: PullClosedJobData;
+}
+
+/** Everything the pulls queue carries. */
+export type PullJobData = PullJobs[keyof PullJobs];
+
+/**
+ * The sync queue's jobs by name: `sync` for a delivery, a command or the CLI; `reconcile` for
+ * the repeating schedule of a target (one attempt per run; each run is its own delivery).
+ */
+export interface SyncJobs {
+  sync: SyncJobData;
+  reconcile: SyncJobData;
+}
+
+/** One job of a queue whose job names are the keys of `Jobs`, carrying the data of its name. */
+export type QueuedJob<Jobs> = { [N in keyof Jobs & string]: { name: N; data: Jobs[N]; opts?: Omit<JobsOptions, 'repeat'> } }[keyof Jobs & string];
+
+/**
+ * The enqueueing side of a queue, typed by job name: what the layers below the processors get
+ * instead of the BullMQ Queue, so a job name and its data cannot disagree.
+ */
+export interface JobQueue<Jobs> {
+  add<N extends keyof Jobs & string>(name: N, data: Jobs[N], opts?: JobsOptions): Promise<unknown>;
+  addBulk(jobs: QueuedJob<Jobs>[]): Promise<unknown>;
+}
+
+/** The three queues' enqueueing sides. */
+export interface JobQueues {
+  sync: JobQueue<SyncJobs>;
+  report: JobQueue<ReportJobs>;
+  pulls: JobQueue<PullJobs>;
+}
+
+/** The report job that renders a pull request's comment; one per `id` parts (delivery, target, ...). */
+export function commentJob(pr: PullRef, ...id: string[]): QueuedJob<Pick<ReportJobs, 'comment'>> {
+  return { name: 'comment', data: { pr }, opts: { jobId: jobId('comment', ...id) } };
+}
+
+/** Per job name: the fields every log line of such a job carries (delivery, target, commit, pull request). */
+export type JobLogFields<Jobs> = { [N in keyof Jobs]: (data: Jobs[N]) => Record<string, string | number | undefined> };
+
+const syncFields = (d: SyncJobData) => ({ deliveryId: d.trigger.deliveryId, target: d.target, commit: d.revision, pr: d.trigger.pr });
+
+export const syncLogFields: JobLogFields<SyncJobs> = { sync: syncFields, reconcile: syncFields };
+
+export const reportLogFields: JobLogFields<ReportJobs> = {
+  status: (d) => ({ deliveryId: d.deliveryId, target: d.target, commit: d.sha }),
+  notify: (d) => ({ deliveryId: d.notification.deliveryId, target: d.notification.target, commit: d.notification.revision }),
+  comment: (d) => ({ repo: d.pr.repo, pr: d.pr.number }),
+  deployment: (d) => ({ target: d.target, commit: d.sha }),
+};
+
+export const pullLogFields: JobLogFields<PullJobs> = {
+  preview: (d) => ({ deliveryId: d.deliveryId, target: d.target, commit: d.sha, pr: d.pr.number }),
+  command: (d) => ({ deliveryId: d.deliveryId, repo: d.comment.repo, pr: d.comment.pr }),
+  closed: (d) => ({ deliveryId: d.deliveryId, repo: d.event.repo, pr: d.event.number }),
+};
 
 export const queueNames = { sync: 'sync', report: 'report', pulls: 'pulls' } as const;
 

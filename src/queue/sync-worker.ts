@@ -1,12 +1,11 @@
-import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { TargetConfig } from '../config/schema.js';
-import { toJobError } from '../errors.js';
 import { syncObserver } from '../report/sync-report.js';
 import type { Runtime } from '../runtime.js';
 import { remoteHead } from '../sync/fetch.js';
 import { reconcile, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
-import { jobId, queueNames, type SyncJobData } from './jobs.js';
-import { reconcileJobName } from './schedule.js';
+import { jobId, queueNames, syncLogFields, type SyncJobData, type SyncJobs } from './jobs.js';
+import { jobProcessor, type JobContext } from './processor.js';
 
 /** How long a job that found its target locked waits before it looks again. */
 const lockRetryMs = 1_000;
@@ -30,12 +29,12 @@ export interface SyncWorker {
  */
 export function createSyncWorker(rt: Runtime, options: SyncWorkerOptions = {}): SyncWorker {
   const handingBack = new Set<Promise<void>>();
-  const worker = new Worker<SyncJobData>(
-    queueNames.sync,
-    // three parameters: BullMQ passes the AbortSignal that cancelJob/cancelAllJobs abort
-    (job, token, signal) => processSync(rt, job, token, signal, handingBack),
-    { connection: rt.redis, prefix: rt.config.redis.prefix, concurrency: options.concurrency ?? 4 },
-  );
+  const run = (kind: keyof SyncJobs) => (ctx: JobContext<SyncJobData>) => processSync(rt, kind, ctx, handingBack);
+  const worker = new Worker<SyncJobData>(queueNames.sync, jobProcessor<SyncJobs>({ sync: run('sync'), reconcile: run('reconcile') }, syncLogFields, rt.log), {
+    connection: rt.redis,
+    prefix: rt.config.redis.prefix,
+    concurrency: options.concurrency ?? 4,
+  });
   worker.on('failed', (job, err) => rt.log.warn({ target: job?.data.target, deliveryId: job?.data.trigger.deliveryId, err: err.message }, 'sync job failed'));
   // e.g. a handed-back job whose processor ends after its lock moved on: nothing to do but say so
   worker.on('error', (err) => rt.log.warn({ err: err.message }, 'sync worker error'));
@@ -48,7 +47,12 @@ export function createSyncWorker(rt: Runtime, options: SyncWorkerOptions = {}): 
   };
 }
 
-async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | undefined, cancelled: AbortSignal | undefined, handingBack: Set<Promise<void>>): Promise<unknown> {
+/**
+ * One sync job under the target's lock. `kind` is the job's name: a `reconcile` (the schedule)
+ * is its own delivery per run and never a commit's last word.
+ */
+async function processSync(rt: Runtime, kind: keyof SyncJobs, ctx: JobContext<SyncJobData>, handingBack: Set<Promise<void>>): Promise<unknown> {
+  const { job, token, log } = ctx;
   const target = rt.target(job.data.target);
   if (!target) throw new UnrecoverableError(`target ${job.data.target} is not in the configuration`);
   const lock = await rt.syncLocks.acquire(target.name);
@@ -57,22 +61,21 @@ async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | u
     await job.moveToDelayed(Date.now() + lockRetryMs + Math.floor(Math.random() * 250), token);
     throw new DelayedError();
   }
-  const signal = cancelled ? AbortSignal.any([cancelled, lock.lost]) : lock.lost;
+  const signal = AbortSignal.any([ctx.signal, lock.lost]);
   // handed back as soon as the abort comes, not when the running step ends: shutdown waits for this only
   let handBack: Promise<void> | undefined;
   const onAbort = () => {
     handBack = (async () => {
-      await job.moveToWait(token).catch((err: unknown) => rt.log.warn({ job: job.id, err: err instanceof Error ? err.message : String(err) }, 'could not hand the job back; it will be recovered as stalled'));
+      await job.moveToWait(token).catch((err: unknown) => log.warn({ jobId: job.id, err: err instanceof Error ? err.message : String(err) }, 'could not hand the job back; it will be recovered as stalled'));
       await lock.release();
-      rt.log.warn({ job: job.id, target: target.name, reason: String(signal.reason) }, 'sync aborted: job handed back to the queue');
+      log.warn({ jobId: job.id, reason: String(signal.reason) }, 'sync aborted: job handed back to the queue');
     })();
     handingBack.add(handBack);
     void handBack.finally(() => handingBack.delete(handBack!));
   };
   signal.addEventListener('abort', onAbort, { once: true });
-  const kind = job.name === reconcileJobName ? 'reconcile' : 'sync';
   try {
-    const outcome = await runJob(rt, target, job, signal);
+    const outcome = await runJob(rt, target, kind, ctx, signal);
     rt.metrics.jobs.inc({ kind, result: outcome.result });
     return outcome;
   } catch (err) {
@@ -81,22 +84,22 @@ async function processSync(rt: Runtime, job: Job<SyncJobData>, token: string | u
       throw new WaitingError();
     }
     rt.metrics.jobs.inc({ kind, result: 'failed' });
-    throw toJobError(err);
+    throw err;
   } finally {
     signal.removeEventListener('abort', onAbort);
     if (!handBack) await lock.release();
   }
 }
 
-async function runJob(rt: Runtime, target: TargetConfig, job: Job<SyncJobData>, signal: AbortSignal): Promise<ReconcileResult> {
+async function runJob(rt: Runtime, target: TargetConfig, kind: keyof SyncJobs, { job }: JobContext<SyncJobData>, signal: AbortSignal): Promise<ReconcileResult> {
   const { trigger } = job.data;
   // every run of a schedule is its own delivery in logs and statuses
-  const runTrigger = job.name === reconcileJobName ? { ...trigger, deliveryId: jobId('schedule', job.id ?? String(Date.now())) } : trigger;
+  const runTrigger = kind === 'reconcile' ? { ...trigger, deliveryId: jobId('schedule', job.id ?? String(Date.now())) } : trigger;
   return reconcileTarget(rt, target, { trigger: runTrigger, revision: job.data.revision }, {
     signal,
     // a scheduled run has one attempt: its transient failure is retried by the next run, or by the
     // delivery's own job with its backoff, so it is never the last word on a commit
-    finalAttempt: (err) => err.permanent || (job.name !== reconcileJobName && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)),
+    finalAttempt: (err) => err.permanent || (kind !== 'reconcile' && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)),
   });
 }
 
@@ -122,7 +125,11 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, request
     cacheDir: rt.config.git.cacheDir,
     serializeCreates: (work) => rt.creationLocks.run(target.cluster, work),
     log,
-    observer: syncObserver(rt, target, log),
+    observer: syncObserver(
+      { reports: rt.queues.report, pulls: rt.pulls, kube: client, notifications: rt.config.notifications, pullRequestPrefix: rt.providers[target.repo.provider]?.pullRequestPrefix ?? '#' },
+      target,
+      log,
+    ),
     ...options,
   });
   if ('timings' in result) {

@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
 import type { NotificationConfig } from '../config/schema.js';
 import type { Notification, NotificationEvent } from '../model/notification.js';
-import type { Queue } from 'bullmq';
 import { ProviderError } from '../providers/types.js';
-import { jobId, type NotifyJobData, type ReportJobData } from '../queue/jobs.js';
+import { jobId, type JobQueue, type NotifyJobData, type ReportJobs } from '../queue/jobs.js';
 
 export type { Notification };
 
@@ -40,13 +39,13 @@ export async function sendNotification(config: NotificationConfig, n: Notificati
 }
 
 /** Queues the notification for every receiver that wants it; each is sent and retried on its own. */
-export async function enqueueNotification(queue: Queue<ReportJobData>, configs: readonly NotificationConfig[], n: Notification): Promise<void> {
+export async function enqueueNotification(queue: JobQueue<ReportJobs>, configs: readonly NotificationConfig[], n: Notification): Promise<void> {
   const receivers = receiversFor(configs, n);
   if (receivers.length === 0) return;
   await queue.addBulk(
     receivers.map((r, i) => {
       const data: NotifyJobData = { receiver: { type: r.type, url: r.url }, notification: n };
-      return { name: 'notify', data, opts: { jobId: jobId('notify', n.deliveryId, n.event, String(i)) } };
+      return { name: 'notify' as const, data, opts: { jobId: jobId('notify', n.deliveryId, n.event, String(i)) } };
     }),
   );
 }

@@ -32,7 +32,7 @@ export function statusJob(
   state: StatusState,
   description: string,
   progress = 0,
-): { name: string; data: StatusJobData; opts: { jobId: string } } {
+): { name: 'status'; data: StatusJobData; opts: { jobId: string } } {
   const data: StatusJobData = {
     target: input.target,
     repo: input.repo,

@@ -5,13 +5,20 @@ import type { SyncStage } from '../model/revision.js';
 import type { PullRef } from '../model/pull.js';
 import type { TargetSection } from '../model/pull-comment.js';
 import type { StatusState } from '../model/status.js';
-import { jobId, type DeploymentJobData } from '../queue/jobs.js';
-import type { Runtime } from '../runtime.js';
+import { commentJob, jobId, type DeploymentJobData } from '../queue/jobs.js';
+import type { PullStore } from '../store/pulls.js';
 import { describeSummary, type ChangeSummary } from '../sync/changeset.js';
 import { progressLine } from '../sync/health/index.js';
 import type { ReconcileObserver, Run, RunFailure } from '../sync/reconciler.js';
-import { announce } from './announce.js';
+import { announce, type AnnounceDeps } from './announce.js';
 import { statusJob, type StatusPhase } from './status.js';
+
+/** What reporting a sync writes to: the report queue, the PRs' stored parts, the target's cluster (Events), the receivers. */
+export interface SyncReportDeps extends AnnounceDeps {
+  pulls: Pick<PullStore, 'pullForMerge' | 'setDeploy'>;
+  /** How the target's Git host writes a pull request reference: `#` (GitHub) or `!` (GitLab). */
+  pullRequestPrefix: string;
+}
 
 /**
  * Everything one run tells the outside world, in one place: the commit status lifecycle, the
@@ -26,7 +33,7 @@ export class SyncReporter {
   private readonly heal: boolean;
 
   constructor(
-    private readonly rt: Runtime,
+    private readonly deps: SyncReportDeps,
     private readonly target: TargetConfig,
     run: Run,
     private readonly log: Logger,
@@ -56,7 +63,7 @@ export class SyncReporter {
     await this.status('terminal', 'success', `${this.heal ? 'healed drift' : 'deployed'}: ${text}`);
     await this.deployment('success', text);
     await this.comment({ result: 'succeeded', summary });
-    await announce(this.rt, this.target, { type: 'Normal', reason: this.heal ? 'DriftHealed' : 'SyncSucceeded', message: `${this.sha.slice(0, 7)} ${this.heal ? 'healed' : 'deployed'}: ${text}` }, undefined, this.log);
+    await announce(this.deps, this.target, { type: 'Normal', reason: this.heal ? 'DriftHealed' : 'SyncSucceeded', message: `${this.sha.slice(0, 7)} ${this.heal ? 'healed' : 'deployed'}: ${text}` }, undefined, this.log);
   }
 
   async failed(failure: RunFailure): Promise<void> {
@@ -71,7 +78,7 @@ export class SyncReporter {
     await this.deployment('failure', description);
     await this.comment({ result: rolledBackTo ? 'rolled back' : failure.permanent ? 'failed' : 'errored', message: reason, summary: failure.applied, rolledBackTo });
     await announce(
-      this.rt,
+      this.deps,
       this.target,
       { type: 'Warning', reason: rolledBackTo ? 'RolledBack' : 'SyncFailed', message: `${this.sha.slice(0, 7)}: ${description}` },
       { event: rolledBackTo ? 'rolled_back' : 'deploy_failed', revision: this.sha, rolledBackTo, message: description, deliveryId: this.trigger.deliveryId },
@@ -81,13 +88,13 @@ export class SyncReporter {
 
   private async status(phase: StatusPhase, state: StatusState, description: string, progress = 0): Promise<void> {
     const j = statusJob({ target: this.target.name, repo: this.target.repo.path, sha: this.sha, trigger: this.trigger }, phase, state, description, progress);
-    await this.rt.queues.report.add(j.name, j.data, j.opts);
+    await this.deps.reports.add(j.name, j.data, j.opts);
   }
 
   private async deployment(state: DeploymentJobData['state'], description?: string): Promise<void> {
     if (this.heal) return;
     const data: DeploymentJobData = { target: this.target.name, repo: this.target.repo.path, sha: this.sha, ref: this.target.branch, state, description };
-    await this.rt.queues.report.add('deployment', data, { jobId: jobId('deployment', this.target.name, this.sha, state, this.trigger.deliveryId) });
+    await this.deps.reports.add('deployment', data, { jobId: jobId('deployment', this.target.name, this.sha, state, this.trigger.deliveryId) });
   }
 
   /** The deploy's line in the pull request's comment: the PR a command came from, or the PR a merge commit closed. */
@@ -95,27 +102,28 @@ export class SyncReporter {
     if (this.heal) return;
     if (this.pr === undefined) {
       const { provider, path } = this.target.repo;
-      this.pr = this.trigger.pr !== undefined ? { provider, repo: path, number: this.trigger.pr } : ((await this.rt.pulls.pullForMerge(provider, path, this.sha)) ?? null);
+      this.pr = this.trigger.pr !== undefined ? { provider, repo: path, number: this.trigger.pr } : ((await this.deps.pulls.pullForMerge(provider, path, this.sha)) ?? null);
     }
     if (!this.pr) return;
-    await this.rt.pulls.setDeploy(this.pr, this.target.name, { ...deploy, sha: this.sha, at: new Date().toISOString() });
-    await this.rt.queues.report.add('comment', { pr: this.pr }, { jobId: jobId('comment', this.target.name, this.sha, deploy.result, this.trigger.deliveryId) });
+    await this.deps.pulls.setDeploy(this.pr, this.target.name, { ...deploy, sha: this.sha, at: new Date().toISOString() });
+    const render = commentJob(this.pr, this.target.name, this.sha, deploy.result, this.trigger.deliveryId);
+    await this.deps.reports.add(render.name, render.data, render.opts);
   }
 }
 
 /** The reconciler's observer for one job: a DeployReporter per run, drift and superseded revisions announced. */
-export function syncObserver(rt: Runtime, target: TargetConfig, log: Logger): ReconcileObserver {
+export function syncObserver(deps: SyncReportDeps, target: TargetConfig, log: Logger): ReconcileObserver {
   const reporters = new Map<string, SyncReporter>();
   const reporter = (run: Run) => {
     const key = `${run.revision}\0${run.trigger.deliveryId}`;
     let r = reporters.get(key);
-    if (!r) reporters.set(key, (r = new SyncReporter(rt, target, run, log.child({ commit: run.revision }))));
+    if (!r) reporters.set(key, (r = new SyncReporter(deps, target, run, log.child({ commit: run.revision }))));
     return r;
   };
   return {
     async superseded({ revision, message }) {
       const j = statusJob({ target: target.name, repo: target.repo.path, sha: revision.sha, trigger: revision.trigger }, 'terminal', 'superseded', message);
-      await rt.queues.report.add(j.name, j.data, j.opts);
+      await deps.reports.add(j.name, j.data, j.opts);
     },
     started: (run) => reporter(run).started(),
     stage: (run, stage) => reporter(run).stage(stage),
@@ -126,16 +134,16 @@ export function syncObserver(rt: Runtime, target: TargetConfig, log: Logger): Re
       const subjects = drift.map((c) => c.subject);
       const message = `drift in ${run.revision.slice(0, 7)}: ${subjects.join(', ')}${healing ? '; healing' : ''}`;
       log.warn({ commit: run.revision, drift: subjects, healing }, 'drift detected');
-      await announce(rt, target, { type: 'Warning', reason: 'DriftDetected', message }, { event: 'drift', revision: run.revision, message, deliveryId: run.trigger.deliveryId }, log);
+      await announce(deps, target, { type: 'Warning', reason: 'DriftDetected', message }, { event: 'drift', revision: run.revision, message, deliveryId: run.trigger.deliveryId }, log);
     },
-    held: (waiting, lock) => reportHeld(rt, target, waiting, lock, rt.providers[lock.provider]?.pullRequestPrefix ?? '#'),
+    held: (waiting, hold) => reportHeld(deps, target, waiting, hold),
   };
 }
 
-/** Pending revisions that wait behind a pull request's lock say so, without failing. */
-export async function reportHeld(rt: Runtime, target: TargetConfig, revisions: readonly { sha: string; trigger: Trigger }[], lock: { pr: number; user: string }, prefix: string): Promise<void> {
+/** Pending revisions that wait behind a pull request's hold (`/lock`) say so, without failing. */
+async function reportHeld(deps: SyncReportDeps, target: TargetConfig, revisions: readonly { sha: string; trigger: Trigger }[], hold: { pr: number; user: string }): Promise<void> {
   for (const r of revisions) {
-    const j = statusJob({ target: target.name, repo: target.repo.path, sha: r.sha, trigger: r.trigger }, 'queued', 'pending', `locked by ${prefix}${lock.pr} (@${lock.user})`, 0.5);
-    await rt.queues.report.add(j.name, j.data, j.opts);
+    const j = statusJob({ target: target.name, repo: target.repo.path, sha: r.sha, trigger: r.trigger }, 'queued', 'pending', `locked by ${deps.pullRequestPrefix}${hold.pr} (@${hold.user})`, 0.5);
+    await deps.reports.add(j.name, j.data, j.opts);
   }
 }
