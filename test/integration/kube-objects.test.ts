@@ -1,22 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ResourceInfo } from '../../src/kube/discovery.js';
-import { fieldManager, getObject, serverSideApply, type KubeObject } from '../../src/kube/objects.js';
+import { fieldManager, getObject, serverSideApply } from '../../src/kube/objects.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 
 const { client, discovery } = testKube();
 afterAll(() => client.close());
 
-describe('the test API server is a real kube-apiserver', () => {
-  it('serves kube-system and reports a real version', async () => {
-    const ns = await client.request<KubeObject>('GET', '/api/v1/namespaces/kube-system');
-    expect(ns.metadata.name).toBe('kube-system');
-    const version = await client.request<{ major: string; minor: string; gitVersion: string }>('GET', '/version');
-    expect(version.major).toBe('1');
-    expect(Number(version.minor)).toBeGreaterThanOrEqual(36);
-  });
-
+// That the API server answers, and is a kube-apiserver of the expected version, is checked once
+// by the global setup (test/helpers/global-setup.ts). These are the kube/ helpers against it.
+describe('kube/objects and kube/discovery against the real API server', () => {
   it('applies a ConfigMap with server-side apply as field manager driftless', async () => {
-    const namespace = uniqueName('smoke');
+    const namespace = uniqueName('objects');
     await createNamespace(client, namespace);
     const info = await discovery.resourceFor('v1', 'ConfigMap');
     expect(info).toMatchObject({ plural: 'configmaps', namespaced: true });
@@ -29,7 +23,7 @@ describe('the test API server is a real kube-apiserver', () => {
   });
 
   it('applies a CRD and, once it is established, one of its custom resources', async () => {
-    const group = `${uniqueName('smoke')}.driftless.test`;
+    const group = `${uniqueName('objects')}.driftless.test`;
     const crd = {
       apiVersion: 'apiextensions.k8s.io/v1',
       kind: 'CustomResourceDefinition',
@@ -51,7 +45,7 @@ describe('the test API server is a real kube-apiserver', () => {
 
     let widgetInfo: ResourceInfo | undefined;
     await expect.poll(async () => (widgetInfo = await discovery.resourceFor(`${group}/v1`, 'Widget')), { timeout: 10_000, interval: 1100 }).toBeDefined();
-    const namespace = uniqueName('smoke');
+    const namespace = uniqueName('objects');
     await createNamespace(client, namespace);
     const widget = { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'w', namespace }, spec: { size: 3 } };
     await serverSideApply(client, widgetInfo!, widget);
