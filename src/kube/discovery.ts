@@ -1,5 +1,8 @@
 import { KubeApiError, type KubeClient } from './client.js';
 
+// its home is keys.ts; re-exported for the modules that still import it from here
+export { groupOf } from './keys.js';
+
 /** What the API server says about one kind: its URL segment and whether it lives in a namespace. */
 export interface ResourceInfo {
   apiVersion: string;
@@ -96,10 +99,4 @@ export function resourcePath(info: ResourceInfo, namespace: string | undefined, 
   const base = info.apiVersion.includes('/') ? `/apis/${info.apiVersion}` : `/api/${info.apiVersion}`;
   const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${ns}/${info.plural}${name ? `/${encodeURIComponent(name)}` : ''}`;
-}
-
-/** `apps/v1` → `apps`; `v1` → `` (the core group). */
-export function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash === -1 ? '' : apiVersion.slice(0, slash);
 }

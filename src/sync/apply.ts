@@ -1,10 +1,11 @@
 import pLimit from 'p-limit';
 import { KubeApiError } from '../kube/client.js';
+import { crdKind, isKind, namespaceKind } from '../kube/keys.js';
 import { getObject, jsonPatch, serverSideApply } from '../kube/objects.js';
 import { ManifestError, type ObjectProblem } from '../errors.js';
 import { appliesObject, type Change } from './changeset.js';
 import { needsParent, unionScope, writeInventory, type ApplySetParent } from './inventory.js';
-import { Stage, stageOf } from './order.js';
+import { byBatch } from './order.js';
 import type { Plan, PlanContext, PlannedObject } from './plan.js';
 import { ownershipKeys } from './ownership.js';
 import { takeoverPatch } from './takeover.js';
@@ -89,21 +90,24 @@ function writer(ctx: PlanContext, applied: Change[]) {
 
 /** The Namespace that will hold the ApplySet parent, when this sync creates it. */
 const createsParentNamespace = (o: PlannedObject, parent: ApplySetParent) =>
-  o.desired.metadata.name === parent.namespace && o.change.action === 'created';
+  isKind(o.desired, namespaceKind) && o.desired.metadata.name === parent.namespace && o.change.action === 'created';
 
 /**
- * Writes the plan to the cluster in stages: the inventory (after its namespace, when Git
- * creates that), CRDs (then waits until they are Established), Namespaces, then everything else
- * with bounded concurrency. Objects whose dry run matched the live object are not written, so
- * they keep their resourceVersion; objects whose fields another manager holds are taken over
- * first. Returns one Change per object.
+ * Writes the plan to the cluster batch by batch, in the kind order of order.ts: the inventory
+ * first (after its namespace, when Git creates that), then `definitions` (Namespaces, and CRDs,
+ * waited for until Established), `classes`, `resources` and `webhooks` last, each batch in full
+ * before the next, with bounded concurrency within it; a batch that fails stops the ones after
+ * it. Objects whose dry run matched the live object are not written, so they keep their
+ * resourceVersion; objects whose fields another manager holds are taken over first. Returns
+ * one Change per object. `crdTimeoutMs`: how long a CRD may take to be Established (default
+ * 60 s), after which apply fails naming it.
  */
 export async function apply(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number } = {}): Promise<Change[]> {
   const creates = plan.objects.filter((o) => o.change.action === 'created');
-  if (creates.length === 0 || !ctx.serializeCreates) return applyStaged(plan, ctx, options);
+  if (creates.length === 0 || !ctx.serializeCreates) return applyInBatches(plan, ctx, options);
   return ctx.serializeCreates(async () => {
     await stillAbsent(creates, ctx);
-    return applyStaged(plan, ctx, options);
+    return applyInBatches(plan, ctx, options);
   });
 }
 
@@ -128,12 +132,11 @@ async function stillAbsent(creates: readonly PlannedObject[], ctx: PlanContext):
   if (problems.length > 0) throw new ManifestError('apply', problems);
 }
 
-async function applyStaged(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number }): Promise<Change[]> {
+async function applyInBatches(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number }): Promise<Change[]> {
   const applied: Change[] = [];
   const write = writer(ctx, applied);
-  const inStage = (stage: Stage) => plan.objects.filter((o) => stageOf(o.desired) === stage && isWrite(o));
-  const namespaces = inStage(Stage.Namespaces);
-  const parentNamespace = namespaces.filter((o) => createsParentNamespace(o, ctx.parent));
+  const { definitions, classes, resources, webhooks } = byBatch(plan.objects.filter(isWrite), (o) => o.desired);
+  const parentNamespace = definitions.filter((o) => createsParentNamespace(o, ctx.parent));
 
   // the parent Secret cannot exist before its namespace: when Git creates that namespace, it is
   // the one member written before the inventory records it
@@ -141,15 +144,14 @@ async function applyStaged(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs
   // then the union: if we stop between apply and prune, the next prune still sees every member
   if (needsParent(plan.previousScope, plan.scope)) await writeInventory(ctx.client, ctx.parent, unionScope(plan.previousScope, plan.scope));
 
-  const crds = inStage(Stage.CustomResourceDefinitions);
-  await write(crds);
+  await write(definitions.filter((o) => !parentNamespace.includes(o)));
+  const crds = definitions.filter((o) => isKind(o.desired, crdKind));
   await Promise.all(crds.map((crd) => waitEstablished(ctx, crd, options.crdTimeoutMs ?? 60_000)));
   if (crds.length > 0) ctx.discovery.invalidate();
-  await write(namespaces.filter((o) => !parentNamespace.includes(o)));
 
-  const rest = inStage(Stage.Rest);
+  const rest = [classes, resources, webhooks];
   // objects whose CRD or Namespace did not exist at plan time: validate all before writing any
-  await write(rest.filter((o) => o.deferred), true);
-  await write(rest);
+  await write(rest.flat().filter((o) => o.deferred), true);
+  for (const batch of rest) await write(batch);
   return plan.objects.map((o) => o.change);
 }

@@ -1,10 +1,11 @@
 import pLimit from 'p-limit';
 import { KubeApiError } from '../kube/client.js';
+import { isKind, namespaceKind } from '../kube/keys.js';
 import { deleteObject, jsonPatch } from '../kube/objects.js';
 import { DriftlessError, ManifestError, type ObjectProblem } from '../errors.js';
 import type { Change } from './changeset.js';
 import { groupKindOf, needsParent, writeInventory, type InventoryScope } from './inventory.js';
-import { Stage, stageOf } from './order.js';
+import { batches, byBatch } from './order.js';
 import { releasePatch } from './ownership.js';
 import type { Plan, PlanContext, PrunableObject } from './plan.js';
 
@@ -59,17 +60,19 @@ function remover(ctx: PlanContext, scope: InventoryScope, failures: Failures) {
 /** A Namespace Git dropped stays while Git still deploys objects into it: deleting it would delete them. */
 function keepNamespacesInUse(plan: Plan): void {
   for (const o of plan.prunable) {
-    if (o.change.action !== 'deleted' || stageOf(o.live) !== Stage.Namespaces) continue;
+    if (o.change.action !== 'deleted' || !isKind(o.live, namespaceKind)) continue;
     const inside = plan.objects.filter((p) => p.desired.metadata.namespace === o.live.metadata.name).map((p) => p.change.subject);
     if (inside.length > 0) skip(o, `kept: Git still deploys ${inside.slice(0, 3).join(', ')}${inside.length > 3 ? ` and ${inside.length - 3} more` : ''} into it`);
   }
 }
 
 /**
- * Deletes the members Git no longer holds, in reverse apply order (workloads, then Namespaces,
- * then CRDs). An object already gone counts as deleted, and so does one already going (the API
- * server answers another delete of a terminating namespace with 200). Whatever could not be
- * deleted stays in the inventory, so the next sync tries again and nothing is orphaned.
+ * Deletes the members Git no longer holds in reverse apply order (order.ts): webhooks first, so
+ * that none intercepts the deletes after it, then resources, classes, and definitions (Namespaces
+ * and CRDs) last, each batch in full before the next. An object already gone counts as deleted,
+ * and so does one already going (the API server answers another delete of a terminating
+ * namespace with 200). Whatever could not be deleted stays in the inventory, so the next sync
+ * tries again and nothing is orphaned.
  *
  * Adopted members are released first, never deleted: they existed before this target, so they
  * stay with everything they hold (a Namespace with another team's objects: fluxcd/flux2#1366)
@@ -88,10 +91,9 @@ export async function prune(plan: Plan, ctx: PlanContext): Promise<Change[]> {
   keepNamespacesInUse(plan);
   await remove(plan.prunable.filter((o) => o.change.action === 'released'));
   const deletable = plan.prunable.filter((o) => o.change.action === 'deleted');
-  const parentNamespace = deletable.find((o) => stageOf(o.live) === Stage.Namespaces && o.live.metadata.name === ctx.parent.namespace);
-  for (const stage of [Stage.Rest, Stage.Namespaces, Stage.CustomResourceDefinitions]) {
-    await remove(deletable.filter((o) => o !== parentNamespace && stageOf(o.live) === stage));
-  }
+  const parentNamespace = deletable.find((o) => isKind(o.live, namespaceKind) && o.live.metadata.name === ctx.parent.namespace);
+  const inBatches = byBatch(deletable.filter((o) => o !== parentNamespace), (o) => o.live);
+  for (const batch of [...batches].reverse()) await remove(inBatches[batch].reverse());
   // skipped members (prune off, annotated, in use, not deleted) stay members: keep their kinds in the scope
   for (const o of plan.prunable.filter((p) => p.change.action === 'skipped')) keep(scope, o);
   if (parentNamespace) {
