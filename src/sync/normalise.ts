@@ -1,5 +1,6 @@
 import type { ObjectProblem } from '../errors.js';
-import { groupOf, type ResourceInfo } from '../kube/discovery.js';
+import type { ResourceInfo } from '../kube/discovery.js';
+import { groupOf, isKind, secretKind } from '../kube/keys.js';
 import type { KubeObject } from '../kube/objects.js';
 
 /**
@@ -11,7 +12,7 @@ import type { KubeObject } from '../kube/objects.js';
 export function normalise(object: KubeObject, info: ResourceInfo, defaultNamespace: string): void {
   if (info.namespaced) object.metadata.namespace ||= defaultNamespace;
   else delete object.metadata.namespace;
-  if (object.kind === 'Secret' && groupOf(object.apiVersion) === '') foldStringData(object);
+  if (isKind(object, secretKind)) foldStringData(object);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { groupOf, type GroupKind } from '../kube/keys.js';
+import { compareText } from './compare-text.js';
 
 /**
  * The groups of the kind order, in the order apply writes them; prune deletes them in reverse.
@@ -90,8 +91,6 @@ function placeOf(object: Ordered): { batch: number; rank: number } {
 export function batchOf(object: Ordered): Batch {
   return batches[placeOf(object).batch]!;
 }
-
-const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Orders two objects for apply: by batch, by row of the kind order, then by group, kind,

@@ -2,10 +2,11 @@ import path from 'node:path';
 import { DriftlessError, ManifestError } from '../../errors.js';
 import type { ObjectProblem } from '../../errors.js';
 import type { Manifest } from '../manifest.js';
+import { collectObject } from './documents.js';
+import { duplicateProblems } from './duplicates.js';
 import { checkKustomizeInputs } from './kustomize-inputs.js';
 import { defaultRenderLimits, RenderBudget } from './limits.js';
 import type { RenderLimits } from './limits.js';
-import { collectObject, findDuplicates } from './plain.js';
 import { runSandboxed } from './sandbox.js';
 import { formatBytes, parseDocuments } from './yaml.js';
 
@@ -138,7 +139,7 @@ export async function renderKustomize(options: KustomizeOptions): Promise<Manife
     collectObject(doc, source, documents.length > 1 ? `object ${index + 1} of the build` : '', manifests, problems);
   });
   if (manifests.length > limits.maxObjects) throw refuse(`the build has ${manifests.length} objects, more than renderLimits.maxObjects (${limits.maxObjects})`);
-  problems.push(...findDuplicates(manifests));
+  problems.push(...duplicateProblems(manifests));
   if (problems.length > 0) throw new ManifestError('render', problems);
   return manifests;
 }
