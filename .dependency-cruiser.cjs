@@ -14,7 +14,7 @@ const workers = '^src/(queue/[^/]+-worker|queue/schedule|pulls/worker|report/rep
 const processors = `^src/server/|${workers}`;
 const middle = '^src/(commands|events|report|sync)/|^src/pulls/preview[.]ts$';
 const adapters = '^src/(providers|kube|store)/|^src/queue/(jobs|queues|processor)[.]ts$';
-const model = '^src/model/|^src/(errors|log|metrics)[.]ts$';
+const model = '^src/(model|text)/|^src/(errors|log|metrics)[.]ts$';
 
 module.exports = {
   forbidden: [

@@ -1,4 +1,5 @@
 import type { CommandName } from '../model/command.js';
+import { asciiCode } from '../text/markdown.js';
 
 /** What each comment command takes and does; the order is the order of the help text. */
 const COMMANDS: Record<CommandName, { args: string; summary: string }> = {
@@ -28,7 +29,7 @@ export function commandList(): string {
 /** The targets as inline code, comma-separated; long lists are cut. */
 export function targetList(targets: readonly string[]): string {
   if (targets.length === 0) return 'none';
-  const shown = targets.slice(0, MAX_LISTED_TARGETS).map(code).join(', ');
+  const shown = targets.slice(0, MAX_LISTED_TARGETS).map(asciiCode).join(', ');
   const more = targets.length - MAX_LISTED_TARGETS;
   return more > 0 ? `${shown} and ${more} more` : shown;
 }
@@ -37,7 +38,7 @@ export function targetList(targets: readonly string[]): string {
 export function helpText(targets: readonly string[]): string {
   const targetRule =
     targets.length === 1
-      ? `This repository has one target, ${code(targets[0] ?? '')}, so \`target\` may be left out.`
+      ? `This repository has one target, ${asciiCode(targets[0] ?? '')}, so \`target\` may be left out.`
       : '`target` is required by `/deploy` and `/rollback`; the other commands act on every target when it is left out.';
   return [
     '**Driftless commands**',
@@ -50,20 +51,4 @@ export function helpText(targets: readonly string[]): string {
     '',
     `Targets: ${targetList(targets)}`,
   ].join('\n');
-}
-
-/**
- * Shows untrusted text as inline code that cannot break out of the code span or hide anything:
- * at most 64 characters, and every character outside printable ASCII, and the backtick, as `\u{…}`.
- */
-export function code(text: string): string {
-  if (text === '') return '(empty)';
-  const chars = Array.from(text.length > 256 ? text.slice(0, 256) : text);
-  const cut = chars.length > 64;
-  let out = '';
-  for (const ch of cut ? chars.slice(0, 64) : chars) {
-    const cp = ch.codePointAt(0) ?? 0;
-    out += cp >= 0x20 && cp <= 0x7e && ch !== '`' ? ch : `\\u{${cp.toString(16).toUpperCase().padStart(4, '0')}}`;
-  }
-  return `\`${out}${cut ? '…' : ''}\``;
 }

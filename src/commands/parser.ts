@@ -44,7 +44,9 @@
  */
 import type { CommandName as ConfigCommandName } from '../config/schema.js';
 import type { CommandName } from '../model/command.js';
-import { code, commandList, helpText, targetList, usage } from './help.js';
+import { editDistance } from '../text/edit-distance.js';
+import { asciiCode } from '../text/markdown.js';
+import { commandList, helpText, targetList, usage } from './help.js';
 
 export type { CommandName };
 
@@ -229,7 +231,7 @@ function unknownWord(word: string): ParseResult {
     .map((ch) => `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`)
     .join(', ');
   return unknownCommand(
-    `${code(`/${word}`)} is not a command: it holds characters that only look like letters or are invisible (${odd}). Type the command in plain ASCII.`,
+    `${asciiCode(`/${word}`)} is not a command: it holds characters that only look like letters or are invisible (${odd}). Type the command in plain ASCII.`,
     guess,
   );
 }
@@ -255,27 +257,6 @@ function nearestCommand(word: string): CommandName | undefined {
   return best;
 }
 
-/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
-function editDistance(a: string, b: string): number {
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row: number[] = [i];
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        row.push(j);
-        continue;
-      }
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const above = rows[i - 1] ?? [];
-      let d = Math.min((above[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (above[j - 1] ?? 0) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (rows[i - 2]?.[j - 2] ?? 0) + 1);
-      row.push(d);
-    }
-    rows.push(row);
-  }
-  return rows[a.length]?.[b.length] ?? Infinity;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Arguments
 
@@ -286,11 +267,11 @@ function parseArgs(name: Exclude<CommandName, 'help'>, args: { kept: string[]; c
 
   if (args.kept.some((a) => a === '-h' || a === '--help')) return reply('usage', `${use}\n\nTargets: ${targetList(targets)}`);
   const option = args.kept.find((a) => a.startsWith('-'));
-  if (option !== undefined) return bad(`\`/${name}\` takes no options such as ${code(option)}.`);
+  if (option !== undefined) return bad(`\`/${name}\` takes no options such as ${asciiCode(option)}.`);
   const max = shape.sha ? 2 : 1;
   if (args.count > max) {
     const extra = args.kept.slice(max);
-    const shown = extra.slice(0, 3).map(code).join(' ') + (args.count - max > 3 ? ' …' : '');
+    const shown = extra.slice(0, 3).map(asciiCode).join(' ') + (args.count - max > 3 ? ' …' : '');
     return bad(`\`/${name}\` takes at most ${max} argument${max === 1 ? '' : 's'}, got ${args.count}: remove ${shown}.`);
   }
   if (targets.length === 0) return reply('unknown-target', `This repository has no targets, so \`/${name}\` has nothing to act on.`);
@@ -315,7 +296,7 @@ function parseArgs(name: Exclude<CommandName, 'help'>, args: { kept: string[]; c
         : unknownTarget(name, first, targets);
     }
     if (looksLikeSha(first)) {
-      if (!shape.sha) return bad(`\`/${name}\` takes a target, not a commit: ${code(first)}.`);
+      if (!shape.sha) return bad(`\`/${name}\` takes a target, not a commit: ${asciiCode(first)}.`);
       if (!SHA.test(first)) return bad(badSha(first));
       if (only !== undefined) return command(name, only, first.toLowerCase());
       return reply(
@@ -341,7 +322,7 @@ function looksLikeSha(word: string): boolean {
 }
 
 function badSha(word: string): string {
-  return `${code(word)} is not a commit: expected a sha of 7 to 40 hex digits (branch and tag names are not accepted).`;
+  return `${asciiCode(word)} is not a commit: expected a sha of 7 to 40 hex digits (branch and tag names are not accepted).`;
 }
 
 function unknownTarget(name: CommandName, target: string, targets: readonly string[]): ParseResult {
@@ -349,11 +330,11 @@ function unknownTarget(name: CommandName, target: string, targets: readonly stri
   if (target.length <= 64) {
     const sameCase = targets.find((t) => t.toLowerCase() === target.toLowerCase());
     const near = sameCase ?? targets.find((t) => editDistance(target, t) <= 2);
-    if (sameCase) hint = ` Target names are case-sensitive: did you mean ${code(sameCase)}?`;
-    else if (near) hint = ` Did you mean ${code(near)}?`;
+    if (sameCase) hint = ` Target names are case-sensitive: did you mean ${asciiCode(sameCase)}?`;
+    else if (near) hint = ` Did you mean ${asciiCode(near)}?`;
   }
   return reply(
     'unknown-target',
-    `${code(target)} is not a target of this repository.${hint}\n\nUsage: ${usage(name)}\n\nTargets: ${targetList(targets)}`,
+    `${asciiCode(target)} is not a target of this repository.${hint}\n\nUsage: ${usage(name)}\n\nTargets: ${targetList(targets)}`,
   );
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadAll, YAMLException } from 'js-yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { editDistance } from '../text/edit-distance.js';
 import { formatConfigPath, substituteEnvDeep, type ConfigProblem } from './env.js';
 import { configSchema, type ClusterConfig, type Config } from './schema.js';
 
@@ -186,7 +187,7 @@ function unknownKeysMessage(keys: readonly string[], known: readonly string[]): 
   return known.length ? `${message}; expected keys: ${known.join(', ')}` : message;
 }
 
-/** The known key within edit distance 2 (or equal ignoring case), if any. */
+/** The known key within edit distance 2 (an adjacent swap counts 1), or equal ignoring case, if any. */
 function closest(key: string, known: readonly string[]): string | undefined {
   let best: { key: string; distance: number } | undefined;
   for (const candidate of known) {
@@ -194,17 +195,4 @@ function closest(key: string, known: readonly string[]): string | undefined {
     if (distance <= 2 && (!best || distance < best.distance)) best = { key: candidate, distance };
   }
   return best?.key;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

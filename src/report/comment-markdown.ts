@@ -3,6 +3,7 @@
 import type { ChangeAction, ChangeSummary } from '../model/change.js';
 import type { PreviewProblem, TargetDeploy } from '../model/pull-comment.js';
 import { describeSummary, writeActions } from '../sync/changeset.js';
+import { codeFence, escapeMarkdown, inlineCode } from '../text/markdown.js';
 import { limits, type Budget, type CommentLayout, type DiffView, type ObjectRow, type TargetView } from './comment-model.js';
 
 /** Hidden first line by which the one comment per pull request is found again and edited in place. */
@@ -59,7 +60,7 @@ export function markdownLayout(targets: readonly TargetView[], prefix: '#' | '!'
 
 function sectionText(view: TargetView, prefix: '#' | '!'): SectionText {
   const target = clip(view.target, limits.name);
-  const text: SectionText = { heading: `#### ${escapeText(target)}`, objects: [], problems: [], notes: [] };
+  const text: SectionText = { heading: `#### ${escapeMarkdown(target)}`, objects: [], problems: [], notes: [] };
   const preview = view.preview;
   if (preview?.outcome === 'planned') {
     const headline = `Preview of ${sha(preview.sha)}: ${previewCounts(preview.counts)}`;
@@ -67,7 +68,7 @@ function sectionText(view: TargetView, prefix: '#' | '!'): SectionText {
     text.table = table(preview.counts);
     text.objects = preview.rows.map(objectText);
   } else if (preview?.outcome === 'failed') {
-    const line = (max: number) => `❌ Preview of ${sha(preview.sha)} failed${preview.message ? `: ${escapeText(clip(preview.message, max))}` : ''}`;
+    const line = (max: number) => `❌ Preview of ${sha(preview.sha)} failed${preview.message ? `: ${escapeMarkdown(clip(preview.message, max))}` : ''}`;
     text.headline = { full: line(limits.message), short: line(limits.short) };
     text.problems = preview.problems.map(problemLine);
   }
@@ -77,10 +78,10 @@ function sectionText(view: TargetView, prefix: '#' | '!'): SectionText {
   }
   if (view.lock) {
     const { pr, user, at } = view.lock;
-    const ref = Number.isSafeInteger(pr) ? `${prefix}${pr}` : escapeText(String(pr));
-    text.lock = `🔒 Locked by ${ref} (${escapeText(clip(user, limits.name))}) since ${time(at)}: other deploys to **${escapeText(target)}** wait until it is unlocked (${code(`/unlock ${target}`)}).`;
+    const ref = Number.isSafeInteger(pr) ? `${prefix}${pr}` : escapeMarkdown(String(pr));
+    text.lock = `🔒 Locked by ${ref} (${escapeMarkdown(clip(user, limits.name))}) since ${time(at)}: other deploys to **${escapeMarkdown(target)}** wait until it is unlocked (${inlineCode(`/unlock ${target}`)}).`;
   }
-  text.notes = view.notes.map((n) => `💬 ${escapeText(clip(n, limits.note), true)}`);
+  text.notes = view.notes.map((n) => `💬 ${escapeMarkdown(clip(n, limits.note), true)}`);
   return text;
 }
 
@@ -108,23 +109,23 @@ function table(c: ChangeSummary): string {
 
 function objectText({ change, diff }: ObjectRow): ObjectText {
   const verb = verbs[change.action];
-  const subject = code(clip(change.subject, limits.name));
-  const from = change.file ? ` (${code(clip(change.file, limits.name))})` : '';
-  const reason = change.reason ? `: ${escapeText(clip(change.reason, limits.message))}` : '';
+  const subject = inlineCode(clip(change.subject, limits.name));
+  const from = change.file ? ` (${inlineCode(clip(change.file, limits.name))})` : '';
+  const reason = change.reason ? `: ${escapeMarkdown(clip(change.reason, limits.message))}` : '';
   const line = `- **${verb}** ${subject}${from}${reason}`;
   if (!diff) return { line };
-  return { line, diff: { id: diff.id, title: `**${verb}** ${subject}`, body: diff.body, fence: fenceFor(diff.body), lines: diff.lines } };
+  return { line, diff: { id: diff.id, title: `**${verb}** ${subject}`, body: diff.body, fence: codeFence(diff.body), lines: diff.lines } };
 }
 
 function problemLine(p: PreviewProblem): string {
-  const names = [p.subject && code(clip(p.subject, limits.name)), p.file && code(clip(p.file, limits.name))].filter(Boolean);
+  const names = [p.subject && inlineCode(clip(p.subject, limits.name)), p.file && inlineCode(clip(p.file, limits.name))].filter(Boolean);
   const where = names.length === 2 ? `${names[0]} (${names[1]})` : (names[0] ?? 'unknown object');
-  return `- ${where}: ${escapeText(clip(p.message, limits.message))}`;
+  return `- ${where}: ${escapeMarkdown(clip(p.message, limits.message))}`;
 }
 
 function deployLine(target: string, d: TargetDeploy, max: number): string {
-  const of = `${sha(d.sha)} to **${escapeText(target)}**`;
-  const message = d.message ? escapeText(clip(d.message, max)) : '';
+  const of = `${sha(d.sha)} to **${escapeMarkdown(target)}**`;
+  const message = d.message ? escapeMarkdown(clip(d.message, max)) : '';
   const because = message ? `: ${message}` : '';
   // what a stopped deploy had already written; a rollback restored the previous revision, so it is left out there
   const applied = d.summary && writeActions.some((a) => (d.summary![a] ?? 0) > 0) ? ` (${describeSummary(d.summary)} before it stopped)` : '';
@@ -227,60 +228,14 @@ function clip(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
-/** Whitespace and control characters (newlines included) become one space: user text stays on its line. */
-function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
-}
-
-const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
-
-/**
- * User-controlled text as inert inline markdown: no HTML, links, emphasis, code, math, table
- * cells or mentions. `keepLines` turns newlines into `<br>` instead of spaces.
- */
-function escapeText(text: string, keepLines = false): string {
-  const escape = (line: string) =>
-    oneLine(line)
-      .replace(/[&<>]/g, (c) => entities[c]!)
-      .replace(/[\\`*_[\]|~$#]/g, '\\$&')
-      // a zero-width space after @ keeps `@user` and `@org/team` from notifying anyone
-      .replace(/@(?=[\w-])/g, '@\u200b')
-      .replace(/^([-+=])/, '\\$1')
-      .replace(/^(\d+)([.)])/, '$1\\$2');
-  if (!keepLines) return escape(text);
-  return text
-    .split(/\r\n?|\n/)
-    .map(escape)
-    .filter(Boolean)
-    .join('<br>');
-}
-
-/** An inline code span that no backtick inside can close. */
-function code(text: string): string {
-  const t = oneLine(text) || ' ';
-  let longest = 0;
-  for (const run of t.match(/`+/g) ?? []) longest = Math.max(longest, run.length);
-  const ticks = '`'.repeat(longest + 1);
-  const pad = t.startsWith('`') || t.endsWith('`') ? ' ' : '';
-  return `${ticks}${pad}${t}${pad}${ticks}`;
-}
-
-/** A code fence longer than any backtick run in the body, so the body cannot close it. */
-function fenceFor(body: string): string {
-  let longest = 2;
-  for (const run of body.matchAll(/`{3,}/g)) longest = Math.max(longest, run[0].length);
-  return '`'.repeat(longest + 1);
-}
-
 function sha(value: string): string {
-  return code(/^[0-9a-f]{7,64}$/i.test(value) ? value.slice(0, 7) : clip(value, 40));
+  return inlineCode(/^[0-9a-f]{7,64}$/i.test(value) ? value.slice(0, 7) : clip(value, 40));
 }
 
 /** `2026-11-26 09:30 UTC`; text that is not a time is shown escaped. */
 function time(iso: string): string {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? escapeText(clip(iso, 40)) : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return Number.isNaN(date.getTime()) ? escapeMarkdown(clip(iso, 40)) : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** http(s) URLs only, with the characters that would end a markdown link destination encoded. */
