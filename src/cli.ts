@@ -120,9 +120,9 @@ async function syncNow(config: Config, t: TargetConfig, kind: 'api' | 'rollback'
 /** The newest revision that deployed healthily and is not what runs now. */
 async function previousHealthy(rt: Runtime, t: TargetConfig): Promise<string> {
   const { deployed } = await rt.revisions.state(t.name);
-  const entry = (await rt.history.list(t.name, 200)).find((e) => e.result === 'succeeded' && e.revision !== deployed);
-  if (!entry) throw new UsageError(`${t.name} has no earlier healthy revision in its history; name one with --revision`);
-  return entry.revision;
+  const previous = await rt.history.previousHealthy(t.name, deployed);
+  if (!previous) throw new UsageError(`${t.name} has no earlier healthy revision in its history; name one with --revision`);
+  return previous;
 }
 
 async function diff(config: Config, t: TargetConfig, revision: string | undefined, log: Logger): Promise<number> {
@@ -147,7 +147,7 @@ async function history(config: Config, t: TargetConfig, limit: number, log: Logg
     for (const e of entries) {
       const when = new Date(e.finishedAt).toISOString();
       const what = e.summary ? Object.entries(e.summary).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`).join(', ') : '';
-      console.log(`${when}  ${e.revision.slice(0, 7)}  ${e.result.padEnd(10)} ${e.trigger.kind}/${e.trigger.actor}  ${what}${e.message ? `  ${oneLine(e.message)}` : ''}`);
+      console.log(`${when}  ${e.revision.slice(0, 7)}  ${e.result.padEnd(10)} ${e.reason && e.result !== 'succeeded' ? `${e.reason} ` : ''}${e.trigger.kind}/${e.trigger.actor}  ${what}${e.message ? `  ${oneLine(e.message)}` : ''}`);
     }
     return 0;
   } finally {

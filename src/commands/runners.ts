@@ -23,7 +23,7 @@ export interface TargetRequest {
 export interface CommandDeps {
   targets: readonly TargetConfig[];
   providers: Providers;
-  history: Pick<HistoryStore, 'list'>;
+  history: Pick<HistoryStore, 'list' | 'previousHealthy'>;
   revisions: Pick<RevisionStore, 'state'>;
   holds: Pick<PullHoldStore, 'hold' | 'holder' | 'release'>;
   pulls: Pick<PullStore, 'addNote'>;
@@ -90,7 +90,7 @@ export async function revisionFor(deps: CommandDeps, info: PullRequestInfo, comm
       return named ? { revision: named } : { reply: `${target.name} never deployed \`${command.sha}\`.` };
     }
     const { deployed } = await deps.revisions.state(target.name);
-    const previous = (await deps.history.list(target.name, historyDepth)).find((e) => e.result === 'succeeded' && e.revision !== deployed)?.revision;
+    const previous = await deps.history.previousHealthy(target.name, deployed);
     return previous ? { revision: previous } : { reply: `${target.name} has no earlier healthy revision to roll back to.` };
   }
   return {};

@@ -7,10 +7,10 @@ import type { TargetSection } from '../model/pull-comment.js';
 import type { StatusState } from '../model/status.js';
 import { commentJob, jobId, type DeploymentJobData } from '../queue/jobs.js';
 import type { PullStore } from '../store/pulls.js';
-import { describeSummary, type ChangeSummary } from '../sync/changeset.js';
 import { progressLine } from '../sync/health/index.js';
-import type { ReconcileObserver, Run, RunFailure } from '../sync/reconciler.js';
+import type { ReconcileObserver, Run, RunOutcome } from '../sync/reconciler.js';
 import { announce, type AnnounceDeps } from './announce.js';
+import { reportOutcome } from './outcome.js';
 import { statusJob, type StatusPhase } from './status.js';
 
 /** What reporting a sync writes to: the report queue, the PRs' stored parts, the target's cluster (Events), the receivers. */
@@ -58,32 +58,12 @@ export class SyncReporter {
     if (healthy < total) await this.status('waiting', 'running', progressLine(healthy, total), (healthy + 1) / (total + 1));
   }
 
-  async succeeded(summary: ChangeSummary): Promise<void> {
-    const text = describeSummary(summary);
-    await this.status('terminal', 'success', `${this.heal ? 'healed drift' : 'deployed'}: ${text}`);
-    await this.deployment('success', text);
-    await this.comment({ result: 'succeeded', summary });
-    await announce(this.deps, this.target, { type: 'Normal', reason: this.heal ? 'DriftHealed' : 'SyncSucceeded', message: `${this.sha.slice(0, 7)} ${this.heal ? 'healed' : 'deployed'}: ${text}` }, undefined, this.log);
-  }
-
-  async failed(failure: RunFailure): Promise<void> {
-    const { rollback, message: reason } = failure;
-    const rolledBackTo = rollback && 'rolledBackTo' in rollback ? rollback.rolledBackTo : undefined;
-    const description = !rollback
-      ? reason
-      : rolledBackTo
-        ? `rolled back to ${rolledBackTo.slice(0, 7)}: ${reason}`
-        : `rollback to ${'rollbackFailed' in rollback ? rollback.rollbackFailed.slice(0, 7) : ''} failed too: ${reason}`;
-    await this.status('terminal', failure.permanent ? 'failure' : 'error', description);
-    await this.deployment('failure', description);
-    await this.comment({ result: rolledBackTo ? 'rolled back' : failure.permanent ? 'failed' : 'errored', message: reason, summary: failure.applied, rolledBackTo });
-    await announce(
-      this.deps,
-      this.target,
-      { type: 'Warning', reason: rolledBackTo ? 'RolledBack' : 'SyncFailed', message: `${this.sha.slice(0, 7)}: ${description}` },
-      { event: rolledBackTo ? 'rolled_back' : 'deploy_failed', revision: this.sha, rolledBackTo, message: description, deliveryId: this.trigger.deliveryId },
-      this.log,
-    );
+  async finished(outcome: RunOutcome): Promise<void> {
+    const report = reportOutcome(outcome, this.sha, this.trigger.deliveryId);
+    await this.status('terminal', report.status.state, report.status.description);
+    await this.deployment(report.deployment.state, report.deployment.description);
+    await this.comment(report.comment);
+    await announce(this.deps, this.target, report.event, report.notification, this.log);
   }
 
   private async status(phase: StatusPhase, state: StatusState, description: string, progress = 0): Promise<void> {
@@ -128,8 +108,7 @@ export function syncObserver(deps: SyncReportDeps, target: TargetConfig, log: Lo
     started: (run) => reporter(run).started(),
     stage: (run, stage) => reporter(run).stage(stage),
     health: (run, healthy, total) => reporter(run).health(healthy, total),
-    succeeded: (run, summary) => reporter(run).succeeded(summary),
-    failed: (run, failure) => reporter(run).failed(failure),
+    finished: (run, outcome) => reporter(run).finished(outcome),
     async drifted(run, drift, healing) {
       const subjects = drift.map((c) => c.subject);
       const message = `drift in ${run.revision.slice(0, 7)}: ${subjects.join(', ')}${healing ? '; healing' : ''}`;

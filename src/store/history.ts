@@ -1,26 +1,31 @@
 import type { Redis } from 'ioredis';
-import type { ChangeSummary } from '../model/change.js';
+import type { OutcomeRecord } from '../model/outcome.js';
 import type { Trigger } from '../model/trigger.js';
 import type { Keys } from './keys.js';
 
-/** One sync of one target, as `driftless history` shows it. */
-export interface HistoryEntry {
+/**
+ * One run of one target, as `driftless history` shows it: its outcome (`drifted`: the reconcile
+ * found the cluster differing from Git; `healed`: and corrected it) and its timings.
+ */
+export interface HistoryEntry extends OutcomeRecord {
   target: string;
   revision: string;
   trigger: Trigger;
-  /** `drifted`: the reconcile loop found the cluster differing from Git (warn); `healed`: and corrected it. */
-  result: 'succeeded' | 'failed' | 'errored' | 'superseded' | 'drifted' | 'healed';
-  /** What went wrong, for failed and errored syncs. */
-  message?: string;
-  /** The stage that failed. */
-  stage?: string;
-  summary?: ChangeSummary;
-  /** Milliseconds per stage: fetch, render, plan, apply, prune. */
+  /** Milliseconds per stage: fetch, render, plan, apply, prune, wait. */
   timings: Record<string, number>;
   startedAt: number;
   finishedAt: number;
 }
 
+/**
+ * The newest entry's revision that ended healthy (`succeeded`) and is not `current`. Heals,
+ * drift and failures are not candidates: a heal re-applied what already ran.
+ */
+export function previousHealthy(newestFirst: readonly Pick<HistoryEntry, 'result' | 'revision'>[], current: string | undefined): string | undefined {
+  return newestFirst.find((e) => e.result === 'succeeded' && e.revision !== current)?.revision;
+}
+
+/** Entries kept per target: how far back a rollback or `/deploy <sha>` can look. */
 const keep = 200;
 
 export class HistoryStore {
@@ -38,5 +43,13 @@ export class HistoryStore {
   async list(target: string, limit = 20): Promise<HistoryEntry[]> {
     const rows = await this.redis.lrange(this.keys.history(target), 0, limit - 1);
     return rows.map((r) => JSON.parse(r) as HistoryEntry);
+  }
+
+  /**
+   * The newest revision that ended healthy and is not `current` (what runs now): where a
+   * rollback without a named revision goes (`/rollback`, `driftless rollback`).
+   */
+  async previousHealthy(target: string, current: string | undefined): Promise<string | undefined> {
+    return previousHealthy(await this.list(target, keep), current);
   }
 }

@@ -3,11 +3,12 @@ import type { KubeClient } from '../kube/client.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from '../log.js';
 import { requestedByPerson, type Trigger } from '../model/trigger.js';
+import { failureReason, type OutcomeRecord, type RollbackOutcome, type SyncOutcome } from '../model/outcome.js';
 import type { PendingRevision, SyncStage } from '../model/revision.js';
 import type { HistoryStore } from '../store/history.js';
 import type { PullHold } from '../model/pull.js';
 import type { RevisionStore } from '../store/revisions.js';
-import { isWrite, summarize, type Change, type ChangeSummary } from './changeset.js';
+import { isWrite, summarize, type Change } from './changeset.js';
 import { applyPlan, planRevision, stage, SyncStageError, type PlannedRevision, type SyncDeps, type SyncResult, type SyncSource } from './pipeline.js';
 import { planChangeSet } from './plan.js';
 import { readPathsOutside } from './read-paths.js';
@@ -21,19 +22,8 @@ export interface Run {
   purpose: 'deploy' | 'heal' | 'rollback';
 }
 
-/** How an automatic rollback after a failure ended. */
-export type RollbackOutcome = { rolledBackTo: string } | { rollbackFailed: string; reason: string } | undefined;
-
-/** A run that ended in failure, as reports describe it. */
-export interface RunFailure {
-  message: string;
-  /** Caused by what is in Git (or the cluster's answer to it): not retried automatically. */
-  permanent: boolean;
-  stage: SyncStage;
-  rollback: RollbackOutcome;
-  /** What was written before it failed. */
-  applied?: ChangeSummary;
-}
+/** How a run ended, for the observer: a success or heal, or a failure (with its rollback). */
+export type RunOutcome = Extract<SyncOutcome, { result: 'succeeded' | 'healed' | 'failed' | 'errored' }>;
 
 /**
  * Progress and outcomes leave the reconciler through this interface; the worker wires it to
@@ -46,8 +36,8 @@ export interface ReconcileObserver {
   started(run: Run): Promise<void>;
   stage(run: Run, stage: SyncStage): Promise<void>;
   health(run: Run, healthy: number, total: number): Promise<void>;
-  succeeded(run: Run, summary: ChangeSummary): Promise<void>;
-  failed(run: Run, failure: RunFailure): Promise<void>;
+  /** The run ended: applied and healthy, healed, or failed (after its rollback, if any). */
+  finished(run: Run, outcome: RunOutcome): Promise<void>;
   /** The live cluster differs from the revision the target should run; `healing` says whether a heal follows. */
   drifted(run: Run, drift: readonly Change[], healing: boolean): Promise<void>;
   /** A pull request's hold (`/lock`) keeps these revisions waiting. */
@@ -103,8 +93,7 @@ const silent: ReconcileObserver = {
   started: async () => undefined,
   stage: async () => undefined,
   health: async () => undefined,
-  succeeded: async () => undefined,
-  failed: async () => undefined,
+  finished: async () => undefined,
   drifted: async () => undefined,
   held: async () => undefined,
 };
@@ -163,7 +152,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
   const heal = target.reconcile.drift === 'heal';
   await deps.observer.drifted(run, drift, heal);
   if (!heal) {
-    await recordHistory(deps, run, { result: 'drifted', summary: summarize(drift), message: driftMessage(drift, false), timings, startedAt: Date.now() });
+    await recordHistory(deps, run, { result: 'drifted', reason: 'DriftDetected', summary: summarize(drift), message: driftMessage(drift, false) }, timings, Date.now());
     return { result: 'drifted', revision: run.revision, drift };
   }
   const healed = await runRevision(run, deps, timings, { plan, ctx, read, drift });
@@ -189,7 +178,7 @@ const driftWords: Partial<Record<Change['action'], string>> = {
 async function settle(settled: SettledRevision, deps: ReconcilerDeps): Promise<void> {
   const { revision } = settled;
   await deps.observer.superseded(settled);
-  await recordHistory(deps, { revision: revision.sha, trigger: revision.trigger }, { result: 'superseded', message: settled.message, timings: {}, startedAt: Date.now() });
+  await recordHistory(deps, { revision: revision.sha, trigger: revision.trigger }, { result: 'superseded', reason: 'Superseded', message: settled.message }, {}, Date.now());
 }
 
 function syncDeps(deps: ReconcilerDeps, run?: Run): SyncDeps {
@@ -230,10 +219,10 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     if (!deps.finalAttempt(err)) throw err;
     await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: err.permanent ? 'failed' : 'errored', stage: err.stage, reason: err.message, permanent: err.permanent, at: Date.now(), changedCluster: changedCluster(err) });
     if (run.purpose === 'deploy') await revisions.markSettled(target.name, [run.revision]);
-    const applied = err.applied.length ? summarize(err.applied) : undefined;
-    await recordHistory(deps, run, { result: err.permanent ? 'failed' : 'errored', stage: err.stage, message: err.message, summary: applied, timings: err.timings, startedAt });
+    const outcome = { result: err.permanent ? 'failed' : 'errored', reason: failureReason[err.stage], stage: err.stage, message: err.message, summary: err.applied.length ? summarize(err.applied) : undefined } as const;
+    await recordHistory(deps, run, outcome, err.timings, startedAt);
     const rollback = run.purpose === 'rollback' ? undefined : await rollBack(run, err, deps);
-    await observer.failed(run, { message: err.message, permanent: err.permanent, stage: err.stage, rollback, applied });
+    await observer.finished(run, { ...outcome, rollback });
     throw err;
   }
   // the cluster is healthy at this revision: a Redis hiccup while recording it must not count as a failed deploy (or roll it back)
@@ -242,15 +231,19 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
   if (run.purpose === 'deploy') await revisions.markSettled(target.name, [run.revision]);
   // pushes that touch only these folders (a kustomize base outside the path) concern the target too
   await revisions.setReadPaths(target.name, readPathsOutside(target.path, read));
-  const healed = run.purpose === 'heal' && planned;
-  await recordHistory(deps, run, { result: healed ? 'healed' : 'succeeded', summary: healed ? summarize(planned.drift) : summary, message: healed ? driftMessage(planned.drift, true) : undefined, timings, startedAt });
-  await observer.succeeded(run, summary);
+  const outcome: RunOutcome =
+    run.purpose === 'heal' && planned
+      ? { result: 'healed', reason: 'DriftHealed', summary: summarize(planned.drift), message: driftMessage(planned.drift, true) }
+      : { result: 'succeeded', reason: 'ReconciliationSucceeded', summary };
+  await recordHistory(deps, run, outcome, timings, startedAt);
+  await observer.finished(run, outcome);
   log.info({ summary, timings }, `${run.purpose} succeeded`);
   return { result: run.purpose === 'heal' ? 'healed' : 'deployed', revision: run.revision, changes: result.changes, timings };
 }
 
-async function recordHistory(deps: ReconcilerDeps, run: Pick<Run, 'revision' | 'trigger'>, entry: { result: 'succeeded' | 'failed' | 'errored' | 'superseded' | 'drifted' | 'healed'; stage?: SyncStage; message?: string; summary?: ChangeSummary; timings: SyncResult['timings']; startedAt: number }): Promise<void> {
-  await deps.history.record({ target: deps.target.name, revision: run.revision, trigger: run.trigger, ...entry, finishedAt: Date.now() });
+async function recordHistory(deps: ReconcilerDeps, run: Pick<Run, 'revision' | 'trigger'>, outcome: OutcomeRecord, timings: SyncResult['timings'], startedAt: number): Promise<void> {
+  const { result, reason, stage, message, summary } = outcome;
+  await deps.history.record({ target: deps.target.name, revision: run.revision, trigger: run.trigger, result, reason, stage, message, summary, timings, startedAt, finishedAt: Date.now() });
 }
 
 /**
