@@ -3,21 +3,16 @@ import { parseComment } from '../commands/parser.js';
 import { candidatesForPush, targetsForPullRequest, targetsForPush, targetsOfRepo } from '../events/route.js';
 import type { CommentEvent, PullRequestEvent, PushEvent } from '../providers/types.js';
 import type { Trigger } from '../model/trigger.js';
-import { jobId, type PullJobData, type ReportJobData, type SyncJobData } from '../queue/jobs.js';
+import { jobId, type JobQueues } from '../queue/jobs.js';
 import { statusJob } from '../report/status.js';
 import type { DeliveryStore } from '../store/deliveries.js';
 import type { RevisionStore } from '../store/revisions.js';
 
-/** The part of a queue Intake uses: BullMQ's Queue is one, unit tests pass an in-memory list. */
-export interface JobSink<Data> {
-  add(name: string, data: Data, opts: { jobId: string }): Promise<unknown>;
-  addBulk(jobs: { name: string; data: Data; opts: { jobId: string } }[]): Promise<unknown>;
-}
-
 /** What Intake writes to: the Redis-backed stores and queues in production, in-memory ones in unit tests. */
 export interface IntakeDeps {
   deliveries: Pick<DeliveryStore, 'claim' | 'done' | 'forget'>;
-  queues: { sync: JobSink<SyncJobData>; report: JobSink<ReportJobData>; pulls: JobSink<PullJobData> };
+  /** BullMQ's queues in production; unit tests pass in-memory ones. */
+  queues: JobQueues;
   revisions: Pick<RevisionStore, 'addPending' | 'readPaths'>;
   targets: readonly TargetConfig[];
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import type { PendingRevision } from '../../src/model/revision.js';
 import type { CommentEvent, PullRequestEvent, PushEvent } from '../../src/providers/types.js';
-import type { PullJobData, ReportJobData, StatusJobData, SyncJobData } from '../../src/queue/jobs.js';
-import { Intake, type IntakeDeps, type JobSink } from '../../src/server/intake.js';
+import type { JobQueue, PullJobs, QueuedJob, ReportJobs, StatusJobData, SyncJobs } from '../../src/queue/jobs.js';
+import { Intake, type IntakeDeps } from '../../src/server/intake.js';
 
 // Intake with in-memory stand-ins for its Redis-backed delivery store, revision store and
 // queues (IntakeDeps): what it claims, enqueues and records, without Redis. The Redis side of
@@ -38,17 +38,17 @@ interface Job<Data> {
 }
 
 /** A queue that records what was added; `failNext` makes the next add fail as a Redis error would. */
-class MemoryQueue<Data> implements JobSink<Data> {
-  readonly jobs: Job<Data>[] = [];
+class MemoryQueue<Jobs> implements JobQueue<Jobs> {
+  readonly jobs: Job<Jobs[keyof Jobs]>[] = [];
   failNext?: Error;
-  add(name: string, data: Data, opts: { jobId: string }): Promise<unknown> {
-    return this.addBulk([{ name, data, opts }]);
+  add<N extends keyof Jobs & string>(name: N, data: Jobs[N], opts?: { jobId?: string }): Promise<unknown> {
+    return this.addBulk([{ name, data, opts } as QueuedJob<Jobs>]);
   }
-  addBulk(jobs: Job<Data>[]): Promise<unknown> {
+  addBulk(jobs: QueuedJob<Jobs>[]): Promise<unknown> {
     const failure = this.failNext;
     this.failNext = undefined;
     if (failure) return Promise.reject(failure);
-    this.jobs.push(...jobs);
+    this.jobs.push(...jobs.map((j) => ({ name: j.name, data: j.data as Jobs[keyof Jobs], opts: { jobId: j.opts?.jobId ?? '' } })));
     return Promise.resolve(jobs);
   }
 }
@@ -81,7 +81,7 @@ const { targets } = configSchema.parse({
 function intake(read: Record<string, string[]> = {}) {
   const deps = {
     deliveries: new MemoryDeliveries(),
-    queues: { sync: new MemoryQueue<SyncJobData>(), report: new MemoryQueue<ReportJobData>(), pulls: new MemoryQueue<PullJobData>() },
+    queues: { sync: new MemoryQueue<SyncJobs>(), report: new MemoryQueue<ReportJobs>(), pulls: new MemoryQueue<PullJobs>() },
     revisions: new MemoryRevisions(read),
     targets,
   };
