@@ -1,5 +1,7 @@
 import { KubeApiError, type KubeClient } from './client.js';
 
+import { parseGroupKind } from './keys.js';
+
 // its home is keys.ts; re-exported for the modules that still import it from here
 export { groupOf } from './keys.js';
 
@@ -37,11 +39,9 @@ export class Discovery {
     return kinds?.get(kind);
   }
 
-  /** A kind by `Kind.group` (as ApplySet annotations name it), at the group's preferred version. */
+  /** A kind by `Kind.group` (see `formatGroupKind`), at the group's preferred version. */
   async resourceForGroupKind(groupKind: string): Promise<ResourceInfo | undefined> {
-    const dot = groupKind.indexOf('.');
-    const kind = dot === -1 ? groupKind : groupKind.slice(0, dot);
-    const group = dot === -1 ? '' : groupKind.slice(dot + 1);
+    const { group, kind } = parseGroupKind(groupKind);
     if (!group) return this.resourceFor('v1', kind);
     let preferred = this.preferredVersions.get(group);
     if (!preferred) {

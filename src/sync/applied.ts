@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isKind, secretKind } from '../kube/keys.js';
 import type { KubeObject } from '../kube/objects.js';
 
 /** Digest of what Git said the last time Driftless applied an object. */
@@ -21,7 +22,7 @@ function canonical(value: unknown): string {
  * values on the object would let anyone who can read it test guesses offline.
  */
 export function stampApplied(desired: KubeObject): void {
-  if (desired.kind === 'Secret' && desired.apiVersion === 'v1') return;
+  if (isKind(desired, secretKind)) return;
   const digest = createHash('sha256').update(canonical(desired)).digest('hex').slice(0, 32);
   desired.metadata.annotations = { ...desired.metadata.annotations, [appliedHashAnnotation]: digest };
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DriftlessError } from '../errors.js';
 import type { KubeClient } from '../kube/client.js';
-import { groupOf, type ResourceInfo } from '../kube/discovery.js';
+import type { ResourceInfo } from '../kube/discovery.js';
 import { getObject, serverSideApply } from '../kube/objects.js';
 
 /** Label and annotation keys of the kubectl ApplySet convention (KEP-3659). */
@@ -40,14 +40,9 @@ export function applySetParent(target: string, namespace: string): ApplySetParen
   return { target, name, namespace, id: applySetId(name, namespace) };
 }
 
-/** `Kind.group` as the contains-group-kinds annotation writes it (`Kind` for the core group). */
-export function groupKindOf(apiVersion: string, kind: string): string {
-  const group = groupOf(apiVersion);
-  return group ? `${kind}.${group}` : kind;
-}
-
 /** What the parent says the set contains: where prune looks for members. */
 export interface InventoryScope {
+  /** In `formatGroupKind`'s form, as the contains-group-kinds annotation writes them. */
   groupKinds: Set<string>;
   namespaces: Set<string>;
 }

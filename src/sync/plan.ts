@@ -1,14 +1,15 @@
 import pLimit from 'p-limit';
 import type { OwnershipConfig } from '../config/schema.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
-import { groupOf, type Discovery, type ResourceInfo } from '../kube/discovery.js';
+import type { Discovery, ResourceInfo } from '../kube/discovery.js';
+import { crdKind, formatGroupKind, isKind } from '../kube/keys.js';
 import { getObject, listObjects, serverSideApply, type KubeObject } from '../kube/objects.js';
 import { ManifestError, type ObjectProblem } from '../errors.js';
 import { subjectOf, type Manifest } from './manifest.js';
 import type { Change, ChangeSet } from './changeset.js';
 import { stampApplied, unchangedSinceApplied } from './applied.js';
 import { differs, objectDiff } from './diff.js';
-import { applySetKeys, groupKindOf, readInventory, unionScope, type ApplySetParent, type InventoryScope } from './inventory.js';
+import { applySetKeys, readInventory, unionScope, type ApplySetParent, type InventoryScope } from './inventory.js';
 import { findDuplicates, identityKey, normalise } from './normalise.js';
 import { isMember, markAdopted, ownershipKeys, ownershipOf, refusal } from './ownership.js';
 import { guardPrune } from './prune-guard.js';
@@ -93,7 +94,7 @@ interface Resolved {
 function kindsFromCrds(manifests: readonly Manifest[]): Map<string, ResourceInfo> {
   const kinds = new Map<string, ResourceInfo>();
   for (const { object } of manifests) {
-    if (object.kind !== 'CustomResourceDefinition' || groupOf(object.apiVersion) !== 'apiextensions.k8s.io') continue;
+    if (!isKind(object, crdKind)) continue;
     const spec = (object as { spec?: { group?: string; scope?: string; names?: { kind?: string; plural?: string }; versions?: { name: string; subresources?: { status?: object } }[] } }).spec;
     if (!spec?.group || !spec.names?.kind || !spec.names.plural) continue;
     for (const v of spec.versions ?? []) {
@@ -246,7 +247,7 @@ export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Pr
   const previousScope = await readInventory(client, parent);
   const scope: InventoryScope = { groupKinds: new Set(), namespaces: new Set([parent.namespace]) };
   for (const r of resolved) {
-    scope.groupKinds.add(groupKindOf(r.info.apiVersion, r.info.kind));
+    scope.groupKinds.add(formatGroupKind(r.info.apiVersion, r.info.kind));
     if (r.info.namespaced && r.desired.metadata.namespace) scope.namespaces.add(r.desired.metadata.namespace);
   }
   const labelled = await listLabelled(ctx, unionScope(previousScope, scope));

@@ -1,10 +1,10 @@
 import pLimit from 'p-limit';
 import { KubeApiError } from '../kube/client.js';
-import { isKind, namespaceKind } from '../kube/keys.js';
+import { formatGroupKind, isKind, namespaceKind } from '../kube/keys.js';
 import { deleteObject, jsonPatch } from '../kube/objects.js';
 import { DriftlessError, ManifestError, type ObjectProblem } from '../errors.js';
 import type { Change } from './changeset.js';
-import { groupKindOf, needsParent, writeInventory, type InventoryScope } from './inventory.js';
+import { needsParent, writeInventory, type InventoryScope } from './inventory.js';
 import { batches, byBatch } from './order.js';
 import { releasePatch } from './ownership.js';
 import type { Plan, PlanContext, PrunableObject } from './plan.js';
@@ -17,7 +17,7 @@ interface Failures {
 
 /** A member that stays (skipped, or not deleted yet) keeps its kind and namespace in the scope. */
 function keep(scope: InventoryScope, o: PrunableObject): void {
-  scope.groupKinds.add(groupKindOf(o.info.apiVersion, o.info.kind));
+  scope.groupKinds.add(formatGroupKind(o.info.apiVersion, o.info.kind));
   if (o.live.metadata.namespace) scope.namespaces.add(o.live.metadata.namespace);
 }
 
