@@ -6,7 +6,7 @@ import { findKustomization, KUSTOMIZATION_FILES } from './kustomize-inputs.js';
 import { renderKustomize } from './kustomize.js';
 import { RenderBudget } from './limits.js';
 import type { RenderLimits } from './limits.js';
-import { isInside } from './paths.js';
+import { isInside, normalizeInside } from './paths.js';
 import { renderPlain } from './plain.js';
 
 /** How a target's path is turned into objects; `auto` is kustomize when a kustomization is there. */
@@ -44,8 +44,8 @@ function normalizeTargetPath(target: string): string {
   if (path.posix.isAbsolute(posix) || path.isAbsolute(target)) {
     throw pathProblem(target, 'path must be relative to the repository root');
   }
-  const normalized = path.posix.normalize(posix || '.').replace(/\/+$/, '') || '.';
-  if (normalized === '..' || normalized.startsWith('../')) throw pathProblem(target, 'path leaves the repository');
+  const normalized = normalizeInside(posix);
+  if (normalized === undefined) throw pathProblem(target, 'path leaves the repository');
   return normalized;
 }
 

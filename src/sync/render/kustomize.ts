@@ -7,6 +7,7 @@ import { duplicateProblems } from './duplicates.js';
 import { checkKustomizeInputs } from './kustomize-inputs.js';
 import { defaultRenderLimits, RenderBudget } from './limits.js';
 import type { RenderLimits } from './limits.js';
+import { normalizeInside } from './paths.js';
 import { runSandboxed } from './sandbox.js';
 import { formatBytes, parseDocuments } from './yaml.js';
 
@@ -82,8 +83,7 @@ export function takeOrigin(document: unknown, dir: string, fallback: string): st
     const ref = typeof origin.ref === 'string' && origin.ref ? `?ref=${origin.ref}` : '';
     return `${origin.repo}//${file}${ref}`;
   }
-  const source = path.posix.normalize(path.posix.join(dir, file));
-  return source.startsWith('../') || path.posix.isAbsolute(source) ? fallback : source;
+  return normalizeInside(path.posix.join(dir, file)) ?? fallback;
 }
 
 /**

@@ -10,3 +10,13 @@ export function isInside(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
   return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative));
 }
+
+/**
+ * A repository path in normal form: forward slashes, no `.` or `..` segments, no trailing slash,
+ * '.' for the root. Undefined when it is absolute or climbs out of the repository. `posix` is
+ * relative to the repository root, with forward slashes.
+ */
+export function normalizeInside(posix: string): string | undefined {
+  const normalized = path.posix.normalize(posix || '.').replace(/\/+$/, '') || '.';
+  return normalized === '..' || normalized.startsWith('../') || path.posix.isAbsolute(normalized) ? undefined : normalized;
+}
