@@ -150,11 +150,19 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
   const drift = planChangeSet(plan).filter(isWrite);
   if (drift.length === 0) return { result: 'in sync', revision: run.revision };
   const heal = target.reconcile.drift === 'heal';
-  await deps.observer.drifted(run, drift, heal);
   if (!heal) {
-    await recordHistory(deps, run, { result: 'drifted', reason: 'DriftDetected', summary: summarize(drift), message: driftMessage(drift, false) }, timings, Date.now());
+    // the same drift found again by the next interval is already told: one history line and
+    // one announcement, not one per interval, which would push the healthy revisions a
+    // rollback needs out of the history kept
+    const message = driftMessage(drift, false);
+    const [newest] = await deps.history.list(target.name, 1);
+    if (!(newest?.result === 'drifted' && newest.revision === run.revision && newest.message === message)) {
+      await deps.observer.drifted(run, drift, false);
+      await recordHistory(deps, run, { result: 'drifted', reason: 'DriftDetected', summary: summarize(drift), message }, timings, Date.now());
+    }
     return { result: 'drifted', revision: run.revision, drift };
   }
+  await deps.observer.drifted(run, drift, true);
   const healed = await runRevision(run, deps, timings, { plan, ctx, read, drift });
   return { ...healed, drift };
 }

@@ -49,6 +49,9 @@ describe.each(['warn', 'heal'] as const)('the reconcile loop with drift: %s', (m
       expect(await value(namespace, 'b')).toBeUndefined();
       const metrics = await (await fetch(`${h.url}/metrics`)).text();
       expect(metrics).toMatch(new RegExp(`driftless_drifted_objects\\{target="${namespace}"\\} 2`));
+      // the same drift, found again every interval, is one line of history, not one per interval
+      await new Promise((r) => setTimeout(r, 3_500));
+      expect((await h.history(namespace)).filter((e) => e.result === 'drifted')).toHaveLength(1);
     }
     expect(await value(namespace, 'keep')).toEqual({ value: 'mine' });
   });
