@@ -41,8 +41,6 @@ export interface TargetDeploy {
   summary?: ChangeSummary;
   /** Why it failed, errored or was superseded; or its progress while running. */
   message?: string;
-  /** Link to the target's deploy history. */
-  historyUrl?: string;
   /** For rollbacks, the revision the target went back to. */
   rolledBackTo?: string;
 }

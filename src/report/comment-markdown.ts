@@ -129,34 +129,24 @@ function deployLine(target: string, d: TargetDeploy, max: number): string {
   const because = message ? `: ${message}` : '';
   // what a stopped deploy had already written; a rollback restored the previous revision, so it is left out there
   const applied = d.summary && writeActions.some((a) => (d.summary![a] ?? 0) > 0) ? ` (${describeSummary(d.summary)} before it stopped)` : '';
-  let line: string;
   switch (d.result) {
     case 'succeeded':
-      line = `✅ Deployed ${of}${d.summary ? `: ${describeSummary(d.summary)}` : ''}`;
-      break;
+      return `✅ Deployed ${of}${d.summary ? `: ${describeSummary(d.summary)}` : ''}`;
     case 'failed':
-      line = `❌ Deploy of ${of} failed${applied}${because}`;
-      break;
+      return `❌ Deploy of ${of} failed${applied}${because}`;
     case 'errored':
       // an error is not the change's fault (API down, timeout); a failure is
-      line = `⚠️ Deploy of ${of} hit an error not caused by this change${applied}${because}`;
-      break;
+      return `⚠️ Deploy of ${of} hit an error not caused by this change${applied}${because}`;
     case 'rolled back':
       // the target stays there: the schedule does not try the failed commit again (see README, Operations)
-      line = `↩️ Deploy of ${of} failed and was rolled back${d.rolledBackTo ? ` to ${sha(d.rolledBackTo)}, held there until a newer commit or /deploy` : ''}${because}`;
-      break;
+      return `↩️ Deploy of ${of} failed and was rolled back${d.rolledBackTo ? ` to ${sha(d.rolledBackTo)}, held there until a newer commit or /deploy` : ''}${because}`;
     case 'superseded':
-      line = `⏭️ Deploy of ${of} was skipped${message ? because : ': superseded by a newer commit'}`;
-      break;
+      return `⏭️ Deploy of ${of} was skipped${message ? because : ': superseded by a newer commit'}`;
     case 'queued':
-      line = `⏳ Deploy of ${of} is queued${because}`;
-      break;
+      return `⏳ Deploy of ${of} is queued${because}`;
     case 'running':
-      line = `🔄 Deploying ${of}${because}`;
-      break;
+      return `🔄 Deploying ${of}${because}`;
   }
-  const url = d.historyUrl && safeUrl(d.historyUrl);
-  return url ? `${line} — [history](${url})` : line;
 }
 
 function assemble(sections: readonly SectionText[], budget: Budget): string {
@@ -236,10 +226,4 @@ function sha(value: string): string {
 function time(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? escapeMarkdown(clip(iso, 40)) : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** http(s) URLs only, with the characters that would end a markdown link destination encoded. */
-function safeUrl(url: string): string | undefined {
-  if (!/^https?:\/\/[^\s]+$/i.test(url)) return undefined;
-  return url.replace(/[()<>"'`\\[\]|]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }

@@ -22,7 +22,6 @@ const github = { maxLength: 65536 };
 const head = '3f2c1a9e8b7d6c5f4e3d2c1b0a9f8e7d6c5b4a39';
 const merge = 'd4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3';
 const at = '2026-11-26T09:30:12.000Z';
-const history = 'https://driftless.example.com/targets/shop/history';
 
 const webDiff = `--- /dev/null
 +++ git/Deployment/shop/web
@@ -138,11 +137,11 @@ describe('renderComment: golden files', () => {
     golden('two-targets-one-failed', renderComment(sections, github));
   });
 
-  it('after the merge: the deploy succeeded, with a link to the history', () => {
+  it('after the merge: the deploy succeeded', () => {
     const section: TargetSection = {
       target: 'shop',
       preview: planned(shopChanges),
-      deploy: { sha: merge, at, result: 'succeeded', summary: { created: 2, configured: 1, deleted: 1, unchanged: 3, skipped: 0 }, historyUrl: history },
+      deploy: { sha: merge, at, result: 'succeeded', summary: { created: 2, configured: 1, deleted: 1, unchanged: 3, skipped: 0 } },
     };
     golden('merged-succeeded', renderComment([section], github));
   });
@@ -158,7 +157,6 @@ describe('renderComment: golden files', () => {
         rolledBackTo: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
         message: 'Deployment/shop/web not healthy after 5m: 0/3 replicas available (ImagePullBackOff)',
         summary: { created: 2, configured: 1, deleted: 0, unchanged: 3, skipped: 0 },
-        historyUrl: history,
       },
     };
     golden('rolled-back', renderComment([section], github));
@@ -171,7 +169,7 @@ describe('renderComment: golden files', () => {
     });
     const sections = [
       deploy('a-failed', { result: 'failed', message: 'Deployment/shop/web not healthy after 5m', summary: { created: 0, configured: 1, deleted: 0, unchanged: 4, skipped: 0 } }),
-      deploy('b-errored', { result: 'errored', message: 'connect ECONNREFUSED 10.0.0.1:6443', historyUrl: history }),
+      deploy('b-errored', { result: 'errored', message: 'connect ECONNREFUSED 10.0.0.1:6443' }),
       deploy('c-superseded', { result: 'superseded', message: 'superseded by 9e8d7c6' }),
       deploy('d-queued', { result: 'queued' }),
       deploy('e-running', { result: 'running', message: 'waiting for health: 1/3 healthy' }),
@@ -217,7 +215,7 @@ describe('renderComment: golden files', () => {
           { subject: 'ConfigMap/shop/a|b<script>alert(1)</script>', file: 'apps/`x`.yaml', message: '</details>\n\n# took over\n| a | b |\n@org/admins [click](https://evil.example) $x^2$' },
         ],
       },
-      deploy: { sha: merge, at, result: 'failed', message: 'x</details><img src=x onerror=alert(1)>', historyUrl: 'javascript:alert(1)' },
+      deploy: { sha: merge, at, result: 'failed', message: 'x</details><img src=x onerror=alert(1)>' },
     };
     const text = renderComment([section], github);
     golden('hostile-text', text);
@@ -281,7 +279,7 @@ describe('renderComment: truncation', () => {
         const changes = manyChanges(Math.floor(next() * 80), 1 + Math.floor(next() * 50));
         const section: TargetSection = { target: `target-${t}`, preview: planned(changes) };
         if (next() < 0.3) section.preview = { sha: head, at, outcome: 'failed', message: 'x'.repeat(Math.floor(next() * 3000)), problems: Array.from({ length: Math.floor(next() * 50) }, (_, i) => ({ subject: `A/b${i}`, file: 'f.yaml', message: 'm'.repeat(Math.floor(next() * 400)) })) };
-        if (next() < 0.5) section.deploy = { sha: merge, at, result: 'failed', message: 'y'.repeat(Math.floor(next() * 3000)), historyUrl: history };
+        if (next() < 0.5) section.deploy = { sha: merge, at, result: 'failed', message: 'y'.repeat(Math.floor(next() * 3000)) };
         if (next() < 0.3) section.lock = { pr: 7, user: 'carol', at };
         if (next() < 0.3) section.notes = ['ok', 'n'.repeat(Math.floor(next() * 2000))];
         return section;
