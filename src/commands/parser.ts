@@ -9,12 +9,9 @@
  * 2. The line is read as markdown would render it: indented by 4 or more columns of spaces/tabs it
  *    is an indented code block and is ignored; shallower indentation and leading Unicode spaces are
  *    trimmed. Anything else before the `/` (`>` quote, `#` heading, `` ` `` code, ```` ``` ```` fence,
- *    `<details>`, `<!--`, `-` list, a word of prose) means the comment merely mentions a command:
- *    ignore.
- * 3. With `botName`, an `@botName` mention may come first (case-insensitive, Atlantis style). A
- *    mention alone replies with the help; a mention of anyone else, or followed by text that is not
- *    a command, is ignored.
- * 4. The command word is everything from after the `/` to the first whitespace. It must be a plain
+ *    `<details>`, `<!--`, `-` list, an `@` mention, a word of prose) means the comment merely
+ *    mentions a command: ignore.
+ * 3. The command word is everything from after the `/` to the first whitespace. It must be a plain
  *    ASCII word (`[A-Za-z][A-Za-z0-9_-]*`, at most 32 characters) and is case-insensitive:
  *    - a known command → go on with its arguments;
  *    - an unknown word close to a command (edit distance 1 for 4-letter commands, 2 for longer
@@ -26,16 +23,16 @@
  *    unknown-command reply naming the odd characters when, with them dropped (after NFKC), it reads
  *    as a command or a near miss, and is ignored otherwise. A line starting with a look-alike slash
  *    (`／deploy`) is ignored by rule 2.
- * 5. Arguments are separated by whitespace (NBSP and other Unicode spaces included, zero-width
+ * 4. Arguments are separated by whitespace (NBSP and other Unicode spaces included, zero-width
  *    characters not). Every word after the command counts: `/deploy prod please` is bad-argument
  *    (too many arguments), so a typo'd sha is never dropped silently. `-h`/`--help` replies with the
  *    command's usage; other `-options` are bad-argument. `/help` ignores its arguments.
- * 6. Targets are case-sensitive and must be targets of this repository (else unknown-target).
+ * 5. Targets are case-sensitive and must be targets of this repository (else unknown-target).
  *    With exactly one target, an omitted target is filled in. With several, `/deploy` and
  *    `/rollback` need one (else ambiguous-target); `/diff`, `/sync`, `/lock` and `/unlock` without
  *    one mean every target of the repository and leave `target` undefined. A repository without
  *    targets gets unknown-target for everything but `/help`.
- * 7. `sha` (deploy, rollback) is 7 to 40 hex digits, returned lowercased; else bad-argument. A
+ * 6. `sha` (deploy, rollback) is 7 to 40 hex digits, returned lowercased; else bad-argument. A
  *    single argument of `/deploy` or `/rollback` that is not a target but is a sha is the sha
  *    (the target is then filled in or ambiguous as above); a target name always wins over a sha.
  *
@@ -46,7 +43,7 @@ import type { CommandName as ConfigCommandName } from '../config/schema.js';
 import type { CommandName } from '../model/command.js';
 import { editDistance } from '../text/edit-distance.js';
 import { asciiCode } from '../text/markdown.js';
-import { commandList, helpText, targetList, usage } from './help.js';
+import { commandList, targetList, usage } from './help.js';
 
 export type { CommandName };
 
@@ -74,8 +71,6 @@ export type ParseResult =
 export interface ParseOptions {
   /** The names of the targets of the repository the comment was made in. */
   targets: readonly string[];
-  /** The bot's login; when set, `@botName /deploy` is accepted too. A `[bot]` suffix is dropped. */
-  botName?: string;
 }
 
 interface Shape {
@@ -111,15 +106,9 @@ const reply = (reason: ReplyReason, message: string): ParseResult => ({ kind: 'r
 export function parseComment(body: string, options: ParseOptions): ParseResult {
   const line = firstLine(body);
   if (line === undefined) return ignore;
-  let at = leadingIndent(line);
+  const at = leadingIndent(line);
   if (at < 0) return ignore;
 
-  if (options.botName && line[at] === '@') {
-    const mention = readToken(line, at);
-    if (mention.text.toLowerCase() !== `@${botLogin(options.botName)}`) return ignore;
-    at = skipSpaces(line, mention.end);
-    if (at >= line.length) return reply('usage', helpText(options.targets));
-  }
   if (line[at] !== '/') return ignore;
 
   const word = readWord(line, at + 1);
@@ -203,10 +192,6 @@ function readArgs(line: string, from: number): { kept: string[]; count: number }
     at = skipSpaces(line, token.end);
   }
   return { kept, count };
-}
-
-function botLogin(botName: string): string {
-  return botName.replace(/^@/, '').replace(/\[bot\]$/i, '').toLowerCase();
 }
 
 // ---------------------------------------------------------------------------------------------

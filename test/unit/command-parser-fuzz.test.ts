@@ -22,7 +22,7 @@ const piece = fc.oneof(
 );
 const comment = fc.array(piece, { maxLength: 24 }).map((parts) => parts.join(''));
 const anyText = fc.oneof(comment, fc.string({ unit: 'binary', maxLength: 200 }), fc.string({ unit: 'grapheme', maxLength: 200 }));
-const options = fc.record({ targets: fc.subarray(targets), botName: fc.option(fc.constantFrom('driftless', 'driftless[bot]', 'Driftless'), { nil: undefined }) });
+const options = fc.record({ targets: fc.subarray(targets) });
 
 /** A ParseResult as the type promises it, and nothing a reply could be abused for. */
 function wellFormed(result: ParseResult, allowed: readonly string[]): void {
