@@ -1,6 +1,7 @@
 /** Why a sync runs. Small and serializable: it travels through Redis in job data and history. */
 export interface Trigger {
-  kind: 'push' | 'merge' | 'comment' | 'schedule' | 'api' | 'rollback';
+  /** A merge arrives as a `push` to the branch. */
+  kind: 'push' | 'comment' | 'schedule' | 'api' | 'rollback';
   /** Webhook delivery id, or a generated id for CLI/API/scheduled runs. */
   deliveryId: string;
   actor: string;
@@ -9,7 +10,7 @@ export interface Trigger {
 
 /**
  * Whether a person asked for this sync (a comment command, the CLI or API, a rollback), as
- * opposed to an automatic one (a push, a merge, the reconcile schedule). A person's request may
+ * opposed to an automatic one (a push, merges included, or the reconcile schedule). A person's request may
  * retry a revision that failed for good; automation never does.
  */
 export function requestedByPerson(trigger: Pick<Trigger, 'kind'>): boolean {
