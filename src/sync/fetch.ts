@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { FetchError } from '../errors.js';
 import type { GitCredentials } from '../model/git.js';
+import { runChild, type ChildResult } from './child-process.js';
 
 export type { GitCredentials };
 
@@ -45,15 +45,34 @@ function gitEnv(credentials: GitCredentials | undefined): NodeJS.ProcessEnv {
   return env;
 }
 
-function git(args: string[], options: { cwd?: string; credentials?: GitCredentials; timeoutMs?: number } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('git', args, { cwd: options.cwd, env: gitEnv(options.credentials), timeout: options.timeoutMs ?? 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        const detail = String(stderr || err.message).trim().split('\n').slice(-3).join(' ');
-        reject(Object.assign(new Error(`git ${args[0]}: ${detail}`), { stderr: String(stderr) }));
-      } else resolve(String(stdout));
-    });
-  });
+/** Most a git command may print: checkouts and fetches are quiet, ls-remote prints one line. */
+const MAX_GIT_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Runs git (see `runChild`: a timeout kills its remote helpers too) and returns its standard
+ * output. Rejects with `git <command>: <reason>`, carrying git's standard error, when it does not
+ * exit 0. `timeoutMs` defaults to 120 s.
+ */
+async function git(args: string[], options: { cwd?: string; credentials?: GitCredentials; timeoutMs?: number } = {}): Promise<string> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const result = await runChild('git', args, { cwd: options.cwd, env: gitEnv(options.credentials), timeoutMs, maxOutputBytes: MAX_GIT_OUTPUT_BYTES });
+  if (result.outcome === 'exited' && result.code === 0) return result.stdout;
+  const stderr = 'stderr' in result ? result.stderr.trim() : '';
+  throw Object.assign(new Error(`git ${args[0]}: ${failure(result, timeoutMs)}`), { stderr: stderr || undefined });
+}
+
+/** Why a git run failed, in a few words: the last lines git printed, when it printed any. */
+function failure(result: ChildResult, timeoutMs: number): string {
+  switch (result.outcome) {
+    case 'not-started':
+      return result.error.message;
+    case 'timeout':
+      return `timed out after ${timeoutMs / 1000} s`;
+    case 'output-limit':
+      return `printed more than ${MAX_GIT_OUTPUT_BYTES / 1024 / 1024} MiB`;
+    case 'exited':
+      return result.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${result.code}`;
+  }
 }
 
 /** Authentication or a missing repository/commit will not fix itself; a host that is down might. */

@@ -1,0 +1,57 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FetchError } from '../../src/errors.js';
+import { ensureCommits, fetchRevision, remoteHead } from '../../src/sync/fetch.js';
+import { GitHttpServer, TestRepo } from '../helpers/git.js';
+
+// The production fetcher (src/sync/fetch.ts) against a git server behind basic auth.
+const TOKEN = 'ghs_fetch-token-5678';
+const credentials = { username: 'x-access-token', token: TOKEN };
+
+describe('fetching a commit over HTTPS with a token', () => {
+  let server: GitHttpServer;
+  let origin: TestRepo;
+  let url: string;
+  let cacheDir: string;
+  let head: string;
+
+  beforeAll(async () => {
+    server = await GitHttpServer.start({ token: TOKEN });
+    origin = await TestRepo.create();
+    head = await origin.commit('first', { 'deploy/web.yaml': 'kind: Deployment\n' });
+    url = server.add(origin, 'acme/shop');
+    cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'driftless-fetch-'));
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await origin.remove();
+    await fs.rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('reads the branch head and checks the commit out', async () => {
+    expect(await remoteHead(url, 'main', credentials)).toBe(head);
+    const checkout = await fetchRevision({ cacheDir, cloneUrl: url, credentials, sha: head });
+    try {
+      expect(await fs.readFile(path.join(checkout.dir, 'deploy/web.yaml'), 'utf8')).toBe('kind: Deployment\n');
+    } finally {
+      await checkout.remove();
+    }
+  });
+
+  it('fails for good, in git words and without the token, when the token is wrong', async () => {
+    const err = await remoteHead(url, 'main', { ...credentials, token: 'wrong' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FetchError);
+    expect((err as FetchError).permanent).toBe(true);
+    expect((err as FetchError).message).toMatch(/^listing main on .*: /);
+    expect((err as FetchError).message).not.toContain('wrong');
+  });
+
+  it('fails for good when the commit is not on the server', async () => {
+    const err = await ensureCommits({ cacheDir, cloneUrl: url, credentials, shas: ['0'.repeat(40)] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FetchError);
+    expect((err as FetchError).permanent).toBe(true);
+  });
+});
