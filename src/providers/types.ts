@@ -5,7 +5,6 @@ import type { StatusState } from '../model/status.js';
 
 /** What every Git host offers Driftless. Nothing outside providers/ talks to a host's API. */
 export interface GitProvider {
-  readonly name: 'github' | 'gitlab';
   /** Posts a commit status; `repo` is the provider path (`acme/shop`, `group/sub/project`). */
   setStatus(repo: string, status: { sha: string; context: string; state: StatusState; description: string; targetUrl?: string }): Promise<void>;
   /** HTTPS clone URL of a repository (GitLab looks numeric project ids up). */
@@ -60,13 +59,10 @@ export interface PushEvent {
   /** The provider's numeric id of `repo`, when it has one (GitLab project id), as a string. */
   repoId?: string;
   ref: string;
-  before: string;
   after: string;
   /** Files the push touched; undefined when the provider did not list them all. */
   changedPaths?: string[];
   actor: string;
-  /** Clone URL from the payload, used when the target sets none. */
-  cloneUrl?: string;
   deleted: boolean;
 }
 
@@ -88,8 +84,6 @@ export interface PullRequestEvent {
   /** The head lives in another repository than the base. */
   fork: boolean;
   actor: string;
-  /** Clone URL of the head repository from the payload; informative only, never given credentials. */
-  cloneUrl?: string;
   /** For a merged pull request: the commit the merge made on the base branch. */
   mergeCommitSha?: string;
 }

@@ -83,7 +83,6 @@ describe('GitHubWebhook.normalize', () => {
       base: { ref: 'master' },
       fork: false,
       actor: 'Codertocat',
-      cloneUrl: 'https://github.com/Codertocat/Hello-World.git',
     });
   });
 
@@ -113,8 +112,8 @@ describe('GitHubWebhook.normalize', () => {
     { name: 'synchronize is updated', payload: () => example('pull_request', 'synchronize'), expected: { action: 'updated', head: { sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', ref: 'changes' } } },
     { name: 'edited with a new base is updated', payload: baseChanged, expected: { action: 'updated', base: { ref: 'master' } } },
     { name: 'closed and merged is merged, with the merge commit', payload: merged, expected: { action: 'merged', mergeCommitSha: MERGE_SHA } },
-    { name: 'from a fork', payload: fromFork, expected: { action: 'opened', fork: true, cloneUrl: 'https://github.com/mallory/Hello-World.git' } },
-    { name: 'head repository deleted counts as a fork', payload: headDeleted, expected: { action: 'closed', fork: true, cloneUrl: undefined } },
+    { name: 'from a fork', payload: fromFork, expected: { action: 'opened', fork: true } },
+    { name: 'head repository deleted counts as a fork', payload: headDeleted, expected: { action: 'closed', fork: true } },
   ];
 
   it.each(pullRequestCases)('pull_request $name', ({ payload, expected }) => {

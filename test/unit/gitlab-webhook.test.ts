@@ -163,12 +163,10 @@ describe('GitLabWebhook.normalize', () => {
       repo: 'acme/platform/shop',
       repoId: '4242',
       ref: 'refs/heads/main',
-      before: BEFORE,
       after: AFTER,
       deleted: false,
       changedPaths: ['deploy/prod/hpa.yaml', 'deploy/prod/deployment.yaml', 'README.md', 'docs/old.md'],
       actor: 'jsmith',
-      cloneUrl: 'https://gitlab.example.com/acme/platform/shop.git',
     });
   });
 
@@ -181,7 +179,7 @@ describe('GitLabWebhook.normalize', () => {
     {
       name: 'branch creation (before all zeros): paths unknown',
       payload: () => push({ __BEFORE_SHA__: ZERO }),
-      expected: { kind: 'push', deleted: false, before: ZERO, changedPaths: undefined },
+      expected: { kind: 'push', deleted: false, changedPaths: undefined },
     },
     {
       name: 'more than 20 commits: GitLab lists 20, paths unknown',
@@ -251,7 +249,6 @@ describe('GitLabWebhook.normalize', () => {
       base: { ref: 'main' },
       fork: false,
       actor: 'root',
-      cloneUrl: 'https://gitlab.example.com/acme/platform/shop.git',
     });
   });
 
@@ -280,8 +277,8 @@ describe('GitLabWebhook.normalize', () => {
   });
 
   it('marks a merge request from a fork', () => {
-    const payload = mergeRequest({ source_project_id: 9999, source: { git_http_url: 'https://gitlab.example.com/mallory/shop.git' } });
-    expect(normalize('Merge Request Hook', payload)).toMatchObject({ fork: true, cloneUrl: 'https://gitlab.example.com/mallory/shop.git' });
+    const payload = mergeRequest({ source_project_id: 9999 });
+    expect(normalize('Merge Request Hook', payload)).toMatchObject({ fork: true });
   });
 
   it('normalizes a note on a merge request', () => {

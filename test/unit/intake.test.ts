@@ -93,7 +93,6 @@ const push = (over: Partial<PushEvent> = {}): PushEvent => ({
   provider: 'github',
   repo: 'acme/shop',
   ref: 'refs/heads/main',
-  before: 'a'.repeat(40),
   after: 'b'.repeat(40),
   changedPaths: ['overlays/prod/kustomization.yaml', 'overlays/dev/kustomization.yaml'],
   actor: 'dev',

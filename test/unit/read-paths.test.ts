@@ -26,7 +26,7 @@ describe('targetsForPush with what targets read outside their path', () => {
       { name: 'dev', repo: 'github:acme/shop', path: 'overlays/dev', cluster: 'c', namespace: 'shop-dev' },
     ],
   });
-  const push = (changedPaths?: string[]): PushEvent => ({ kind: 'push', provider: 'github', repo: 'acme/shop', ref: 'refs/heads/main', before: 'a'.repeat(40), after: 'b'.repeat(40), changedPaths, actor: 'dev', deleted: false });
+  const push = (changedPaths?: string[]): PushEvent => ({ kind: 'push', provider: 'github', repo: 'acme/shop', ref: 'refs/heads/main', after: 'b'.repeat(40), changedPaths, actor: 'dev', deleted: false });
   const names = (changedPaths: string[] | undefined, readPaths: Record<string, string[] | undefined>) => targetsForPush(config.targets, push(changedPaths), new Map(Object.entries(readPaths).map(([t, p]) => [t, p ?? []]))).map((t) => t.name);
 
   it.each([

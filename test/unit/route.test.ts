@@ -24,7 +24,6 @@ const push = (over: Partial<PushEvent> = {}): PushEvent => ({
   provider: 'github',
   repo: 'acme/shop',
   ref: 'refs/heads/main',
-  before: 'a'.repeat(40),
   after: 'b'.repeat(40),
   changedPaths: ['deploy/prod/web.yaml'],
   actor: 'dev',

@@ -40,6 +40,6 @@ export class GenericWebhook implements WebhookReceiver {
     const parsed = bodySchema.safeParse(payload);
     if (!parsed.success) throw new WebhookError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     const { repo, ref, sha, actor } = parsed.data;
-    return { kind: 'push', provider: 'generic', repo, ref, before: '0'.repeat(40), after: sha, deleted: false, actor: actor ?? 'generic-webhook' };
+    return { kind: 'push', provider: 'generic', repo, ref, after: sha, deleted: false, actor: actor ?? 'generic-webhook' };
   }
 }

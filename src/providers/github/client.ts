@@ -57,7 +57,6 @@ function split(repo: string): { owner: string; repo: string } {
 
 /** Commit statuses, pull request comments, permissions and deployments through GitHub's REST API. */
 export class GitHubProvider implements GitProvider {
-  readonly name = 'github' as const;
   readonly commentLimit = 65536;
   readonly pullRequestPrefix = '#' as const;
   private readonly octokit: Octokit;

@@ -12,17 +12,16 @@ const commitSchema = z.object({
 /** The part of GitHub's push payload Driftless reads. */
 const pushSchema = z.object({
   ref: z.string(),
-  before: z.string(),
   after: z.string(),
   deleted: z.boolean().default(false),
   forced: z.boolean().default(false),
   commits: z.array(commitSchema).default([]),
-  repository: z.object({ full_name: z.string(), clone_url: z.string().optional() }),
+  repository: z.object({ full_name: z.string() }),
   pusher: z.object({ name: z.string() }).optional(),
   sender: z.object({ login: z.string() }).optional(),
 });
 
-const repository = z.object({ full_name: z.string().min(1), clone_url: z.string().optional() });
+const repository = z.object({ full_name: z.string().min(1) });
 
 /** The part of GitHub's pull_request payload Driftless reads. */
 const pullRequestSchema = z.object({
@@ -98,12 +97,10 @@ export class GitHubWebhook implements WebhookReceiver {
       provider: 'github',
       repo: p.repository.full_name,
       ref: p.ref,
-      before: p.before,
       after: p.after,
       deleted: p.deleted || /^0{40}$/.test(p.after),
       changedPaths: complete ? [...new Set(p.commits.flatMap((c) => [...c.added, ...c.removed, ...c.modified]))] : undefined,
       actor: p.sender?.login ?? p.pusher?.name ?? 'unknown',
-      cloneUrl: p.repository.clone_url,
     };
   }
 
@@ -128,7 +125,6 @@ export class GitHubWebhook implements WebhookReceiver {
       // a deleted head repository can only have been a fork
       fork: pr.head.repo === null || pr.head.repo.full_name.toLowerCase() !== pr.base.repo.full_name.toLowerCase(),
       actor: p.sender?.login ?? pr.user?.login ?? 'unknown',
-      cloneUrl: pr.head.repo?.clone_url,
       ...(action === 'merged' && pr.merge_commit_sha ? { mergeCommitSha: pr.merge_commit_sha } : {}),
     };
   }

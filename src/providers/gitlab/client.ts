@@ -127,7 +127,6 @@ interface DeploymentLike {
 
 /** Commit statuses, merge request notes and deployments through GitLab's REST API v4. */
 export class GitLabProvider implements GitProvider {
-  readonly name = 'gitlab' as const;
   readonly commentLimit = 1_000_000;
   readonly pullRequestPrefix = '!' as const;
   private readonly api: InstanceType<typeof Gitlab<false>>;

@@ -17,7 +17,6 @@ const maxSignatureAgeSeconds = 5 * 60;
 const project = z.object({
   id: z.number().int().positive(),
   path_with_namespace: z.string().min(1),
-  git_http_url: z.string().optional(),
 });
 
 /** GitLab sends null instead of an empty list in some versions. */
@@ -57,7 +56,6 @@ const mergeRequestSchema = z.object({
     last_commit: z.object({ id: z.string() }).nullish(),
     /** On `merge`, the commit the merge made on the target branch, when GitLab reports one. */
     merge_commit_sha: z.string().nullish(),
-    source: z.object({ git_http_url: z.string().optional() }).nullish(),
   }),
   changes: z.object({ target_branch: z.unknown().optional() }).nullish(),
 });
@@ -201,12 +199,10 @@ export class GitLabWebhook implements WebhookReceiver {
       repo: p.project.path_with_namespace,
       repoId: String(p.project.id),
       ref: p.ref,
-      before: p.before,
       after: p.after,
       deleted,
       changedPaths: complete ? [...new Set(p.commits.flatMap((c) => [...c.added, ...c.modified, ...c.removed]))] : undefined,
       actor: p.user_username ?? p.user_name ?? 'unknown',
-      cloneUrl: p.project.git_http_url,
     };
   }
 
@@ -238,7 +234,6 @@ export class GitLabWebhook implements WebhookReceiver {
       base: { ref: mr.target_branch },
       fork: mr.source_project_id !== mr.target_project_id,
       actor: p.user.username,
-      cloneUrl: mr.source?.git_http_url,
       ...(action === 'merged' && mr.merge_commit_sha ? { mergeCommitSha: mr.merge_commit_sha } : {}),
     };
   }
