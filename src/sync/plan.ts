@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { OwnershipConfig } from '../config/schema.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
 import type { Discovery, ResourceInfo } from '../kube/discovery.js';
-import { crdKind, formatGroupKind, isKind } from '../kube/keys.js';
+import { crdKind, formatGroupKind, isKind, namespaceKind } from '../kube/keys.js';
 import { getObject, listObjects, serverSideApply, type KubeObject } from '../kube/objects.js';
 import { ManifestError, type ObjectProblem } from '../errors.js';
 import { subjectOf, type Manifest } from './manifest.js';
@@ -132,7 +132,8 @@ async function resolve(manifests: readonly Manifest[], ctx: PlanContext) {
           problems.push({ subject: subjectOf(desired), file: manifest.file, message: `namespace ${namespace} is not allowed for this target (allowedNamespaces: ${policy.allowedNamespaces.join(', ')})` });
           return;
         }
-        const ownNamespace = object.kind === 'Namespace' && policy.allowedNamespaces.includes(object.metadata.name);
+        // by group and kind: a custom cluster-scoped kind named Namespace is not the target's namespace
+        const ownNamespace = isKind(object, namespaceKind) && policy.allowedNamespaces.includes(object.metadata.name);
         if (!info.namespaced && !ownNamespace && !policy.allowClusterScoped) {
           problems.push({ subject: subjectOf(desired), file: manifest.file, message: `cluster-scoped ${object.kind} is not allowed for this target (allowClusterScoped: false)` });
           return;
@@ -251,7 +252,7 @@ export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Pr
     if (r.info.namespaced && r.desired.metadata.namespace) scope.namespaces.add(r.desired.metadata.namespace);
   }
   const labelled = await listLabelled(ctx, unionScope(previousScope, scope));
-  const newNamespaces = new Set(resolved.filter((r) => r.desired.kind === 'Namespace').map((r) => r.desired.metadata.name));
+  const newNamespaces = new Set(resolved.filter((r) => isKind(r.desired, namespaceKind)).map((r) => r.desired.metadata.name));
 
   const limit = pLimit(policy.concurrency);
   const objects = await Promise.all(

@@ -1,4 +1,4 @@
-import { groupOf } from '../kube/discovery.js';
+import { isKind, secretKind } from '../kube/keys.js';
 import { fieldManager, pointer, type FieldsV1, type JsonPatchOp, type KubeObject, type ManagedFieldsEntry } from '../kube/objects.js';
 import { isOwnApply, lastAppliedAnnotation, managedFieldsOf } from './ownership.js';
 
@@ -17,7 +17,7 @@ export interface Takeover {
   stringData: boolean;
 }
 
-const isSecret = (o: KubeObject) => o.kind === 'Secret' && groupOf(o.apiVersion) === '';
+const isSecret = (o: KubeObject) => isKind(o, secretKind);
 
 /** An entry of one of the managers to take over from; subresource entries are controllers' status and stay theirs, as in Flux. */
 const taken = (managers: readonly string[]) => (e: ManagedFieldsEntry) =>

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KubeObject } from '../../src/kube/objects.js';
-import { getObject } from '../../src/kube/objects.js';
+import { getObject, serverSideApply } from '../../src/kube/objects.js';
+import type { ManifestError } from '../../src/errors.js';
 import { apply } from '../../src/sync/apply.js';
 import type { Change } from '../../src/sync/changeset.js';
 import { applySetKeys, applySetParent } from '../../src/sync/inventory.js';
@@ -104,5 +105,29 @@ describe('a target whose Git creates its own (inventory) namespace', () => {
     await client.request('PATCH', `/api/v1/namespaces/${app}/secrets/${parent.name}`, { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
     await vi.waitFor(async () => expect(await live('v1', 'Namespace', undefined, app)).toBeUndefined(), { timeout: 30_000, interval: 500 });
     expect(await sync([], emptying)).toEqual({});
+  });
+});
+
+describe('the own-namespace exception of allowClusterScoped: false', () => {
+  it('is for core Namespaces only: a cluster-scoped custom kind named Namespace is refused', async () => {
+    const app = uniqueName('nslookalike');
+    const group = `${app}.driftless.test`;
+    const crdInfo = (await discovery.resourceFor('apiextensions.k8s.io/v1', 'CustomResourceDefinition'))!;
+    await serverSideApply(client, crdInfo, {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `namespaces.${group}` },
+      spec: { group, scope: 'Cluster', names: { kind: 'Namespace', plural: 'namespaces' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }] },
+    });
+    await vi.waitFor(async () => expect(await discovery.resourceFor(`${group}/v1`, 'Namespace')).toBeTruthy(), { timeout: 30_000, interval: 200 });
+    const ctx: PlanContext = {
+      client,
+      discovery,
+      parent: applySetParent('t', app),
+      policy: { namespace: app, allowedNamespaces: [app], allowClusterScoped: false, prune: true, concurrency: 8, ownership: ownershipSchema.parse({}) },
+    };
+    const lookalike: Manifest = { file: 'deploy/lookalike.yaml', object: { apiVersion: `${group}/v1`, kind: 'Namespace', metadata: { name: app } } };
+    const err = await plan([lookalike], ctx).then(() => undefined, (e: unknown) => e as ManifestError);
+    expect(err?.problems).toEqual([{ subject: `Namespace/${app}`, file: 'deploy/lookalike.yaml', message: 'cluster-scoped Namespace is not allowed for this target (allowClusterScoped: false)' }]);
   });
 });
