@@ -20,6 +20,21 @@ export class PartialApplyError extends ManifestError {
   }
 }
 
+/**
+ * A failure part-way through apply that is not an object's own (the API server went away, a
+ * CRD never became Established, the inventory could not be written), with what was written
+ * before it: the rollback decision and the report need to know the cluster changed.
+ */
+export class InterruptedApplyError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly applied: readonly Change[],
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'InterruptedApplyError';
+  }
+}
+
 const isWrite = (o: PlannedObject) => appliesObject(o.change);
 
 /** Attempts at a takeover while others keep changing the object (each one answered 409). */
@@ -134,6 +149,15 @@ async function stillAbsent(creates: readonly PlannedObject[], ctx: PlanContext):
 
 async function applyInBatches(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number }): Promise<Change[]> {
   const applied: Change[] = [];
+  try {
+    return await writeBatches(plan, ctx, options, applied);
+  } catch (err) {
+    if (err instanceof PartialApplyError || applied.length === 0) throw err;
+    throw new InterruptedApplyError(err, [...applied]);
+  }
+}
+
+async function writeBatches(plan: Plan, ctx: PlanContext, options: { crdTimeoutMs?: number }, applied: Change[]): Promise<Change[]> {
   const write = writer(ctx, applied);
   const { definitions, classes, resources, webhooks } = byBatch(plan.objects.filter(isWrite), (o) => o.desired);
   const parentNamespace = definitions.filter((o) => createsParentNamespace(o, ctx.parent));

@@ -4,7 +4,7 @@ import type { KubeClient } from '../kube/client.js';
 import { KubeApiError } from '../kube/client.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from '../log.js';
-import { apply, PartialApplyError } from './apply.js';
+import { apply, InterruptedApplyError, PartialApplyError } from './apply.js';
 import type { Change } from './changeset.js';
 import { fetchRevision } from './fetch.js';
 import type { GitSource } from '../model/git.js';
@@ -86,6 +86,8 @@ export async function stage<T>(name: SyncStage, timings: SyncResult['timings'], 
   try {
     return await work();
   } catch (err) {
+    // what apply wrote before it failed travels with the failure, whatever its cause
+    if (err instanceof InterruptedApplyError) throw new SyncStageError(name, err.cause, timings, err.applied);
     throw new SyncStageError(name, err, timings, err instanceof PartialApplyError ? err.applied : []);
   } finally {
     timings[name] = Math.round(performance.now() - started);
