@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import type { PendingRevision } from '../../src/model/revision.js';
-import type { CommentEvent, PullRequestEvent, PushEvent } from '../../src/providers/types.js';
+import type { CommentEvent, PushEvent } from '../../src/providers/types.js';
+import { commentEvent, pullRequestEvent, pushEvent } from '../helpers/events.js';
 import type { JobQueue, PullJobs, QueuedJob, ReportJobs, StatusJobData, SyncJobs } from '../../src/queue/jobs.js';
 import { Intake, type IntakeDeps } from '../../src/server/intake.js';
 
@@ -88,30 +89,9 @@ function intake(read: Record<string, string[]> = {}) {
   return { intake: new Intake(deps), ...deps };
 }
 
-const push = (over: Partial<PushEvent> = {}): PushEvent => ({
-  kind: 'push',
-  provider: 'github',
-  repo: 'acme/shop',
-  ref: 'refs/heads/main',
-  after: 'b'.repeat(40),
-  changedPaths: ['overlays/prod/kustomization.yaml', 'overlays/dev/kustomization.yaml'],
-  actor: 'dev',
-  deleted: false,
-  ...over,
-});
-const pullRequest = (over: Partial<PullRequestEvent> = {}): PullRequestEvent => ({
-  kind: 'pull_request',
-  provider: 'github',
-  repo: 'acme/shop',
-  action: 'opened',
-  number: 7,
-  head: { sha: 'c'.repeat(40), ref: 'feature' },
-  base: { ref: 'main' },
-  fork: false,
-  actor: 'dev',
-  ...over,
-});
-const comment = (over: Partial<CommentEvent> = {}): CommentEvent => ({ kind: 'comment', provider: 'github', repo: 'acme/shop', pr: 7, commentId: 11, author: 'dev', body: '/deploy prod', ...over });
+const push = (over: Partial<PushEvent> = {}) => pushEvent({ changedPaths: ['overlays/prod/kustomization.yaml', 'overlays/dev/kustomization.yaml'], ...over });
+const pullRequest = pullRequestEvent;
+const comment = (over: Partial<CommentEvent> = {}) => commentEvent({ body: '/deploy prod', ...over });
 
 describe('Intake deduplicates deliveries by id', () => {
   it('enqueues a push delivered twice once: one pending revision, one sync job and one "queued" status per target', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configSchema, type TargetConfig } from '../../src/config/schema.js';
 import { candidatesForPush, targetsForPullRequest, targetsForPush, targetsOfRepo, touches } from '../../src/events/route.js';
-import type { CommentEvent, PullRequestEvent, PushEvent } from '../../src/providers/types.js';
+import { commentEvent, pullRequestEvent, pushEvent } from '../helpers/events.js';
 
 // Which targets an event reaches. The targets are parsed by the real config schema, so repo
 // specs and defaults are what production sees.
@@ -19,17 +19,7 @@ const targets: TargetConfig[] = configSchema.parse({
 
 const names = (ts: readonly TargetConfig[]) => ts.map((t) => t.name);
 
-const push = (over: Partial<PushEvent> = {}): PushEvent => ({
-  kind: 'push',
-  provider: 'github',
-  repo: 'acme/shop',
-  ref: 'refs/heads/main',
-  after: 'b'.repeat(40),
-  changedPaths: ['deploy/prod/web.yaml'],
-  actor: 'dev',
-  deleted: false,
-  ...over,
-});
+const push = pushEvent;
 
 describe('touches', () => {
   it.each([
@@ -86,18 +76,8 @@ describe('which targets a push reaches', () => {
 });
 
 describe('which targets a pull request reaches', () => {
-  const pr = (over: Partial<PullRequestEvent> = {}): PullRequestEvent => ({
-    kind: 'pull_request',
-    provider: 'github',
-    repo: 'acme/shop',
-    action: 'opened',
-    number: 7,
-    head: { sha: 'c'.repeat(40), ref: 'feature' },
-    base: { ref: 'main' },
-    fork: false,
-    actor: 'dev',
-    ...over,
-  });
+  const pr = pullRequestEvent;
+
 
   it.each([
     { name: 'a request into main reaches the targets of main, whatever it changes', pr: pr(), expected: ['shop-prod', 'shop-root'] },
@@ -113,7 +93,7 @@ describe('which targets a pull request reaches', () => {
 });
 
 describe('which targets a comment reaches', () => {
-  const comment = (over: Partial<CommentEvent> = {}): CommentEvent => ({ kind: 'comment', provider: 'github', repo: 'acme/shop', pr: 7, commentId: 1, author: 'dev', body: '/deploy', ...over });
+  const comment = commentEvent;
 
   it.each([
     { name: 'every target of the repository, of every branch', comment: comment(), expected: ['shop-prod', 'shop-root', 'shop-next'] },
