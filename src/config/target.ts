@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { permissionLevels, type PermissionLevel } from '../model/permission.js';
 import { duration } from './duration.js';
+import { healthCheckProblems, healthSchema } from './health.js';
 import { bool, dnsLabel, int, url } from './fields.js';
 import { ownershipSchema } from './ownership.js';
 import { renderLimitsSchema, renderModes } from './render.js';
@@ -44,6 +45,8 @@ export const targetSchema = z
     allowClusterScoped: bool().default(false),
     prune: bool().default(true),
     wait: z.strictObject({ timeout: duration.prefault('5m') }).prefault({}),
+    /** What healthy means beyond the built-in checks: custom CEL checks per kind, load balancer addresses. */
+    health: healthSchema.prefault({}),
     rollback: z.enum(['onFailure', 'never']).default('onFailure'),
     reconcile: z
       .strictObject({
@@ -87,6 +90,7 @@ export const targetSchema = z
     if (t.helm && (t.render === 'plain' || t.render === 'kustomize')) {
       ctx.addIssue({ code: 'custom', message: `helm options need render: helm or auto, not ${t.render}`, path: ['helm'] });
     }
+    for (const p of healthCheckProblems(t.health)) ctx.addIssue({ code: 'custom', message: `target "${t.name}": ${p.message}`, path: ['health', ...p.path] });
     t.helm?.valuesFiles.forEach((file, i) => {
       const problem = valuesFileProblem(t.path, file);
       if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['helm', 'valuesFiles', i] });

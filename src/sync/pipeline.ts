@@ -12,7 +12,7 @@ import { applySetParent } from './inventory.js';
 import { plan, type Plan, type PlanContext } from './plan.js';
 import { prune } from './prune.js';
 import { renderManifests, type Rendered } from './render/index.js';
-import { waitHealthy } from './wait.js';
+import { waitHealthy, type WaitOptions } from './wait.js';
 import type { SyncStage } from '../model/revision.js';
 
 /** Where a target's manifests come from and where they go. */
@@ -34,6 +34,8 @@ export interface SyncDeps {
   signal?: AbortSignal;
   /** The cluster-wide guard around creating objects (PlanContext.serializeCreates). */
   serializeCreates?: PlanContext['serializeCreates'];
+  /** The target's health settings for the wait: custom checks, load balancer addresses. */
+  health?: WaitOptions['health'];
 }
 
 export interface SyncResult {
@@ -144,7 +146,7 @@ export async function applyPlan(planned: Plan, ctx: PlanContext, waitTimeoutMs: 
   const pruned = await stage('prune', timings, deps, () => prune(planned, ctx));
   const changes = [...applied, ...pruned];
   try {
-    await stage('wait', timings, deps, () => waitHealthy(planned.objects, ctx, { timeoutMs: waitTimeoutMs, onProgress: deps.onHealthProgress, signal: deps.signal }));
+    await stage('wait', timings, deps, () => waitHealthy(planned.objects, ctx, { timeoutMs: waitTimeoutMs, onProgress: deps.onHealthProgress, signal: deps.signal, health: deps.health }));
   } catch (err) {
     // the writes happened: a failed health check reports them too
     throw err instanceof SyncStageError ? new SyncStageError('wait', err.cause, timings, changes) : err;

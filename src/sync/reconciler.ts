@@ -197,6 +197,7 @@ function syncDeps(deps: ReconcilerDeps, run?: Run): SyncDeps {
     log: run ? deps.log.child({ commit: run.revision }) : deps.log,
     signal: deps.signal,
     serializeCreates: deps.serializeCreates,
+    health: deps.target.health,
     onStage: run ? (s) => deps.observer.stage(run, s) : undefined,
     onHealthProgress: run ? (healthy, total) => deps.observer.health(run, healthy, total) : undefined,
   };

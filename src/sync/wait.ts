@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { ManifestError } from '../errors.js';
 import { getObject } from '../kube/objects.js';
 import { appliesObject } from './changeset.js';
-import { healthOf, mayBecomeUnhealthy, type HealthEntry } from './health/index.js';
+import { healthOf, mayBecomeUnhealthy, type HealthEntry, type HealthOptions } from './health/index.js';
 import type { PlanContext, PlannedObject } from './plan.js';
 
 export interface WaitOptions {
@@ -14,6 +14,8 @@ export interface WaitOptions {
   onProgress?: (healthy: number, total: number) => Promise<void> | void;
   /** Stops waiting (throws the abort reason) when aborted. */
   signal?: AbortSignal;
+  /** The target's custom checks and whether load balancer addresses are awaited (`targets[].health`). */
+  health?: HealthOptions;
 }
 
 /** Suspended objects (a paused rollout, a suspended Job) are as done as Git asked them to be. */
@@ -26,7 +28,7 @@ const done = (e: HealthEntry) => e.health.status === 'Healthy' || e.health.statu
  * not make it healthy.
  */
 export async function waitHealthy(objects: readonly PlannedObject[], ctx: PlanContext, options: WaitOptions): Promise<HealthEntry[]> {
-  const watched = objects.filter((o) => appliesObject(o.change) && mayBecomeUnhealthy(o.desired.apiVersion, o.desired.kind));
+  const watched = objects.filter((o) => appliesObject(o.change) && mayBecomeUnhealthy(o.desired, options.health));
   const deadline = Date.now() + options.timeoutMs;
   const limit = pLimit(ctx.policy.concurrency);
   let lastHealthy = -1;
@@ -35,7 +37,7 @@ export async function waitHealthy(objects: readonly PlannedObject[], ctx: PlanCo
       watched.map((o) =>
         limit(async (): Promise<HealthEntry> => ({
           subject: o.change.subject,
-          health: healthOf(await getObject(ctx.client, o.info, o.desired.metadata.namespace, o.desired.metadata.name)),
+          health: healthOf(await getObject(ctx.client, o.info, o.desired.metadata.namespace, o.desired.metadata.name), options.health),
         })),
       ),
     );
