@@ -3,16 +3,16 @@
 // in the wrong layer is how the cycles of issue 15 began.
 //
 //   composition root  src/cli.ts, src/services.ts, src/runtime.ts
-//   processors        src/server/, the workers (src/queue/*-worker.ts, src/queue/schedule.ts,
-//                     src/pulls/worker.ts, src/report/report-worker.ts)
+//   processors        src/server/, the workers (src/workers/, src/queue/schedule.ts,
+//                     src/report/report-worker.ts)
 //   middle            src/commands/, src/events/ (routing), src/report/, src/sync/, src/pulls/preview.ts
 //   adapters          src/providers/, src/kube/, src/store/, src/queue/jobs.ts, queues.ts, processor.ts
 //   config            src/config/
 //   model             src/model/ and the leaf helpers src/errors.ts, src/log.ts, src/metrics.ts
 const root = '^src/(cli|services|runtime)[.]ts$';
-const workers = '^src/(queue/[^/]+-worker|queue/schedule|pulls/worker|report/report-worker)[.]ts$';
+const workers = '^src/workers/|^src/(queue/schedule|report/report-worker)[.]ts$';
 const processors = `^src/server/|${workers}`;
-const middle = '^src/(commands|events|report|sync)/|^src/pulls/preview[.]ts$';
+const middle = '^src/(commands|events|pulls|report|sync)/';
 const adapters = '^src/(providers|kube|store)/|^src/queue/(jobs|queues|processor)[.]ts$';
 const model = '^src/(model|text)/|^src/(errors|log|metrics)[.]ts$';
 

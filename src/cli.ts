@@ -14,7 +14,7 @@ import { targetStatuses, type TargetStatus } from './store/target-status.js';
 import { remoteHead } from './sync/fetch.js';
 import { planRevision } from './sync/pipeline.js';
 import { planChangeSet } from './sync/plan.js';
-import { reconcileTarget } from './queue/sync-worker.js';
+import { reconcileTarget } from './workers/sync.js';
 
 const usage = `usage: driftless <command> [options]
 

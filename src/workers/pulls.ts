@@ -5,7 +5,7 @@ import { commentJob, jobId, pullLogFields, queueNames, type PullClosedJobData, t
 import { jobProcessor, type JobContext, type JobHandlers } from '../queue/processor.js';
 import type { Runtime } from '../runtime.js';
 import type { PullRef } from '../model/pull.js';
-import { runPreview } from './preview.js';
+import { runPreview } from '../pulls/preview.js';
 
 /** Previews, comment commands and closed pull requests, each a job of the `pulls` queue. */
 export function createPullWorker(rt: Runtime, options: { concurrency?: number } = {}): Worker<PullJobData> {

@@ -4,8 +4,8 @@ import { syncObserver } from '../report/sync-report.js';
 import type { Runtime } from '../runtime.js';
 import { remoteHead } from '../sync/fetch.js';
 import { reconcile, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
-import { jobId, queueNames, syncLogFields, type SyncJobData, type SyncJobs } from './jobs.js';
-import { jobProcessor, type JobContext } from './processor.js';
+import { jobId, queueNames, syncLogFields, type SyncJobData, type SyncJobs } from '../queue/jobs.js';
+import { jobProcessor, type JobContext } from '../queue/processor.js';
 
 /** How long a job that found its target locked waits before it looks again. */
 const lockRetryMs = 1_000;
