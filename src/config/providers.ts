@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from './duration.js';
 import { httpUrl } from './fields.js';
 
 const githubSchema = z.strictObject({
@@ -7,6 +8,14 @@ const githubSchema = z.strictObject({
   /** Token for statuses, comments, permissions and deployments; without it nothing is reported. */
   token: z.string().min(1).optional(),
   apiUrl: httpUrl.default('https://api.github.com'),
+  /**
+   * Least time between two API writes (statuses, checks, deployments); comments three times it.
+   * GitHub asks integrations to wait at least a second between writes to avoid its secondary
+   * rate limits (https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api).
+   */
+  writeInterval: duration.prefault('1s'),
+  /** Longest a rate-limited call waits in-process; a report whose limit lifts later waits in the queue instead. */
+  maxRateLimitWait: duration.prefault('60s'),
 });
 
 const gitlabSchema = z.strictObject({

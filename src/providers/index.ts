@@ -11,7 +11,7 @@ export type Providers = Partial<Record<'github' | 'gitlab', GitProvider>>;
 export function createProviders(config: Config): Providers {
   const providers: Providers = {};
   const gh = config.providers.github;
-  if (gh) providers.github = new GitHubProvider({ token: gh.token, apiUrl: gh.apiUrl });
+  if (gh) providers.github = new GitHubProvider({ token: gh.token, apiUrl: gh.apiUrl, limits: { writeIntervalMs: gh.writeInterval, maxRateLimitWaitMs: gh.maxRateLimitWait } });
   const gl = config.providers.gitlab;
   if (gl) providers.gitlab = new GitLabProvider({ token: gl.token, url: gl.url });
   return providers;

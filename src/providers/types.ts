@@ -151,16 +151,21 @@ export class WebhookError extends Error {
   }
 }
 
-/** A Git host's API refused or failed a call; 4xx other than rate limits will not succeed on retry. */
+/**
+ * A Git host's API refused or failed a call; 4xx other than rate limits will not succeed on retry.
+ * `retryAt` (epoch ms): when a rate limit the host reported lifts, so a job can wait for it.
+ */
 export class ProviderError extends DriftlessError {
   override readonly permanent: boolean;
+  readonly retryAt: number | undefined;
   constructor(
     readonly provider: string,
     readonly status: number | undefined,
     message: string,
-    options?: { cause?: unknown; rateLimited?: boolean },
+    options?: { cause?: unknown; rateLimited?: boolean; retryAt?: number },
   ) {
     super(`${provider}: ${message}`, options);
+    this.retryAt = options?.retryAt;
     // a rate limit (GitHub answers 403 with x-ratelimit-remaining: 0) lifts by itself: retried
     this.permanent = !options?.rateLimited && status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
   }

@@ -1,7 +1,8 @@
-import { UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import { DriftlessError } from '../errors.js';
+import { ProviderError } from '../providers/types.js';
 import { queueNames, reportLogFields, type ReportJobData, type ReportJobs } from '../queue/jobs.js';
-import { jobProcessor, type JobHandlers } from '../queue/processor.js';
+import { jobProcessor, type JobContext, type JobHandler, type JobHandlers } from '../queue/processor.js';
 import type { Runtime } from '../runtime.js';
 import { commentMarker, renderComment } from './comment.js';
 import { sendNotification } from './notify.js';
@@ -59,7 +60,8 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
       return { deployment: data.state };
     },
   };
-  const worker = new Worker<ReportJobData>(queueNames.report, jobProcessor(handlers, reportLogFields, rt.log), {
+  const limited = Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, untilRateLimitLifts(handler as JobHandler<unknown>)])) as JobHandlers<ReportJobs>;
+  const worker = new Worker<ReportJobData>(queueNames.report, jobProcessor(limited, reportLogFields, rt.log), {
     connection: rt.redis,
     prefix: rt.config.redis.prefix,
     concurrency: options.concurrency ?? 8,
@@ -70,4 +72,22 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
     rt.log.warn({ job: job?.name, err: err.message }, 'report job failed');
   });
   return worker;
+}
+
+/**
+ * A post the Git host refused for a rate limit that lifts later than its client waits in-process
+ * (ProviderError.retryAt) goes back to the delayed set until then, without spending one of its
+ * attempts: a long limit delays reports, it never loses them (and never re-runs a deploy).
+ */
+function untilRateLimitLifts<Data>(handler: JobHandler<Data>): JobHandler<Data> {
+  return async (ctx: JobContext<Data>) => {
+    try {
+      return await handler(ctx);
+    } catch (err) {
+      if (!(err instanceof ProviderError) || err.retryAt === undefined || err.retryAt <= Date.now()) throw err;
+      ctx.log.warn({ until: new Date(err.retryAt).toISOString(), err: err.message }, 'rate limited: the report waits until the limit lifts');
+      await ctx.job.moveToDelayed(err.retryAt, ctx.token);
+      throw new DelayedError();
+    }
+  };
 }

@@ -137,6 +137,8 @@ export class DriftlessHarness {
     /** Start nothing in-process: the test runs Driftless as its own process from `configYaml`. */
     inProcess?: boolean;
     provider?: 'github' | 'gitlab';
+    /** More keys of `providers.github`, as YAML flow-mapping entries (`maxRateLimitWait: 1s`). */
+    githubYaml?: string;
     /** Where Driftless reaches its parts, e.g. through a TcpProxy for fault injection. */
     endpoints?: {
       /** Rewrites the git server's clone URL. */
@@ -156,7 +158,7 @@ export class DriftlessHarness {
     h.cacheDir = await mkdtemp(path.join(os.tmpdir(), 'driftless-cache-'));
     const yaml = `
 providers:
-  github: { webhookSecret: "${h.secret}", token: "${h.githubToken}", apiUrl: "${h.github.url}" }
+  github: { webhookSecret: "${h.secret}", token: "${h.githubToken}", apiUrl: "${h.github.url}", writeInterval: 1ms${options.githubYaml ? `, ${options.githubYaml}` : ''} }
   gitlab: { webhookToken: "${h.secret}", token: "${h.githubToken}", url: "${h.gitlab.url}" }
   generic: { secret: "${h.secret}" }
 clusters:

@@ -215,6 +215,7 @@ export class GitHubStandIn extends RecordingServer {
   private readonly pullIds = new Map<string, number>();
   private nextId = 1_000_001;
   private readonly login: string;
+  private readonly limits: ({ method: string; path: RegExp; until: number } & Parameters<GitHubStandIn['rateLimit']>[2])[] = [];
 
   private constructor(
     server: http.Server,
@@ -261,6 +262,18 @@ export class GitHubStandIn extends RecordingServer {
   /** Adds a comment by another user (e.g. a `/deploy` command), as if made on GitHub. */
   addComment(fullName: string, issue: number, body: string, login: string): IssueComment {
     return this.createComment(this.repo(fullName), fullName, issue, body, login);
+  }
+
+  /**
+   * Requests with this method and a matching path hit a rate limit until it lifts, answered as
+   * GitHub does (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit):
+   * `primary`: 403 "API rate limit exceeded ..." with `x-ratelimit-remaining: 0` and
+   * `x-ratelimit-reset` (epoch seconds), until that second; `secondary`: `status` (403 or 429)
+   * "You have exceeded a secondary rate limit ..." with `retry-after`, for that many seconds.
+   */
+  rateLimit(method: string, path: RegExp, limit: { kind: 'primary'; resetInSeconds: number } | { kind: 'secondary'; retryAfterSeconds: number; status?: 403 | 429 }): void {
+    const until = limit.kind === 'primary' ? (Math.floor(Date.now() / 1000) + limit.resetInSeconds) * 1000 : Date.now() + limit.retryAfterSeconds * 1000;
+    this.limits.push({ method: method.toUpperCase(), path, until, ...limit });
   }
 
   /** Commit statuses of a sha, newest first. */
@@ -875,7 +888,23 @@ export class GitHubStandIn extends RecordingServer {
     return { message: String(error) };
   }
 
+  /** Answers a request inside a rate-limit window as GitHub does; false when none applies. */
+  private limited(entry: RecordedRequest, res: http.ServerResponse): boolean {
+    const limit = this.limits.find((l) => l.method === entry.method && l.path.test(entry.path) && Date.now() < l.until);
+    if (!limit) return false;
+    const docs = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+    if (limit.kind === 'primary') {
+      const headers = { 'x-ratelimit-remaining': '0', 'x-ratelimit-used': '5000', 'x-ratelimit-reset': String(limit.until / 1000) };
+      this.send(res, 403, { message: 'API rate limit exceeded for installation ID 1.', documentation_url: docs }, headers);
+      return true;
+    }
+    const message = 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID STANDIN.';
+    this.send(res, limit.status ?? 403, { message, documentation_url: docs }, { 'retry-after': String(Math.max(Math.ceil((limit.until - Date.now()) / 1000), 1)) });
+    return true;
+  }
+
   protected override answer(entry: RecordedRequest, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.limited(entry, res)) return;
     if (!this.authorized(req.headers.authorization)) {
       this.send(res, 401, { message: 'Bad credentials', documentation_url: DOCS });
       return;

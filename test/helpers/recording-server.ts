@@ -54,6 +54,7 @@ interface Failure {
   status: number;
   remaining: number;
   body: unknown;
+  headers: Record<string, string>;
 }
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
@@ -139,10 +140,11 @@ export abstract class RecordingServer {
 
   /**
    * The next `times` requests with this method and a matching path are answered with `status`
-   * (and `body`, `{message}` by default) before auth or routing, to exercise retries.
+   * (and `body`, `{message}` by default, and `headers` over the common ones) before auth or
+   * routing, to exercise retries.
    */
-  failNext(method: string, path: RegExp | string, status: number, times = 1, body?: unknown): void {
-    this.failures.push({ method: method.toUpperCase(), path: toPattern(path), status, remaining: times, body });
+  failNext(method: string, path: RegExp | string, status: number, times = 1, body?: unknown, headers: Record<string, string> = {}): void {
+    this.failures.push({ method: method.toUpperCase(), path: toPattern(path), status, remaining: times, body, headers });
   }
 
   /** Answers a request that was recorded, parsed and not failed on purpose. */
@@ -243,7 +245,7 @@ export abstract class RecordingServer {
     const failure = this.failures.find((f) => f.remaining > 0 && f.method === entry.method && f.path.test(entry.path));
     if (failure) {
       failure.remaining -= 1;
-      this.send(res, failure.status, failure.body ?? this.failureBody(failure.status));
+      this.send(res, failure.status, failure.body ?? this.failureBody(failure.status), failure.headers);
       return;
     }
 

@@ -9,6 +9,8 @@ const REPO = 'acme/shop';
 const LOGIN = 'driftless-ci';
 const MARKER = '<!-- driftless:plan -->';
 const sha = (c: string): string => c.repeat(40);
+/** No write spacing and no in-call retries: each injected failure reaches the caller. */
+const limits = { writeIntervalMs: 1, retries: 0 };
 
 describe('GitHubProvider with the real Octokit against the stand-in', () => {
   let standin: GitHubStandIn;
@@ -16,7 +18,7 @@ describe('GitHubProvider with the real Octokit against the stand-in', () => {
 
   beforeAll(async () => {
     standin = await GitHubStandIn.start({ token: TOKEN, login: LOGIN });
-    github = new GitHubProvider({ apiUrl: `${standin.url}/`, token: TOKEN });
+    github = new GitHubProvider({ apiUrl: `${standin.url}/`, token: TOKEN, limits });
   });
 
   afterAll(async () => {
@@ -202,7 +204,7 @@ describe('GitHubProvider with the real Octokit against the stand-in', () => {
   it('does not move a deployment someone else created for the same commit', async () => {
     const commit = sha('e');
     standin.setRef(REPO, 'main', commit);
-    const other = new GitHubProvider({ apiUrl: standin.url, token: TOKEN, login: 'someone-else' });
+    const other = new GitHubProvider({ apiUrl: standin.url, token: TOKEN, login: 'someone-else', limits });
     // the stand-in attributes every deployment to its login: pretend ours are another user's
     await other.recordDeployment(REPO, { environment: 'shop-staging', sha: commit, ref: 'main', state: 'in_progress' });
     await other.recordDeployment(REPO, { environment: 'shop-staging', sha: commit, ref: 'main', state: 'in_progress' });
@@ -232,14 +234,14 @@ describe('GitHubProvider with the real Octokit against the stand-in', () => {
     expect(comment).toMatchObject({ status: 500 });
     expect((comment as Error).message).toMatch(/^github: comment on acme\/shop#7/);
 
-    const wrong = new GitHubProvider({ apiUrl: standin.url, token: 'wrong' });
+    const wrong = new GitHubProvider({ apiUrl: standin.url, token: 'wrong', limits });
     const unauthorized = await rejection(wrong.replyToPullRequest(REPO, 7, 'hi'));
     expect(unauthorized).toMatchObject({ status: 401, permanent: true });
     expect((unauthorized as Error).message).not.toContain(TOKEN);
   });
 
   it('retries the login lookup after it failed', async () => {
-    const fresh = new GitHubProvider({ apiUrl: standin.url, token: TOKEN });
+    const fresh = new GitHubProvider({ apiUrl: standin.url, token: TOKEN, limits });
     standin.setPull(REPO, { number: 30, head: { ref: 'x', sha: sha('3') }, base: { ref: 'main' } });
     standin.failNext('GET', /^\/user$/, 500);
     expect(await rejection(fresh.upsertPullRequestComment(REPO, 30, MARKER, 'one'))).toMatchObject({ status: 500 });
@@ -261,7 +263,7 @@ describe('GitHubProvider with a GitHub App installation token', () => {
   });
 
   it('edits the bot’s comment when /user is refused, leaving people’s quotes alone', async () => {
-    const github = new GitHubProvider({ apiUrl: standin.url, token: TOKEN });
+    const github = new GitHubProvider({ apiUrl: standin.url, token: TOKEN, limits });
     standin.setPull(REPO, { number: 3, head: { ref: 'f', sha: sha('3') }, base: { ref: 'main' } });
     standin.addComment(REPO, 3, `> ${MARKER}\nwhy is this here?`, 'alice');
     await github.upsertPullRequestComment(REPO, 3, MARKER, 'plan');
@@ -275,7 +277,7 @@ describe('GitHubProvider with a GitHub App installation token', () => {
   });
 
   it('uses a configured bot login without asking /user', async () => {
-    const github = new GitHubProvider({ apiUrl: standin.url, token: TOKEN, login: 'driftless[bot]' });
+    const github = new GitHubProvider({ apiUrl: standin.url, token: TOKEN, login: 'driftless[bot]', limits });
     standin.clearRequests();
     standin.setPull(REPO, { number: 4, head: { ref: 'f', sha: sha('4') }, base: { ref: 'main' } });
     await github.upsertPullRequestComment(REPO, 4, MARKER, 'plan');
@@ -285,7 +287,7 @@ describe('GitHubProvider with a GitHub App installation token', () => {
   });
 
   it('a rate-limited status post (403, "API rate limit exceeded") is retryable; a refused one is not', async () => {
-    const github = new GitHubProvider({ apiUrl: standin.url, token: TOKEN });
+    const github = new GitHubProvider({ apiUrl: standin.url, token: TOKEN, limits });
     const status = { sha: sha('8'), context: 'driftless/shop', state: 'success' as const, description: 'deployed' };
     standin.failNext('POST', /\/statuses\//, 403, 1, { message: 'API rate limit exceeded for installation ID 1.', documentation_url: 'https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting' });
     const limited = await github.setStatus(REPO, status).then(() => undefined, (err: unknown) => err);
@@ -297,7 +299,7 @@ describe('GitHubProvider with a GitHub App installation token', () => {
   });
 
   it('records deployments the bot created', async () => {
-    const github = new GitHubProvider({ apiUrl: standin.url, token: TOKEN });
+    const github = new GitHubProvider({ apiUrl: standin.url, token: TOKEN, limits });
     await github.recordDeployment(REPO, { environment: 'shop-prod', sha: sha('7'), ref: 'main', state: 'in_progress' });
     await github.recordDeployment(REPO, { environment: 'shop-prod', sha: sha('7'), ref: 'main', state: 'success' });
     const deployments = standin.deployments(REPO);

@@ -82,7 +82,7 @@ git: { cacheDir: /var/cache/driftless }
     const config = parseConfig(text, FILE, ENV);
 
     expect(config.providers).toEqual({
-      github: { webhookSecret: 'gh-hook-secret', token: 'gh-token', apiUrl: 'https://api.github.com' },
+      github: { webhookSecret: 'gh-hook-secret', token: 'gh-token', apiUrl: 'https://api.github.com', writeInterval: 1000, maxRateLimitWait: 60_000 },
       gitlab: { webhookToken: 'gl-hook-token', token: 'gl-token', url: 'https://gitlab.example.com' },
     });
     expect(config.clusters).toEqual({
@@ -166,7 +166,7 @@ git: { cacheDir: /var/cache/driftless }
       {},
     );
     expect(config.providers).toEqual({
-      github: { webhookSecret: 's', apiUrl: 'https://api.github.com' },
+      github: { webhookSecret: 's', apiUrl: 'https://api.github.com', writeInterval: 1000, maxRateLimitWait: 60_000 },
       gitlab: { webhookToken: 't', url: 'https://gitlab.com' },
       generic: { secret: 'g' },
     });

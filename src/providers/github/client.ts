@@ -1,8 +1,8 @@
-import { Octokit } from '@octokit/rest';
 import type { GitCredentials } from '../../model/git.js';
 import type { PermissionLevel } from '../../model/permission.js';
 import type { StatusState } from '../../model/status.js';
 import { ProviderError, type DeploymentState, type GitProvider, type PullRequestInfo } from '../types.js';
+import { createGitHubApi, defaultLimits, rateLimitRetryAt, writeGroups, type GitHubApi, type GitHubLimits } from './octokit.js';
 
 /** Options of GitHubProvider. */
 export interface GitHubProviderOptions {
@@ -14,6 +14,8 @@ export interface GitHubProviderOptions {
   webUrl?: string;
   /** Login the token acts as (a GitHub App's `<slug>[bot]`); looked up with GET /user when unset. */
   login?: string;
+  /** Write spacing, rate-limit waits and retries; GitHub's recommendations by default. */
+  limits?: Partial<GitHubLimits>;
 }
 
 const stateOnGitHub: Record<StatusState, 'pending' | 'success' | 'failure' | 'error'> = {
@@ -39,15 +41,15 @@ type Author = { login: string; type?: string } | null | undefined;
 
 const statusOf = (err: unknown): number | undefined => (err as { status?: number } | undefined)?.status;
 
-/** GitHub answers an exhausted rate limit with 403 (or 429) and no remaining requests. */
+/** GitHub answers an exhausted rate limit with 403 (or 429) and no remaining requests, or a secondary limit with retry-after. */
 function rateLimited(err: unknown): boolean {
-  const headers = (err as { response?: { headers?: Record<string, string | undefined> } }).response?.headers;
-  return headers?.['x-ratelimit-remaining'] === '0' || headers?.['retry-after'] !== undefined || /rate limit/i.test(err instanceof Error ? err.message : '');
+  return rateLimitRetryAt(err) !== undefined || /rate limit/i.test(err instanceof Error ? err.message : '');
 }
 
+/** A failed call as a ProviderError; a rate limit the throttling plugin did not wait out carries when it lifts. */
 function providerError(err: unknown, what: string): ProviderError {
   if (err instanceof ProviderError) return err;
-  return new ProviderError('github', statusOf(err), `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, rateLimited: rateLimited(err) });
+  return new ProviderError('github', statusOf(err), `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, rateLimited: rateLimited(err), retryAt: rateLimitRetryAt(err) });
 }
 
 function split(repo: string): { owner: string; repo: string } {
@@ -59,17 +61,12 @@ function split(repo: string): { owner: string; repo: string } {
 export class GitHubProvider implements GitProvider {
   readonly commentLimit = 65536;
   readonly pullRequestPrefix = '#' as const;
-  private readonly octokit: Octokit;
+  private readonly octokit: GitHubApi;
   private currentLogin: Promise<string | undefined> | undefined;
 
   constructor(private readonly options: GitHubProviderOptions) {
-    this.octokit = new Octokit({
-      auth: options.token,
-      baseUrl: options.apiUrl.replace(/\/$/, ''),
-      userAgent: 'driftless',
-      // every failure becomes a ProviderError for the caller to log; some (404 of a non-collaborator) are expected
-      log: { debug: () => undefined, info: () => undefined, warn: (message: string) => process.emitWarning(message), error: () => undefined },
-    });
+    const limits = { ...defaultLimits, ...options.limits };
+    this.octokit = createGitHubApi({ auth: options.token, baseUrl: options.apiUrl.replace(/\/$/, ''), limits, writes: writeGroups(limits) });
     if (options.login) this.currentLogin = Promise.resolve(options.login);
   }
 

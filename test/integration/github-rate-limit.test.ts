@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitHubProvider } from '../../src/providers/github/client.js';
+import { ProviderError } from '../../src/providers/types.js';
+import { GitHubStandIn } from '../helpers/github-standin.js';
+import { rejection } from '../helpers/rejection.js';
+
+// GitHub's limits as the real Octokit (throttling and retry plugins) meets them: the stand-in
+// answers with GitHub's status codes, bodies and headers.
+
+const TOKEN = 'ghp_rate_limit_token';
+const REPO = 'acme/shop';
+const status = (c: string) => ({ sha: c.repeat(40), context: 'driftless/shop', state: 'success' as const, description: 'deployed' });
+
+describe('GitHub rate limits', () => {
+  let standin: GitHubStandIn;
+  beforeAll(async () => {
+    standin = await GitHubStandIn.start({ token: TOKEN });
+  });
+  afterAll(() => standin.close());
+
+  const provider = (limits: ConstructorParameters<typeof GitHubProvider>[0]['limits'] = {}) => new GitHubProvider({ apiUrl: standin.url, token: TOKEN, limits: { writeIntervalMs: 1, ...limits } });
+  const posts = (sha: string) => standin.find('POST', new RegExp(`/statuses/${sha}$`)).map((r) => r.status);
+
+  it('waits for x-ratelimit-reset after a primary limit (403, remaining 0), then posts', async () => {
+    standin.rateLimit('POST', /\/statuses\/a+$/, { kind: 'primary', resetInSeconds: 1 });
+    const started = Date.now();
+    await provider().setStatus(REPO, status('a'));
+    // the reset is in whole seconds and the plugin adds one: it asks again once, after it
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(posts('a'.repeat(40))).toEqual([403, 201]);
+    expect(standin.statuses(REPO, 'a'.repeat(40))[0]?.state).toBe('success');
+  }, 20_000);
+
+  it.each([403, 429] as const)('waits for retry-after after a secondary limit (%i), then posts', async (code) => {
+    const sha = (code === 403 ? 'b' : 'c').repeat(40);
+    standin.rateLimit('POST', new RegExp(`/statuses/${sha}$`), { kind: 'secondary', retryAfterSeconds: 1, status: code });
+    const started = Date.now();
+    await provider().setStatus(REPO, status(sha[0]!));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(posts(sha)).toEqual([code, 201]);
+  }, 20_000);
+
+  it('fails at once, saying when the limit lifts, when that is past maxRateLimitWait', async () => {
+    standin.rateLimit('POST', /\/statuses\/d+$/, { kind: 'primary', resetInSeconds: 3600 });
+    const started = Date.now();
+    const err = await rejection(provider({ maxRateLimitWaitMs: 5_000 }).setStatus(REPO, status('d')));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err).toMatchObject({ status: 403, permanent: false });
+    const retryAt = (err as ProviderError).retryAt!;
+    expect(retryAt).toBeGreaterThan(Date.now() + 3_500_000);
+    expect(retryAt).toBeLessThan(Date.now() + 3_700_000);
+  });
+
+  it('retries a 502 within the call, with backoff', async () => {
+    standin.failNext('POST', /\/statuses\//, 502, 2);
+    await provider({ retries: 2, retryBaseMs: 20 }).setStatus(REPO, status('e'));
+    expect(posts('e'.repeat(40))).toEqual([502, 502, 201]);
+  });
+
+  it('spaces writes writeIntervalMs apart', async () => {
+    const github = provider({ writeIntervalMs: 300 });
+    const started = Date.now();
+    await Promise.all(['1', '2', '3'].map((c) => github.setStatus(REPO, status(c))));
+    // three writes, two gaps
+    expect(Date.now() - started).toBeGreaterThanOrEqual(580);
+  });
+});
