@@ -34,7 +34,7 @@ const cases = loadCases();
 describe('healthOf fixtures', () => {
   it('covers every kind with a checker', () => {
     const kinds = new Set(cases.map((c) => c.name.split('/')[0]));
-    expect([...kinds].sort()).toEqual(['custom', 'daemonset', 'deployment', 'job', 'other', 'pod', 'pvc', 'statefulset']);
+    expect([...kinds].sort()).toEqual(['custom', 'daemonset', 'deployment', 'hpa', 'ingress', 'job', 'other', 'pod', 'pvc', 'service', 'statefulset']);
   });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', (_name, { object, expected }) => {
