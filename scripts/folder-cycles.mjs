@@ -3,6 +3,8 @@
 // no-circular rule sees files only; a folder-level cycle (queue -> report -> queue) is how a
 // layer starts to depend on the one above it (issue 15).
 import { readFileSync } from 'node:fs';
+import console from 'node:console';
+import process from 'node:process';
 
 const result = JSON.parse(readFileSync(0, 'utf8'));
 const folderOf = (file) => file.match(/^src\/([^/]+)\//)?.[1] ?? file.replace(/^src\//, '');
