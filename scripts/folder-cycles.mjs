@@ -2,11 +2,14 @@
 // directly in src/ counts as its own) import each other in a cycle. dependency-cruiser's
 // no-circular rule sees files only; a folder-level cycle (queue -> report -> queue) is how a
 // layer starts to depend on the one above it (issue 15).
-import { readFileSync } from 'node:fs';
 import console from 'node:console';
+import { Buffer } from 'node:buffer';
 import process from 'node:process';
 
-const result = JSON.parse(readFileSync(0, 'utf8'));
+// read as a stream: readFileSync(0) fails with EAGAIN when stdin is a non-blocking pipe
+const chunks = [];
+for await (const chunk of process.stdin) chunks.push(chunk);
+const result = JSON.parse(Buffer.concat(chunks).toString('utf8'));
 const folderOf = (file) => file.match(/^src\/([^/]+)\//)?.[1] ?? file.replace(/^src\//, '');
 const edges = new Map();
 for (const module of result.modules) {
