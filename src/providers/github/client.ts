@@ -2,7 +2,7 @@ import type { GitCredentials } from '../../model/git.js';
 import type { PermissionLevel } from '../../model/permission.js';
 import type { StatusState } from '../../model/status.js';
 import { ProviderError, type DeploymentState, type GitProvider, type PullRequestInfo } from '../types.js';
-import { createGitHubApi, defaultLimits, rateLimitRetryAt, writeGroups, type GitHubApi, type GitHubLimits } from './octokit.js';
+import { createGitHubApi, defaultLimits, orderedWrite, rateLimitRetryAt, writeGroups, type GitHubApi, type GitHubLimits } from './octokit.js';
 
 /** Options of GitHubProvider. */
 export interface GitHubProviderOptions {
@@ -79,6 +79,7 @@ export class GitHubProvider implements GitProvider {
         state: stateOnGitHub[status.state],
         description: status.description.slice(0, maxDescription),
         target_url: status.targetUrl,
+        ...orderedWrite,
       })
       .catch((err: unknown) => {
         throw providerError(err, `commit status for ${repo}@${status.sha.slice(0, 7)}`);

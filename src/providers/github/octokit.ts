@@ -34,6 +34,13 @@ export interface GitHubLimits {
 
 export const defaultLimits: GitHubLimits = { writeIntervalMs: 1000, maxRateLimitWaitMs: 60_000, retries: 2, retryBaseMs: 1000 };
 
+/**
+ * Request options of a write whose order matters (a commit status, a check run's state): no
+ * retry and no rate-limit wait inside the call. Its report job retries it and claims its
+ * lifecycle rank again first, so a post delayed in-process never lands over a newer one.
+ */
+export const orderedWrite = { request: { retries: 0, waitForRateLimit: false } } as const;
+
 /** Times one request may be retried after a rate limit, whatever the wait. */
 const maxRateLimitRetries = 3;
 
@@ -73,7 +80,8 @@ export function writeGroups(limits: GitHubLimits): WriteGroups {
 export function createGitHubApi(options: GitHubApiOptions): GitHubApi {
   const { limits } = options;
   // wait in-process for a short limit; a long one fails the call with the time to come back (see rateLimitRetryAt)
-  const onLimit = (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number): boolean => retryCount < maxRateLimitRetries && retryAfter * 1000 <= limits.maxRateLimitWaitMs;
+  const onLimit = (retryAfter: number, request: { request?: { waitForRateLimit?: boolean } }, _octokit: unknown, retryCount: number): boolean =>
+    request.request?.waitForRateLimit !== false && retryCount < maxRateLimitRetries && retryAfter * 1000 <= limits.maxRateLimitWaitMs;
   return new GitHubApi({
     ...(options.authStrategy === undefined ? {} : { authStrategy: options.authStrategy }),
     auth: options.auth,
