@@ -168,7 +168,10 @@ export function customHealth(object: KubeObject, check: CustomCheck): Health {
   return healthy(said);
 }
 
-/** What the controller says in its Ready condition, if anything, else the expression that decided. */
+/**
+ * What the controller says, for the message: its Ready condition's reason and message, else a
+ * `status.message` string (Argo Rollouts), else `fallback` (the expression that decided).
+ */
 function detail(object: KubeObject, fallback: string): string {
   let ready: Condition | undefined;
   try {
@@ -176,7 +179,8 @@ function detail(object: KubeObject, fallback: string): string {
   } catch {
     // a custom resource may shape its conditions its own way; the expressions judged it anyway
   }
-  const said = ready && (ready.reason || ready.message) ? reasonAndMessage(ready, '') : fallback;
+  const message = (object.status as { message?: unknown } | undefined)?.message;
+  const said = ready && (ready.reason || ready.message) ? reasonAndMessage(ready, '') : typeof message === 'string' && message ? clip(message) : fallback;
   return said ? `: ${said}` : '';
 }
 
