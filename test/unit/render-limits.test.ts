@@ -1,14 +1,8 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { z } from 'zod';
-import { renderLimitsSchema } from '../../src/config/schema.js';
-import { ManifestError } from '../../src/errors.js';
-import type { Manifest } from '../../src/sync/manifest.js';
-import { renderManifests } from '../../src/sync/render/index.js';
-import type { RenderLimits } from '../../src/sync/render/index.js';
-import { writeTree } from '../helpers/files.js';
+import { describe, expect, it } from 'vitest';
+import type { ManifestError } from '../../src/errors.js';
+import { cm, limits, renderScratch, renderWithLimits as render, renderWithLimitsError as renderError } from '../helpers/render.js';
 
 /**
  * Render budgets and the render thread, with the inputs of issue 13: the repro's 542-byte alias
@@ -16,32 +10,8 @@ import { writeTree } from '../helpers/files.js';
  * time while this thread's event loop keeps running.
  */
 
-const KUBECTL = process.env.KUBECTL ?? 'kubectl';
-const limits = (overrides: z.input<typeof renderLimitsSchema> = {}): RenderLimits => renderLimitsSchema.parse(overrides);
-
-let scratch: string;
-beforeAll(async () => {
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'driftless-render-limits-'));
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
-
-let counter = 0;
-/** Writes `files` (path → content) into a fresh directory and returns it. */
-const tree = (files: Record<string, string>): Promise<string> => writeTree(path.join(scratch, `repo-${++counter}`), files);
-
-async function render(checkoutDir: string, renderLimits: RenderLimits = limits(), options: { path?: string; kubectl?: string } = {}): Promise<Manifest[]> {
-  return (await renderManifests({ checkoutDir, path: options.path ?? '.', mode: 'auto', kubectl: options.kubectl ?? KUBECTL, limits: renderLimits })).manifests;
-}
-
-async function renderError(...args: Parameters<typeof render>): Promise<ManifestError> {
-  const error = await render(...args).then(() => undefined, (err: unknown) => err);
-  expect(error).toBeInstanceOf(ManifestError);
-  expect((error as ManifestError).stage).toBe('render');
-  expect((error as ManifestError).permanent).toBe(true);
-  return error as ManifestError;
-}
+// kustomize output against the budgets, with a real kubectl: test/integration/render-kustomize.test.ts
+const { tree } = renderScratch('driftless-render-limits-');
 
 /** The largest gap between ticks of a 10 ms interval on this thread while `work` runs, in milliseconds. */
 async function maxEventLoopLag<T>(work: () => Promise<T>): Promise<{ lag: number; result: T | unknown }> {
@@ -59,8 +29,6 @@ async function maxEventLoopLag<T>(work: () => Promise<T>): Promise<{ lag: number
     clearInterval(timer);
   }
 }
-
-const cm = (name: string, extra = '') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${extra}`;
 
 /** The reproduction's file: 9 levels of 10 aliases each, 10^9 strings once expanded, 542 bytes. */
 const BILLION_LAUGHS = [
@@ -148,21 +116,6 @@ describe('byte and object budgets', () => {
     expect(error.problems).toEqual([
       { subject: 'list.yaml', file: 'list.yaml', message: 'with this file the render has more than renderLimits.maxObjects (6) objects' },
     ]);
-  });
-
-  it('holds kustomize output to maxTotalBytes and maxObjects', async () => {
-    const names = Array.from({ length: 30 }, (_, i) => `c${i}`);
-    const root = await tree({
-      // small inputs, a large output: every object gets the annotation
-      'app/kustomization.yaml': `resources: [${names.map((n) => `${n}.yaml`).join(', ')}]\ncommonAnnotations: {note: "${'x'.repeat(1000)}"}\n`,
-      ...Object.fromEntries(names.map((name) => [`app/${name}.yaml`, cm(name)])),
-    });
-    expect(await render(root, limits(), { path: 'app' })).toHaveLength(30);
-
-    const tooMany = await renderError(root, limits({ maxObjects: 29 }), { path: 'app' });
-    expect(tooMany.problems).toEqual([{ subject: 'kustomization', file: 'app/kustomization.yaml', message: 'the build has 30 objects, more than renderLimits.maxObjects (29)' }]);
-    const tooBig = await renderError(root, limits({ maxTotalBytes: 8192 }), { path: 'app' });
-    expect(tooBig.problems).toEqual([{ subject: 'kustomization', file: 'app/kustomization.yaml', message: 'kustomize output is larger than renderLimits.maxTotalBytes (8 KiB)' }]);
   });
 
   it('holds kustomize inputs to the byte budgets before kustomize starts', async () => {

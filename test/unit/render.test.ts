@@ -1,47 +1,16 @@
-import { chmod, mkdtemp, realpath, rm, stat, symlink } from 'node:fs/promises';
+import { chmod, realpath, stat, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderLimitsSchema } from '../../src/config/schema.js';
 import { DriftlessError, ManifestError } from '../../src/errors.js';
-import type { Manifest } from '../../src/sync/manifest.js';
-import { subjectOf } from '../../src/sync/manifest.js';
-import { renderManifests } from '../../src/sync/render/index.js';
-import type { RenderOptions } from '../../src/sync/render/index.js';
 import { renderKustomize } from '../../src/sync/render/kustomize.js';
-import { writeTree } from '../helpers/files.js';
+import { cm, render, renderError, renderScratch, summary } from '../helpers/render.js';
 
-const KUBECTL = process.env.KUBECTL ?? 'kubectl';
+// kustomize with a real kubectl: test/integration/render-kustomize.test.ts
 
-let scratch: string;
-beforeAll(async () => {
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'driftless-render-'));
-});
-afterAll(async () => {
-  await rm(scratch, { recursive: true, force: true });
-});
-
-let counter = 0;
-/** Writes `files` (path → content) into a fresh directory and returns it. */
-const tree = (files: Record<string, string>): Promise<string> => writeTree(path.join(scratch, `repo-${++counter}`), files);
-
-async function render(checkoutDir: string, options: Partial<RenderOptions> = {}): Promise<Manifest[]> {
-  return (await renderManifests({ checkoutDir, path: '.', mode: 'auto', kubectl: KUBECTL, ...options })).manifests;
-}
-
-/** The ManifestError a render throws (fails the test if it does not throw one). */
-async function renderError(checkoutDir: string, options: Partial<RenderOptions> = {}): Promise<ManifestError> {
-  const error = await render(checkoutDir, options).then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(error).toBeInstanceOf(ManifestError);
-  return error as ManifestError;
-}
-
-const summary = (manifests: Manifest[]) => manifests.map((m) => [m.file, subjectOf(m.object)]);
-
-const cm = (name: string, extra = '') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${extra}`;
+const scratch = renderScratch();
+const { tree } = scratch;
 
 describe('plain render', () => {
   it('reads nested directories, multi-document files, Lists and JSON in file-then-document order', async () => {
@@ -284,140 +253,6 @@ describe('target path', () => {
   });
 });
 
-const base = {
-  'deploy/base/kustomization.yaml': [
-    'apiVersion: kustomize.config.k8s.io/v1beta1',
-    'kind: Kustomization',
-    'resources: [deployment.yaml, service.yaml]',
-  ].join('\n'),
-  'deploy/base/deployment.yaml': [
-    'apiVersion: apps/v1',
-    'kind: Deployment',
-    'metadata: {name: web, annotations: {team: shop}}',
-    'spec:',
-    '  selector: {matchLabels: {app: web}}',
-    '  template:',
-    '    metadata: {labels: {app: web}}',
-    '    spec:',
-    '      containers: [{name: web, image: nginx, envFrom: [{configMapRef: {name: settings}}]}]',
-  ].join('\n'),
-  'deploy/base/service.yaml': 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n',
-};
-
-const overlay = (extra = '') => [
-  'apiVersion: kustomize.config.k8s.io/v1beta1',
-  'kind: Kustomization',
-  'namespace: shop',
-  'namePrefix: prod-',
-  'resources: [../../base]',
-  'configMapGenerator:',
-  '- name: settings',
-  '  literals: [MODE=production]',
-  extra,
-].join('\n');
-
-describe('kustomize render (real kubectl)', () => {
-  it('builds an overlay with namePrefix and a configMapGenerator; its file is the kustomization', async () => {
-    const root = await tree({ ...base, 'deploy/overlays/prod/kustomization.yaml': overlay() });
-
-    const manifests = await render(root, { path: 'deploy/overlays/prod' });
-
-    const kustomization = 'deploy/overlays/prod/kustomization.yaml';
-    const byKind = Object.fromEntries(manifests.map((m) => [m.object.kind, m]));
-    expect(manifests.map((m) => m.file)).toEqual([kustomization, kustomization, kustomization]);
-    expect(Object.keys(byKind).sort()).toEqual(['ConfigMap', 'Deployment', 'Service']);
-    expect(subjectOf(byKind.Service!.object)).toBe('Service/shop/prod-web');
-    expect(subjectOf(byKind.Deployment!.object)).toBe('Deployment/shop/prod-web');
-    const configMap = byKind.ConfigMap!.object as Manifest['object'] & { data: Record<string, string> };
-    expect(configMap.metadata.name).toMatch(/^prod-settings-[a-z0-9]{10}$/);
-    expect(configMap.data).toEqual({ MODE: 'production' });
-    // kustomize rewrites the reference to the generated name
-    expect(JSON.stringify(byKind.Deployment!.object)).toContain(`"name":"${configMap.metadata.name}"`);
-    // the same build twice is the same result
-    expect(await render(root, { path: 'deploy/overlays/prod' })).toEqual(manifests);
-  });
-
-  it('uses origin annotations for per-file sources and strips them', async () => {
-    const root = await tree({ ...base, 'deploy/overlays/prod/kustomization.yaml': overlay('buildMetadata: [originAnnotations]') });
-
-    const manifests = await render(root, { path: 'deploy/overlays/prod', mode: 'kustomize' });
-
-    expect(manifests.map((m) => [m.object.kind, m.file]).sort()).toEqual([
-      ['ConfigMap', 'deploy/overlays/prod/kustomization.yaml'],
-      ['Deployment', 'deploy/base/deployment.yaml'],
-      ['Service', 'deploy/base/service.yaml'],
-    ]);
-    for (const { object } of manifests) {
-      expect(object.metadata.annotations?.['config.kubernetes.io/origin']).toBeUndefined();
-    }
-    const deployment = manifests.find((m) => m.object.kind === 'Deployment')!;
-    expect(deployment.object.metadata.annotations).toEqual({ team: 'shop' });
-    const service = manifests.find((m) => m.object.kind === 'Service')!;
-    expect(service.object.metadata).not.toHaveProperty('annotations');
-  });
-
-  it('auto mode picks kustomize for kustomization.yml and Kustomization too', async () => {
-    for (const file of ['kustomization.yml', 'Kustomization']) {
-      const root = await tree({ 'app/cm.yaml': cm('x'), [`app/${file}`]: 'resources: [cm.yaml]\nnamePrefix: k-\n' });
-      const manifests = await render(root, { path: 'app' });
-      expect(summary(manifests)).toEqual([[`app/${file}`, 'ConfigMap/k-x']]);
-    }
-  });
-
-  it('plain mode ignores a kustomization', async () => {
-    const root = await tree({ 'app/cm.yaml': cm('x'), 'app/kustomization.yaml': 'resources: [cm.yaml]\nnamePrefix: k-\n' });
-    expect(summary(await render(root, { path: 'app', mode: 'plain' }))).toEqual([['app/cm.yaml', 'ConfigMap/x']]);
-  });
-
-  const failures: { name: string; files: Record<string, string>; source: string; message: RegExp }[] = [
-    {
-      name: 'a missing resource',
-      files: { 'deploy/broken/kustomization.yaml': 'resources: [missing.yaml]\n' },
-      source: 'deploy/broken/kustomization.yaml',
-      message: /missing\.yaml/,
-    },
-    {
-      name: 'invalid YAML in the kustomization',
-      files: { 'deploy/broken/kustomization.yaml': 'resources: [a\n  b: c\n' },
-      source: 'deploy/broken/kustomization.yaml',
-      message: /invalid Kustomization|yaml/i,
-    },
-    {
-      name: 'invalid YAML in a resource',
-      files: { 'deploy/broken/kustomization.yml': 'resources: [cm.yaml]\n', 'deploy/broken/cm.yaml': 'apiVersion: v1\nkind: [\n' },
-      source: 'deploy/broken/kustomization.yml',
-      message: /cm\.yaml/,
-    },
-  ];
-  it.each(failures)('reports $name as one problem with kubectl\'s reason', async ({ files, source, message }) => {
-    const root = await tree(files);
-    const error = await renderError(root, { path: 'deploy/broken' });
-    expect(error.permanent).toBe(true);
-    expect(error.problems).toHaveLength(1);
-    const [problem] = error.problems;
-    expect(problem!.subject).toBe('kustomization');
-    expect(problem!.file).toBe(source);
-    expect(problem!.message).toMatch(message);
-    // klog prefixes and the checkout's absolute path are noise on a pull request
-    expect(problem!.message).not.toMatch(/^E\d{4}/);
-    expect(problem!.message).not.toContain(scratch);
-  });
-
-  it('refuses a resource that is a symbolic link out of the kustomization', async () => {
-    const outside = await tree({ 'secret.yaml': cm('stolen') });
-    const root = await tree({ 'app/kustomization.yaml': 'resources: [evil.yaml]\n' });
-    await symlink(path.join(outside, 'secret.yaml'), path.join(root, 'app/evil.yaml'));
-    const error = await renderError(root, { path: 'app' });
-    expect(error.problems[0]!.message).toMatch(/security|not in or below/);
-  });
-
-  it('refuses kustomize mode without a kustomization', async () => {
-    const root = await tree({ 'app/cm.yaml': cm('x') });
-    const error = await renderError(root, { path: 'app', mode: 'kustomize' });
-    expect(error.problems[0]!.message).toMatch(/no kustomization\.yaml/);
-  });
-});
-
 describe('kustomize process', () => {
   /** A stand-in kubectl (a real executable) for what the real one cannot be made to do on demand. */
   async function fakeKubectl(script: string): Promise<string> {
@@ -472,7 +307,7 @@ describe('kustomize process', () => {
   });
 
   it('a build that takes too long is killed with everything it started, a permanent failure naming the limit', async () => {
-    const marker = path.join(scratch, `grandchild-${Date.now()}`);
+    const marker = path.join(scratch.dir, `grandchild-${Date.now()}`);
     const kubectl = await fakeKubectl(`(sleep 1; touch ${marker}) & exec sleep 5`);
     const root = await tree({ 'app/kustomization.yaml': 'resources: []\n' });
     const started = Date.now();
