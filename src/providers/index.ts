@@ -11,7 +11,7 @@ export type Providers = Partial<Record<'github' | 'gitlab', GitProvider>>;
 export function createProviders(config: Config): Providers {
   const providers: Providers = {};
   const gh = config.providers.github;
-  if (gh) providers.github = new GitHubProvider({ token: gh.token, apiUrl: gh.apiUrl, limits: { writeIntervalMs: gh.writeInterval, maxRateLimitWaitMs: gh.maxRateLimitWait } });
+  if (gh) providers.github = new GitHubProvider({ token: gh.token, app: gh.app, apiUrl: gh.apiUrl, limits: { writeIntervalMs: gh.writeInterval, maxRateLimitWaitMs: gh.maxRateLimitWait } });
   const gl = config.providers.gitlab;
   if (gl) providers.gitlab = new GitLabProvider({ token: gl.token, url: gl.url });
   return providers;
@@ -23,5 +23,5 @@ export async function sourceFor(providers: Providers, target: TargetConfig, sha:
   // never the payload's clone URL: a forged payload must not send our token to another host
   const cloneUrl = target.cloneUrl ?? (await provider?.cloneUrl(target.repo.path));
   if (!cloneUrl) throw new FetchError(`target ${target.name}: set cloneUrl or configure providers.${target.repo.provider}`, true);
-  return { target, sha, cloneUrl, credentials: provider?.gitCredentials() };
+  return { target, sha, cloneUrl, credentials: await provider?.gitCredentials(target.repo.path) };
 }

@@ -9,8 +9,11 @@ export interface GitProvider {
   setStatus(repo: string, status: { sha: string; context: string; state: StatusState; description: string; targetUrl?: string }): Promise<void>;
   /** HTTPS clone URL of a repository (GitLab looks numeric project ids up). */
   cloneUrl(repo: string): Promise<string>;
-  /** Credentials for cloning over HTTPS, when a token is configured. */
-  gitCredentials(): GitCredentials | undefined;
+  /**
+   * Credentials for cloning `repo` over HTTPS, when the provider has any: the configured token,
+   * or a GitHub App's installation token for the repository (fresh for at least a few minutes).
+   */
+  gitCredentials(repo: string): Promise<GitCredentials | undefined>;
 
   /** Largest comment body the host accepts, in characters. */
   readonly commentLimit: number;

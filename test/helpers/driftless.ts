@@ -1,6 +1,6 @@
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -13,6 +13,7 @@ import { HistoryStore, type HistoryEntry } from '../../src/store/history.js';
 import { keys } from '../../src/store/keys.js';
 import { startWeb, startWorkers, type Service } from '../../src/services.js';
 import { Metrics } from '../../src/metrics.js';
+import { testAppKey } from './github-app.js';
 import { GitHubStandIn } from './github-standin.js';
 import { GitLabStandIn } from './gitlab-standin.js';
 import { GitHttpServer, TestRepo } from './git.js';
@@ -139,6 +140,11 @@ export class DriftlessHarness {
     provider?: 'github' | 'gitlab';
     /** More keys of `providers.github`, as YAML flow-mapping entries (`maxRateLimitWait: 1s`). */
     githubYaml?: string;
+    /**
+     * Authenticate to GitHub as a GitHub App instead of with a token: the stand-in checks its JWT
+     * and mints installation tokens living `tokenLifetimeSeconds`; the git server takes those.
+     */
+    githubApp?: { tokenLifetimeSeconds?: number };
     /** Where Driftless reaches its parts, e.g. through a TcpProxy for fault injection. */
     endpoints?: {
       /** Rewrites the git server's clone URL. */
@@ -150,15 +156,22 @@ export class DriftlessHarness {
     const h = new DriftlessHarness(options.provider ?? 'github');
     h.repo = await TestRepo.create();
     // the provider token is also the clone token, as with a GitHub App installation token
-    h.git = await GitHttpServer.start({ token: h.githubToken });
+    const app = options.githubApp && { appId: 4242, slug: 'driftless', ...testAppKey(), installations: { [h.repoName]: 77 }, tokenLifetimeSeconds: options.githubApp.tokenLifetimeSeconds };
+    h.git = await GitHttpServer.start({ token: app ? (password) => h.github.acceptsToken(password) : h.githubToken });
     const served = h.git.add(h.repo, h.repoName);
     const cloneUrl = options.endpoints?.cloneUrl?.(served) ?? served;
-    h.github = await GitHubStandIn.start({ token: h.githubToken });
+    h.github = await GitHubStandIn.start(app ? { app } : { token: h.githubToken });
     h.gitlab = await GitLabStandIn.start({ token: h.githubToken });
     h.cacheDir = await mkdtemp(path.join(os.tmpdir(), 'driftless-cache-'));
+    let githubAuth = `token: "${h.githubToken}"`;
+    if (app) {
+      const keyFile = path.join(h.cacheDir, 'app.pem');
+      await writeFile(keyFile, app.privateKey, { mode: 0o600 });
+      githubAuth = `app: { appId: ${app.appId}, privateKeyFile: "${keyFile}" }`;
+    }
     const yaml = `
 providers:
-  github: { webhookSecret: "${h.secret}", token: "${h.githubToken}", apiUrl: "${h.github.url}", writeInterval: 1ms${options.githubYaml ? `, ${options.githubYaml}` : ''} }
+  github: { webhookSecret: "${h.secret}", ${githubAuth}, apiUrl: "${h.github.url}", writeInterval: 1ms${options.githubYaml ? `, ${options.githubYaml}` : ''} }
   gitlab: { webhookToken: "${h.secret}", token: "${h.githubToken}", url: "${h.gitlab.url}" }
   generic: { secret: "${h.secret}" }
 clusters:

@@ -229,8 +229,8 @@ export class TestRepo {
 
 /** Options of GitHttpServer.start. */
 export interface GitHttpServerOptions {
-  /** When set, every request needs HTTP basic auth with this password. */
-  token?: string;
+  /** When set, every request needs HTTP basic auth with this password, or one this function accepts (expiring tokens). */
+  token?: string | ((password: string) => boolean);
   /** When set together with `token`, the basic-auth username must be this one. */
   username?: string;
 }
@@ -318,7 +318,7 @@ export class GitHttpServer {
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
     // evaluate both comparisons so a wrong username costs the same time as a wrong token
-    const tokenOk = sameSecret(password, token);
+    const tokenOk = typeof token === 'function' ? token(password) : sameSecret(password, token);
     const userOk = username === undefined || sameSecret(user, username);
     return tokenOk && userOk ? { ok: true, user } : { ok: false };
   }

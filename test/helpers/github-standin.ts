@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createVerify, randomBytes, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import { HttpError, listenOnLoopback, pageOf, RecordingServer, sameSecret, type Params, type RecordedRequest, type Route } from './recording-server.js';
 
@@ -23,6 +23,32 @@ export interface GitHubStandInOptions {
    * accessible by integration", as on GitHub. Use with a `<app>[bot]` login.
    */
   installationToken?: boolean;
+  /**
+   * Act as GitHub for a GitHub App: App endpoints need an RS256 JWT signed with the key whose
+   * public half is `publicKey` (iss = `appId`); installation access tokens are minted per
+   * installation and expire after `tokenLifetimeSeconds` (GitHub: 3600); every other endpoint
+   * takes an unexpired installation token (or `token`, when also set).
+   */
+  app?: GitHubAppStandIn;
+  /** Serve the API under `/api/v3`, as GitHub Enterprise Server does; other paths answer 404. */
+  enterprise?: boolean;
+}
+
+/** The App the stand-in plays GitHub for. */
+export interface GitHubAppStandIn {
+  appId: number;
+  slug: string;
+  publicKey: KeyObject;
+  /** Installation id per repository full name (`acme/shop`); others answer 404. */
+  installations: Record<string, number>;
+  tokenLifetimeSeconds?: number;
+}
+
+/** An installation access token the stand-in minted. */
+export interface MintedToken {
+  token: string;
+  installationId: number;
+  expiresAt: number;
 }
 
 /** Roles as GitHub names them; `none` for a known user without access. */
@@ -215,6 +241,8 @@ export class GitHubStandIn extends RecordingServer {
   private readonly pullIds = new Map<string, number>();
   private nextId = 1_000_001;
   private readonly login: string;
+  /** Installation access tokens minted so far, oldest first. */
+  readonly tokens: MintedToken[] = [];
   private readonly limits: ({ method: string; path: RegExp; until: number } & Parameters<GitHubStandIn['rateLimit']>[2])[] = [];
 
   private constructor(
@@ -224,6 +252,8 @@ export class GitHubStandIn extends RecordingServer {
     private readonly token: string | undefined,
     login: string,
     private readonly installationToken: boolean,
+    private readonly app: GitHubAppStandIn | undefined,
+    private readonly enterprise: boolean,
   ) {
     super(server, url);
     this.login = login;
@@ -232,7 +262,8 @@ export class GitHubStandIn extends RecordingServer {
 
   static async start(options: GitHubStandInOptions = {}): Promise<GitHubStandIn> {
     const { server, url } = await listenOnLoopback();
-    return new GitHubStandIn(server, url, options.token, options.login ?? 'driftless[bot]', options.installationToken ?? false);
+    const login = options.login ?? (options.app ? `${options.app.slug}[bot]` : 'driftless[bot]');
+    return new GitHubStandIn(server, url, options.token, login, options.installationToken ?? options.app !== undefined, options.app, options.enterprise ?? false);
   }
 
   /**
@@ -274,6 +305,16 @@ export class GitHubStandIn extends RecordingServer {
   rateLimit(method: string, path: RegExp, limit: { kind: 'primary'; resetInSeconds: number } | { kind: 'secondary'; retryAfterSeconds: number; status?: 403 | 429 }): void {
     const until = limit.kind === 'primary' ? (Math.floor(Date.now() / 1000) + limit.resetInSeconds) * 1000 : Date.now() + limit.retryAfterSeconds * 1000;
     this.limits.push({ method: method.toUpperCase(), path, until, ...limit });
+  }
+
+  /** Whether `password` is an installation token this stand-in minted that has not expired (for the git server). */
+  acceptsToken(password: string): boolean {
+    return this.tokens.some((t) => sameSecret(t.token, password) && Date.now() < t.expiresAt);
+  }
+
+  /** Makes every minted token expire now, as a revoked token would. */
+  expireTokens(): void {
+    for (const t of this.tokens) t.expiresAt = Math.min(t.expiresAt, Date.now());
   }
 
   /** Commit statuses of a sha, newest first. */
@@ -856,10 +897,100 @@ export class GitHubStandIn extends RecordingServer {
   }
 
   private authorized(header: string | undefined): boolean {
-    if (this.token === undefined) return true;
+    if (this.token === undefined && !this.app) return true;
     const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match?.[1]) return false;
-    return sameSecret(match[1], this.token);
+    return (this.token !== undefined && sameSecret(match[1], this.token)) || this.acceptsToken(match[1]);
+  }
+
+  /**
+   * The App's JWT from `Authorization: Bearer <jwt>`, checked as GitHub does: RS256 signature by
+   * the App's key, `iss` the App id, issued no later than 60 s ahead, not expired, at most 10
+   * minutes long (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app).
+   * Returns the error answer, or undefined when the JWT is good.
+   */
+  private jwtProblem(header: string | undefined): { status: number; message: string } | undefined {
+    const app = this.app!;
+    const jwt = /^bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+    const [head, body, signature] = jwt?.split('.') ?? [];
+    if (!head || !body || !signature) return { status: 401, message: 'A JSON web token could not be decoded' };
+    let claims: { iss?: unknown; iat?: number; exp?: number };
+    try {
+      const header = JSON.parse(Buffer.from(head, 'base64url').toString('utf8')) as { alg?: string };
+      if (header.alg !== 'RS256') return { status: 401, message: 'A JSON web token could not be decoded' };
+      claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as typeof claims;
+    } catch {
+      return { status: 401, message: 'A JSON web token could not be decoded' };
+    }
+    if (!createVerify('RSA-SHA256').update(`${head}.${body}`).verify(app.publicKey, Buffer.from(signature, 'base64url'))) {
+      return { status: 401, message: 'A JSON web token could not be decoded' };
+    }
+    const now = Math.floor(Date.now() / 1000);
+    if (String(claims.iss) !== String(app.appId)) return { status: 401, message: `'Issuer' claim ('iss') must be an Integer` };
+    if (typeof claims.iat !== 'number' || claims.iat > now + 60) return { status: 401, message: `'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued` };
+    if (typeof claims.exp !== 'number' || claims.exp <= now) return { status: 401, message: `'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires` };
+    if (claims.exp - claims.iat > 600) return { status: 401, message: `'Expiration time' claim ('exp') is too far in the future` };
+    return undefined;
+  }
+
+  /** The App's own endpoints, which take its JWT; false when the path is not one. */
+  private appRoute(entry: RecordedRequest, req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const app = this.app;
+    if (!app) return false;
+    const installation = /^\/repos\/([^/]+)\/([^/]+)\/installation\/?$/.exec(entry.path);
+    const tokens = /^\/app\/installations\/(\d+)\/access_tokens\/?$/.exec(entry.path);
+    const isApp = entry.method === 'GET' && /^\/app\/?$/.test(entry.path);
+    if (!installation && !tokens && !isApp) return false;
+    const problem = this.jwtProblem(req.headers.authorization);
+    if (problem) {
+      this.send(res, problem.status, { message: problem.message, documentation_url: DOCS });
+      return true;
+    }
+    const owner = this.user(app.slug.replace(/\[bot\]$/, ''));
+    if (isApp) {
+      this.send(res, 200, { id: app.appId, slug: app.slug, node_id: nodeId('App', app.appId), owner, name: app.slug, description: '', external_url: this.url, html_url: `${this.url}/apps/${app.slug}`, created_at: now(), updated_at: now(), permissions: {}, events: [] });
+      return true;
+    }
+    if (installation && entry.method === 'GET') {
+      const fullName = `${decodeURIComponent(installation[1]!)}/${decodeURIComponent(installation[2]!)}`;
+      const id = Object.entries(app.installations).find(([repo]) => repo.toLowerCase() === fullName.toLowerCase())?.[1];
+      if (id === undefined) this.send(res, 404, { message: 'Not Found', documentation_url: `${DOCS}/apps/apps#get-a-repository-installation-for-the-authenticated-app`, status: '404' });
+      else this.send(res, 200, this.installationView(id));
+      return true;
+    }
+    if (tokens && entry.method === 'POST') {
+      const id = Number(tokens[1]);
+      if (!Object.values(app.installations).includes(id)) {
+        this.send(res, 404, { message: 'Not Found', documentation_url: `${DOCS}/apps/apps#create-an-installation-access-token-for-an-app` });
+        return true;
+      }
+      const minted: MintedToken = { token: `ghs_${randomBytes(18).toString('base64url')}`, installationId: id, expiresAt: Date.now() + (app.tokenLifetimeSeconds ?? 3600) * 1000 };
+      this.tokens.push(minted);
+      this.send(res, 201, { token: minted.token, expires_at: new Date(minted.expiresAt).toISOString(), permissions: this.installationView(id).permissions, repository_selection: 'selected' });
+      return true;
+    }
+    return false;
+  }
+
+  private installationView(id: number): Record<string, unknown> {
+    const app = this.app!;
+    return {
+      id,
+      account: this.user('acme'),
+      repository_selection: 'selected',
+      access_tokens_url: `${this.url}/app/installations/${id}/access_tokens`,
+      repositories_url: `${this.url}/installation/repositories`,
+      html_url: `${this.url}/settings/installations/${id}`,
+      app_id: app.appId,
+      app_slug: app.slug,
+      target_id: 1,
+      target_type: 'Organization',
+      permissions: { checks: 'write', contents: 'read', deployments: 'write', issues: 'write', metadata: 'read', pull_requests: 'write', statuses: 'write' },
+      events: ['check_run', 'issue_comment', 'pull_request', 'push'],
+      created_at: now(),
+      updated_at: now(),
+      single_file_name: null,
+    };
   }
 
   protected override commonHeaders(): Record<string, string> {
@@ -904,7 +1035,13 @@ export class GitHubStandIn extends RecordingServer {
   }
 
   protected override answer(entry: RecordedRequest, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.enterprise) {
+      if (!entry.path.startsWith('/api/v3/')) return this.send(res, 404, { message: 'Not Found', documentation_url: DOCS });
+      // routed without the prefix; recorded as received
+      entry = { ...entry, path: entry.path.slice('/api/v3'.length) };
+    }
     if (this.limited(entry, res)) return;
+    if (this.appRoute(entry, req, res)) return;
     if (!this.authorized(req.headers.authorization)) {
       this.send(res, 401, { message: 'Bad credentials', documentation_url: DOCS });
       return;

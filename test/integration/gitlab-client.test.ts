@@ -188,8 +188,8 @@ describe('GitLabProvider with the real gitbeaker against the stand-in', () => {
   it('clones over HTTPS with oauth2 and the token; numeric ids are looked up', async () => {
     const selfManaged = new GitLabProvider({ url: 'https://git.example.com/gitlab/', token: 'secret' });
     await expect(selfManaged.cloneUrl(PROJECT)).resolves.toBe('https://git.example.com/gitlab/acme/platform/shop.git');
-    expect(selfManaged.gitCredentials()).toEqual({ username: 'oauth2', token: 'secret' });
-    expect(new GitLabProvider({ url: 'https://gitlab.com' }).gitCredentials()).toBeUndefined();
+    expect(await selfManaged.gitCredentials()).toEqual({ username: 'oauth2', token: 'secret' });
+    expect(await new GitLabProvider({ url: 'https://gitlab.com' }).gitCredentials()).toBeUndefined();
     await expect(gitlab.cloneUrl('4242')).resolves.toBe(`${standin.url}/${PROJECT}.git`);
     await expect(gitlab.cloneUrl(PROJECT)).resolves.toBe(`${standin.url}/${PROJECT}.git`);
   });
@@ -337,7 +337,7 @@ describe('GitLabProvider clone URL and credentials with the production fetcher',
       const head = await repo.commit('manifests', { 'deploy/prod/cm.yaml': 'kind: ConfigMap\n' });
       server.add(repo, PROJECT);
       const gitlab = new GitLabProvider({ url: server.url, token: 'glpat-clone' });
-      const checkout = await fetchRevision({ cacheDir, cloneUrl: await gitlab.cloneUrl(PROJECT), credentials: gitlab.gitCredentials(), sha: head });
+      const checkout = await fetchRevision({ cacheDir, cloneUrl: await gitlab.cloneUrl(PROJECT), credentials: await gitlab.gitCredentials(), sha: head });
       expect(await readFile(path.join(checkout.dir, 'deploy/prod/cm.yaml'), 'utf8')).toBe('kind: ConfigMap\n');
       expect(server.requests.some((r) => r.authorized && r.url.startsWith(`/${PROJECT}.git/`))).toBe(true);
       await checkout.remove();

@@ -2,12 +2,15 @@ import type { GitCredentials } from '../../model/git.js';
 import type { PermissionLevel } from '../../model/permission.js';
 import type { StatusState } from '../../model/status.js';
 import { ProviderError, type DeploymentState, type GitProvider, type PullRequestInfo } from '../types.js';
+import { GitHubApp, type GitHubAppCredentials } from './app.js';
 import { createGitHubApi, defaultLimits, orderedWrite, rateLimitRetryAt, writeGroups, type GitHubApi, type GitHubLimits } from './octokit.js';
 
 /** Options of GitHubProvider. */
 export interface GitHubProviderOptions {
-  /** Personal access token, or a GitHub App installation token. */
+  /** Personal access token (or any static token); unused when `app` is set. */
   token?: string;
+  /** Authenticate as a GitHub App: installation tokens minted per repository's installation, refreshed before expiry. */
+  app?: GitHubAppCredentials;
   /** REST API base URL: `https://api.github.com`, or `https://<host>/api/v3` on GitHub Enterprise Server. */
   apiUrl: string;
   /** Web URL for clone URLs; derived from `apiUrl` when unset. */
@@ -61,18 +64,33 @@ function split(repo: string): { owner: string; repo: string } {
 export class GitHubProvider implements GitProvider {
   readonly commentLimit = 65536;
   readonly pullRequestPrefix = '#' as const;
+  /** The token's client; unused as an App. */
   private readonly octokit: GitHubApi;
+  private readonly app: GitHubApp | undefined;
   private currentLogin: Promise<string | undefined> | undefined;
 
   constructor(private readonly options: GitHubProviderOptions) {
     const limits = { ...defaultLimits, ...options.limits };
-    this.octokit = createGitHubApi({ auth: options.token, baseUrl: options.apiUrl.replace(/\/$/, ''), limits, writes: writeGroups(limits) });
+    const baseUrl = options.apiUrl.replace(/\/$/, '');
+    const writes = writeGroups(limits);
+    this.octokit = createGitHubApi({ auth: options.token, baseUrl, limits, writes });
+    this.app = options.app && new GitHubApp({ ...options.app, baseUrl, limits, writes });
     if (options.login) this.currentLogin = Promise.resolve(options.login);
   }
 
+  /** Whether calls are made as a GitHub App installation, which may write check runs. */
+  get isApp(): boolean {
+    return this.app !== undefined;
+  }
+
+  /** The client for `repo`: the token's, or the App installation's that covers it. */
+  private api(repo: string): Promise<GitHubApi> {
+    return this.app ? this.app.client(repo) : Promise.resolve(this.octokit);
+  }
+
   async setStatus(repo: string, status: { sha: string; context: string; state: StatusState; description: string; targetUrl?: string }): Promise<void> {
-    await this.octokit.rest.repos
-      .createCommitStatus({
+    try {
+      await (await this.api(repo)).rest.repos.createCommitStatus({
         ...split(repo),
         sha: status.sha,
         context: status.context,
@@ -80,10 +98,10 @@ export class GitHubProvider implements GitProvider {
         description: status.description.slice(0, maxDescription),
         target_url: status.targetUrl,
         ...orderedWrite,
-      })
-      .catch((err: unknown) => {
-        throw providerError(err, `commit status for ${repo}@${status.sha.slice(0, 7)}`);
       });
+    } catch (err) {
+      throw providerError(err, `commit status for ${repo}@${status.sha.slice(0, 7)}`);
+    }
   }
 
   async cloneUrl(repo: string): Promise<string> {
@@ -91,7 +109,15 @@ export class GitHubProvider implements GitProvider {
     return `${web.replace(/\/$/, '')}/${repo}.git`;
   }
 
-  gitCredentials(): GitCredentials | undefined {
+  /** The static token, or an installation token of the App's installation on `repo` (the one the API calls use). */
+  async gitCredentials(repo: string): Promise<GitCredentials | undefined> {
+    if (this.app) {
+      try {
+        return { username: 'x-access-token', token: await this.app.token(repo) };
+      } catch (err) {
+        throw providerError(err, `installation token for ${repo}`);
+      }
+    }
     return this.options.token ? { username: 'x-access-token', token: this.options.token } : undefined;
   }
 
@@ -106,24 +132,29 @@ export class GitHubProvider implements GitProvider {
     try {
       const ours = await this.ownComment(repo, pr, marker);
       if (ours?.body === text) return;
-      if (ours) await this.octokit.rest.issues.updateComment({ ...split(repo), comment_id: ours.id, body: text });
-      else await this.octokit.rest.issues.createComment({ ...split(repo), issue_number: pr, body: text });
+      const gh = await this.api(repo);
+      if (ours) await gh.rest.issues.updateComment({ ...split(repo), comment_id: ours.id, body: text });
+      else await gh.rest.issues.createComment({ ...split(repo), issue_number: pr, body: text });
     } catch (err) {
       throw providerError(err, what);
     }
   }
 
   async replyToPullRequest(repo: string, pr: number, body: string): Promise<void> {
-    await this.octokit.rest.issues.createComment({ ...split(repo), issue_number: pr, body }).catch((err: unknown) => {
+    try {
+      await (await this.api(repo)).rest.issues.createComment({ ...split(repo), issue_number: pr, body });
+    } catch (err) {
       throw providerError(err, `reply on ${repo}#${pr}`);
-    });
+    }
   }
 
   /** Reacts 👀 to the comment; GitHub answers a repeated reaction with the existing one. */
   async acknowledgeComment(repo: string, pr: number, commentId: number): Promise<void> {
-    await this.octokit.rest.reactions.createForIssueComment({ ...split(repo), comment_id: commentId, content: 'eyes' }).catch((err: unknown) => {
+    try {
+      await (await this.api(repo)).rest.reactions.createForIssueComment({ ...split(repo), comment_id: commentId, content: 'eyes' });
+    } catch (err) {
       throw providerError(err, `reaction on comment ${commentId} of ${repo}#${pr}`);
-    });
+    }
   }
 
   /**
@@ -132,7 +163,7 @@ export class GitHubProvider implements GitProvider {
    */
   async permission(repo: string, user: string): Promise<PermissionLevel | 'none'> {
     try {
-      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...split(repo), username: user });
+      const { data } = await (await this.api(repo)).rest.repos.getCollaboratorPermissionLevel({ ...split(repo), username: user });
       if ((roles as readonly string[]).includes(data.role_name)) return data.role_name as PermissionLevel;
       const p = data.user?.permissions;
       if (p) {
@@ -152,7 +183,7 @@ export class GitHubProvider implements GitProvider {
 
   async pullRequest(repo: string, pr: number): Promise<PullRequestInfo> {
     try {
-      const { data } = await this.octokit.rest.pulls.get({ ...split(repo), pull_number: pr });
+      const { data } = await (await this.api(repo)).rest.pulls.get({ ...split(repo), pull_number: pr });
       return {
         number: data.number,
         state: data.merged ? 'merged' : data.state === 'open' ? 'open' : 'closed',
@@ -177,11 +208,12 @@ export class GitHubProvider implements GitProvider {
     const what = `deployment of ${repo}@${deployment.sha.slice(0, 7)} to ${deployment.environment}`;
     const description = deployment.description?.slice(0, maxDescription);
     try {
+      const gh = await this.api(repo);
       let id: number | undefined;
       const existing = await this.ownDeployment(repo, deployment.environment, deployment.sha);
       if (existing) {
         const states = (
-          await this.octokit.paginate(this.octokit.rest.repos.listDeploymentStatuses, { ...split(repo), deployment_id: existing.id, per_page: 100 })
+          await gh.paginate(gh.rest.repos.listDeploymentStatuses, { ...split(repo), deployment_id: existing.id, per_page: 100 })
         ).map((s) => s.state as string);
         // newest first
         const latest = states[0];
@@ -192,7 +224,7 @@ export class GitHubProvider implements GitProvider {
         if (latest === undefined || !finished.includes(latest)) id = existing.id;
       }
       if (id === undefined) {
-        const created = await this.octokit.rest.repos.createDeployment({
+        const created = await gh.rest.repos.createDeployment({
           ...split(repo),
           // the commit, not the branch: the branch may have moved on since
           ref: deployment.sha,
@@ -207,7 +239,7 @@ export class GitHubProvider implements GitProvider {
         if (!('id' in created.data)) throw new ProviderError('github', created.status, `${what}: no deployment created: ${created.data.message ?? 'unknown reason'}`);
         id = created.data.id;
       }
-      await this.octokit.rest.repos.createDeploymentStatus({
+      await gh.rest.repos.createDeploymentStatus({
         ...split(repo),
         deployment_id: id,
         state: deployment.state,
@@ -222,7 +254,8 @@ export class GitHubProvider implements GitProvider {
   /** Our comment on the pull request that holds `marker`, the oldest if there are several. */
   private async ownComment(repo: string, pr: number, marker: string): Promise<{ id: number; body: string } | undefined> {
     const me = await this.login();
-    const pages = this.octokit.paginate.iterator(this.octokit.rest.issues.listComments, { ...split(repo), issue_number: pr, per_page: 100 });
+    const gh = await this.api(repo);
+    const pages = gh.paginate.iterator(gh.rest.issues.listComments, { ...split(repo), issue_number: pr, per_page: 100 });
     for await (const { data } of pages) {
       const found = data.find((c) => c.body?.includes(marker) && this.isOurs(c.user, me));
       if (found) return { id: found.id, body: found.body ?? '' };
@@ -233,7 +266,8 @@ export class GitHubProvider implements GitProvider {
   /** Our newest deployment of `sha` to `environment`. */
   private async ownDeployment(repo: string, environment: string, sha: string): Promise<{ id: number } | undefined> {
     const me = await this.login();
-    const pages = this.octokit.paginate.iterator(this.octokit.rest.repos.listDeployments, { ...split(repo), environment, sha, per_page: 100 });
+    const gh = await this.api(repo);
+    const pages = gh.paginate.iterator(gh.rest.repos.listDeployments, { ...split(repo), environment, sha, per_page: 100 });
     for await (const { data } of pages) {
       // GitHub lists the newest first
       const found = data.find((d) => d.sha.toLowerCase() === sha.toLowerCase() && d.environment === environment && this.isOurs(d.creator, me));
@@ -251,8 +285,15 @@ export class GitHubProvider implements GitProvider {
     return me === undefined ? author.type === 'Bot' : author.login.toLowerCase() === me.toLowerCase();
   }
 
-  /** Login of the token's user, looked up once; undefined when the token may not read it. */
+  /** Login of the token's user, looked up once; undefined when the token may not read it. An App acts as `<slug>[bot]`. */
   private login(): Promise<string | undefined> {
+    if (this.app) {
+      this.currentLogin ??= this.app.login().catch((err: unknown) => {
+        this.currentLogin = undefined;
+        throw err;
+      });
+      return this.currentLogin;
+    }
     this.currentLogin ??= this.octokit.rest.users.getAuthenticated().then(
       ({ data }) => data.login,
       (err: unknown) => {

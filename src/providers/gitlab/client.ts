@@ -172,7 +172,8 @@ export class GitLabProvider implements GitProvider {
     }
   }
 
-  gitCredentials(): GitCredentials | undefined {
+  /** The configured token, as `oauth2`; the same for every project. */
+  async gitCredentials(): Promise<GitCredentials | undefined> {
     return this.options.token ? { username: 'oauth2', token: this.options.token } : undefined;
   }
 
