@@ -3,7 +3,6 @@ import { KubeApiError, type KubeClient } from './client.js';
 import { parseGroupKind } from './keys.js';
 
 // its home is keys.ts; re-exported for the modules that still import it from here
-export { groupOf } from './keys.js';
 
 /** What the API server says about one kind: its URL segment and whether it lives in a namespace. */
 export interface ResourceInfo {

@@ -9,7 +9,7 @@ import {
   type HealthCheckConfig,
   type HealthExpressionKey,
 } from '../../config/health.js';
-import { groupOf } from '../../kube/discovery.js';
+import { groupOf } from '../../kube/keys.js';
 import type { KubeObject } from '../../kube/objects.js';
 import { clip, conditionsOf, reasonAndMessage, type Condition } from './fields.js';
 import { degraded, healthy, progressing, type Health } from './types.js';

@@ -1,5 +1,5 @@
 import type { HealthConfig } from '../../config/health.js';
-import { groupOf } from '../../kube/discovery.js';
+import { groupOf } from '../../kube/keys.js';
 import type { KubeObject } from '../../kube/objects.js';
 import { conditionsHealth } from './conditions.js';
 import { customCheckFor, customHealth } from './custom.js';
