@@ -32,6 +32,8 @@ export interface ObjectProblem {
   subject: string;
   /** Path of the manifest file, relative to the repository root. */
   file: string;
+  /** Line of `file` the object (or the syntax error) is at, 1-based, when known. */
+  line?: number;
   message: string;
 }
 

@@ -12,6 +12,8 @@ export interface Change {
   action: ChangeAction;
   /** Manifest file the object came from; absent for pruned objects. */
   file?: string;
+  /** Line of `file` where the object starts (1-based), when the renderer knows it (plain YAML). */
+  line?: number;
   /** Unified diff of the object (Secret values masked); for what is applied or deleted. */
   diff?: string;
   /** Why an object was skipped, adopted or released, or what else a change does (a takeover of fields). */

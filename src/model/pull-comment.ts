@@ -13,6 +13,8 @@ export interface PlannedPreview {
 export interface PreviewProblem {
   subject: string;
   file: string;
+  /** Line of `file` the problem is at (1-based), when known. */
+  line?: number;
   message: string;
 }
 

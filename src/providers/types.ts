@@ -38,9 +38,41 @@ export interface GitProvider {
    * makes the environment's previous deployment inactive.
    */
   recordDeployment(repo: string, deployment: { environment: string; sha: string; ref: string; state: DeploymentState; description?: string }): Promise<void>;
+  /** Check runs, when the host has them for these credentials (a GitHub App); commit statuses otherwise. */
+  readonly checks?: CheckRunWriter;
 }
 
 export type DeploymentState = 'queued' | 'in_progress' | 'success' | 'failure';
+
+/** A line range of a file that a check run's annotation points at (GitHub's check run annotation). */
+export interface CheckAnnotation {
+  /** Path relative to the repository root. */
+  path: string;
+  startLine: number;
+  endLine: number;
+  level: 'notice' | 'warning' | 'failure';
+  title: string;
+  message: string;
+}
+
+/**
+ * One state of a named check run on a commit (GitHub Checks: queued → in_progress → completed
+ * with a conclusion), with what it shows: title, Markdown summary and text, annotations.
+ */
+export interface CheckRunUpdate {
+  /** `driftless/<target>` or `driftless/<target>/diff`: one check run per name and commit. */
+  name: string;
+  sha: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  conclusion?: 'success' | 'failure' | 'neutral';
+  output: { title: string; summary: string; text?: string; annotations?: CheckAnnotation[] };
+}
+
+/** Hosts that have check runs (GitHub, as an App): what the report worker writes instead of commit statuses. */
+export interface CheckRunWriter {
+  /** Moves our check run `name` on `sha` to this state, creating it when there is none to move. */
+  upsertCheckRun(repo: string, run: CheckRunUpdate): Promise<void>;
+}
 
 /** A pull/merge request as the host reports it now. */
 export interface PullRequestInfo {

@@ -27,6 +27,15 @@ export interface StatusJobData {
   deliveryId: string;
 }
 
+/**
+ * A report job for a status with a body: a preview's terminal state. As a GitHub App it becomes
+ * the check run `context` with the preview's plan (read from the pull request's stored parts);
+ * with a token, the commit status it would have been.
+ */
+export interface CheckJobData extends StatusJobData {
+  pr: PullRef;
+}
+
 /** A report job that sends one notification to one configured receiver (found again by type and URL). */
 export interface NotifyJobData {
   receiver: { type: 'webhook' | 'slack'; url: string };
@@ -51,6 +60,7 @@ export interface DeploymentJobData {
 /** The report queue's jobs by name. */
 export interface ReportJobs {
   status: StatusJobData;
+  check: CheckJobData;
   notify: NotifyJobData;
   comment: CommentJobData;
   deployment: DeploymentJobData;
@@ -131,6 +141,7 @@ export const syncLogFields: JobLogFields<SyncJobs> = { sync: syncFields, reconci
 
 export const reportLogFields: JobLogFields<ReportJobs> = {
   status: (d) => ({ deliveryId: d.deliveryId, target: d.target, commit: d.sha }),
+  check: (d) => ({ deliveryId: d.deliveryId, target: d.target, commit: d.sha, pr: d.pr.number }),
   notify: (d) => ({ deliveryId: d.notification.deliveryId, target: d.notification.target, commit: d.notification.revision }),
   comment: (d) => ({ repo: d.pr.repo, pr: d.pr.number }),
   deployment: (d) => ({ target: d.target, commit: d.sha }),

@@ -4,6 +4,7 @@ import { ProviderError } from '../providers/types.js';
 import { queueNames, reportLogFields, type ReportJobData, type ReportJobs } from '../queue/jobs.js';
 import { jobProcessor, type JobContext, type JobHandler, type JobHandlers } from '../queue/processor.js';
 import type { Runtime } from '../runtime.js';
+import { checkFromStatus, previewCheck } from './check.js';
 import { commentMarker, renderComment } from './comment.js';
 import { sendNotification } from './notify.js';
 
@@ -21,9 +22,30 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
       const provider = rt.providers[target.repo.provider];
       if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
       if (!(await rt.statusRanks.claim(s.context, s.sha, s.rank))) return { skipped: 'a later status was posted already' };
-      await provider.setStatus(s.repo, { sha: s.sha, context: s.context, state: s.state, description: s.description });
-      log.debug({ state: s.state }, 'status posted');
+      // as a GitHub App, the lifecycle is a check run's: queued → in_progress → completed
+      if (provider.checks) await provider.checks.upsertCheckRun(s.repo, { name: s.context, sha: s.sha, ...checkFromStatus(s.state, s.description) });
+      else await provider.setStatus(s.repo, { sha: s.sha, context: s.context, state: s.state, description: s.description });
+      log.debug({ state: s.state, check: provider.checks !== undefined }, 'status posted');
       return { posted: s.state };
+    },
+
+    /** A preview's result: the check run with its plan, or (a token) the commit status. */
+    async check({ data: c, log }) {
+      const target = rt.target(c.target);
+      if (!target) throw new UnrecoverableError(`target ${c.target} is not in the configuration`);
+      const provider = rt.providers[target.repo.provider];
+      if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
+      if (!(await rt.statusRanks.claim(c.context, c.sha, c.rank))) return { skipped: 'a later status was posted already' };
+      if (!provider.checks) {
+        await provider.setStatus(c.repo, { sha: c.sha, context: c.context, state: c.state, description: c.description });
+        return { posted: c.state };
+      }
+      const preview = (await rt.pulls.sections(c.pr, async () => undefined)).find((s) => s.target === c.target)?.preview;
+      // a newer head's preview replaced this one: this commit's check still ends, with its one line
+      const state = preview?.sha === c.sha ? previewCheck(c.target, preview) : checkFromStatus(c.state, c.description);
+      await provider.checks.upsertCheckRun(c.repo, { name: c.context, sha: c.sha, ...state });
+      log.debug({ conclusion: state.conclusion, annotations: state.output.annotations?.length ?? 0 }, 'check run posted');
+      return { posted: state.conclusion };
     },
 
     async notify({ data }) {

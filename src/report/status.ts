@@ -1,6 +1,7 @@
 import type { Trigger } from '../model/trigger.js';
 import type { StatusState } from '../model/status.js';
-import type { StatusJobData } from '../queue/jobs.js';
+import type { PullRef } from '../model/pull.js';
+import type { CheckJobData, StatusJobData } from '../queue/jobs.js';
 import { jobId } from '../queue/jobs.js';
 
 /** Position in the lifecycle queued → applying → waiting → terminal; lower ranks never overwrite higher. */
@@ -46,4 +47,14 @@ export function statusJob(
   // one job per phase and delivery: a redelivered webhook cannot post "queued" over "success"
   const step = progress > 0 ? `${phase}-${Math.round(progress * 100)}` : phase;
   return { name: 'status', data, opts: { jobId: jobId('status', data.context, input.sha, step, input.trigger.deliveryId) } };
+}
+
+/** The terminal report of a pull request's preview: a check run with the plan as a GitHub App, else the status `statusJob` would post. */
+export function previewCheckJob(
+  input: { target: string; repo: string; sha: string; trigger: Pick<Trigger, 'deliveryId'>; pr: PullRef },
+  state: StatusState,
+  description: string,
+): { name: 'check'; data: CheckJobData; opts: { jobId: string } } {
+  const status = statusJob({ ...input, context: previewContext(input.target) }, 'terminal', state, description);
+  return { name: 'check', data: { ...status.data, pr: input.pr }, opts: { jobId: jobId('check', status.data.context, input.sha, input.trigger.deliveryId) } };
 }

@@ -5,6 +5,8 @@ export interface Manifest {
   object: KubernetesObject & { apiVersion: string; kind: string; metadata: { name: string } };
   /** Path of the file relative to the repository root, e.g. `deploy/prod/web.yaml`. */
   file: string;
+  /** Line of `file` where the object's document starts (1-based), when the renderer knows it: plain YAML files. */
+  line?: number;
 }
 
 /** `Kind/namespace/name`, or `Kind/name` when the object has no namespace. */

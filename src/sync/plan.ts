@@ -122,20 +122,20 @@ async function resolve(manifests: readonly Manifest[], ctx: PlanContext) {
         const served = await discovery.resourceFor(object.apiVersion, object.kind);
         const info = served ?? crdKinds.get(`${object.apiVersion}/${object.kind}`);
         if (!info) {
-          problems.push({ subject: subjectOf(object), file: manifest.file, message: `unknown kind ${object.kind} in ${object.apiVersion}: the cluster does not serve it (is its CRD installed?)` });
+          problems.push({ subject: subjectOf(object), file: manifest.file, line: manifest.line, message: `unknown kind ${object.kind} in ${object.apiVersion}: the cluster does not serve it (is its CRD installed?)` });
           return;
         }
         const desired = structuredClone(object) as KubeObject;
         normalise(desired, info, policy.namespace);
         const namespace = desired.metadata.namespace;
         if (namespace !== undefined && !policy.allowedNamespaces.includes(namespace)) {
-          problems.push({ subject: subjectOf(desired), file: manifest.file, message: `namespace ${namespace} is not allowed for this target (allowedNamespaces: ${policy.allowedNamespaces.join(', ')})` });
+          problems.push({ subject: subjectOf(desired), file: manifest.file, line: manifest.line, message: `namespace ${namespace} is not allowed for this target (allowedNamespaces: ${policy.allowedNamespaces.join(', ')})` });
           return;
         }
         // by group and kind: a custom cluster-scoped kind named Namespace is not the target's namespace
         const ownNamespace = isKind(object, namespaceKind) && policy.allowedNamespaces.includes(object.metadata.name);
         if (!info.namespaced && !ownNamespace && !policy.allowClusterScoped) {
-          problems.push({ subject: subjectOf(desired), file: manifest.file, message: `cluster-scoped ${object.kind} is not allowed for this target (allowClusterScoped: false)` });
+          problems.push({ subject: subjectOf(desired), file: manifest.file, line: manifest.line, message: `cluster-scoped ${object.kind} is not allowed for this target (allowClusterScoped: false)` });
           return;
         }
         desired.metadata.labels = { ...desired.metadata.labels, [applySetKeys.partOf]: parent.id };
@@ -181,12 +181,12 @@ async function listLabelled(ctx: PlanContext, scope: InventoryScope): Promise<Ma
 async function planObject(r: Resolved, live: KubeObject | undefined, namespacePending: boolean, ctx: PlanContext, problems: ObjectProblem[]): Promise<PlannedObject> {
   const { manifest, info, desired, subject, file } = r;
   const { policy, parent } = ctx;
-  const planned = (change: Omit<Change, 'subject' | 'file'>, rest: Partial<PlannedObject> = {}): PlannedObject => ({ manifest, info, desired, live, deferred: false, change: { subject, file, ...change }, ...rest });
+  const planned = (change: Omit<Change, 'subject' | 'file'>, rest: Partial<PlannedObject> = {}): PlannedObject => ({ manifest, info, desired, live, deferred: false, change: { subject, file, ...(manifest.line === undefined ? {} : { line: manifest.line }), ...change }, ...rest });
   if (live?.metadata.annotations?.[reconcileAnnotation] === 'disabled') return planned({ action: 'skipped', reason: `annotated ${reconcileAnnotation}: disabled` });
   const owner = ownershipOf(live, desired, parent);
   const refused = refusal(owner, manifest.object as KubeObject, parent.target, policy.ownership);
   if (refused) {
-    problems.push({ subject, file, message: refused });
+    problems.push({ subject, file, line: manifest.line, message: refused });
     return planned({ action: 'skipped', reason: refused });
   }
   markAdopted(desired, owner);
@@ -205,7 +205,7 @@ async function planObject(r: Resolved, live: KubeObject | undefined, namespacePe
       if (namespacePending && err.notFound) deferred = true;
       // a keyed list edited by hand (a Service port) fails validation until its items change owner
       else if (takeover && err.permanent) deferred = true;
-      else if (err.permanent) problems.push({ subject, file, message: err.message });
+      else if (err.permanent) problems.push({ subject, file, line: manifest.line, message: err.message });
       else throw err;
     }
   }

@@ -187,6 +187,41 @@ interface RepoState {
   refs: Map<string, string>;
   deployments: Map<number, Deployment>;
   deploymentStatuses: Map<number, DeploymentStatus[]>;
+  checkRuns: Map<number, CheckRun>;
+}
+
+/** An annotation on a check run, as GitHub stores it. */
+export interface CheckAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  annotation_level: 'notice' | 'warning' | 'failure';
+  message: string;
+  title?: string;
+  raw_details?: string;
+}
+
+/** A check run as GitHub answers it, with the annotations it holds. */
+export interface CheckRun {
+  id: number;
+  node_id: string;
+  head_sha: string;
+  external_id: string;
+  url: string;
+  html_url: string;
+  details_url: string | null;
+  name: string;
+  status: string;
+  conclusion: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  output: { title: string | null; summary: string | null; text: string | null; annotations_count: number; annotations_url: string };
+  check_suite: { id: number };
+  app: { id: number; slug: string; name: string };
+  pull_requests: unknown[];
+  /** Every state the run was in, oldest first (the stand-in's record, not GitHub's). */
+  history: { status: string; conclusion: string | null; title: string | null }[];
+  annotations: CheckAnnotation[];
 }
 
 const notFound = (): HttpError => new HttpError(404, { message: 'Not Found', documentation_url: DOCS });
@@ -317,6 +352,11 @@ export class GitHubStandIn extends RecordingServer {
     for (const t of this.tokens) t.expiresAt = Math.min(t.expiresAt, Date.now());
   }
 
+  /** Check runs on a sha, oldest first. */
+  checkRuns(fullName: string, sha: string): CheckRun[] {
+    return [...this.repo(fullName).checkRuns.values()].filter((r) => r.head_sha === sha.toLowerCase());
+  }
+
   /** Commit statuses of a sha, newest first. */
   statuses(fullName: string, sha: string): CommitStatus[] {
     return [...(this.repo(fullName).statuses.get(sha.toLowerCase()) ?? [])].reverse();
@@ -385,6 +425,7 @@ export class GitHubStandIn extends RecordingServer {
         refs: new Map(),
         deployments: new Map(),
         deploymentStatuses: new Map(),
+        checkRuns: new Map(),
       };
       this.repos.set(key, repo);
     }
@@ -527,6 +568,103 @@ export class GitHubStandIn extends RecordingServer {
       list.push(status);
       repo.statuses.set(sha.toLowerCase(), list);
       return { status: 201, body: status };
+    });
+
+    // https://docs.github.com/en/rest/checks/runs: only a GitHub App may write check runs
+    const checkRunStates = ['queued', 'in_progress', 'completed', 'waiting', 'requested', 'pending'];
+    const conclusions = ['action_required', 'cancelled', 'failure', 'neutral', 'success', 'skipped', 'stale', 'timed_out'];
+    const applyCheckRun = (run: CheckRun, body: Record<string, unknown>, repo: RepoState): void => {
+      if (body.status !== undefined) {
+        if (typeof body.status !== 'string' || !checkRunStates.includes(body.status)) throw validationFailed('CheckRun', 'status', 'invalid');
+        run.status = body.status;
+      }
+      if (body.conclusion !== undefined && body.conclusion !== null) {
+        if (typeof body.conclusion !== 'string' || !conclusions.includes(body.conclusion)) throw validationFailed('CheckRun', 'conclusion', 'invalid');
+        run.conclusion = body.conclusion;
+        run.status = 'completed';
+      }
+      if (run.status === 'completed' && run.conclusion === null) throw new HttpError(422, { message: 'Invalid request.\n\n"conclusion" wasn\'t supplied.', documentation_url: `${DOCS}/checks/runs` });
+      if (run.status === 'completed') run.completed_at ??= now();
+      if (run.status === 'in_progress') run.started_at ??= now();
+      const output = body.output as Record<string, unknown> | undefined;
+      if (output !== undefined) {
+        if (typeof output.title !== 'string' || typeof output.summary !== 'string') throw new HttpError(422, { message: 'Invalid request.\n\nNo subschema in "anyOf" matched.\n"title", "summary" weren\'t supplied.', documentation_url: `${DOCS}/checks/runs` });
+        for (const field of ['summary', 'text'] as const) {
+          const value = output[field];
+          if (typeof value === 'string' && value.length > 65535) throw validationFailed('CheckRun', `output.${field}`, 'custom', `output.${field} is too long (maximum is 65535 characters)`);
+        }
+        const annotations = (output.annotations ?? []) as CheckAnnotation[];
+        if (!Array.isArray(annotations) || annotations.length > 50) throw validationFailed('CheckRun', 'output.annotations', 'custom', 'Only 50 annotations are allowed per request');
+        for (const a of annotations) {
+          if (typeof a.path !== 'string' || !Number.isInteger(a.start_line) || !Number.isInteger(a.end_line) || !['notice', 'warning', 'failure'].includes(a.annotation_level) || typeof a.message !== 'string') {
+            throw validationFailed('CheckRun', 'output.annotations', 'invalid');
+          }
+        }
+        run.output.title = output.title;
+        run.output.summary = output.summary;
+        if (typeof output.text === 'string') run.output.text = output.text;
+        // as on GitHub, each update appends its annotations
+        run.annotations.push(...annotations);
+        run.output.annotations_count = run.annotations.length;
+      }
+      if (typeof body.external_id === 'string') run.external_id = body.external_id;
+      if (typeof body.details_url === 'string') run.details_url = body.details_url;
+      run.history.push({ status: run.status, conclusion: run.conclusion, title: run.output.title });
+      repo.checkRuns.set(run.id, run);
+    };
+
+    add('POST', '/check-runs', ({ body, repo }) => {
+      if (!this.app) throw new HttpError(403, { message: 'You must authenticate via a GitHub App.', documentation_url: `${DOCS}/checks/runs#create-a-check-run` });
+      const name = optionalString(body, 'name', 'CheckRun');
+      const sha = optionalString(body, 'head_sha', 'CheckRun');
+      if (!name) throw validationFailed('CheckRun', 'name', 'missing_field');
+      if (!sha || !isSha(sha)) throw validationFailed('CheckRun', 'head_sha', 'invalid');
+      const id = this.id();
+      const run: CheckRun = {
+        id,
+        node_id: nodeId('CheckRun', id),
+        head_sha: sha.toLowerCase(),
+        external_id: '',
+        url: `${this.repoUrl(repo)}/check-runs/${id}`,
+        html_url: `${this.url}/${repo.owner}/${repo.name}/runs/${id}`,
+        details_url: null,
+        name,
+        status: 'queued',
+        conclusion: null,
+        started_at: null,
+        completed_at: null,
+        output: { title: null, summary: null, text: null, annotations_count: 0, annotations_url: `${this.repoUrl(repo)}/check-runs/${id}/annotations` },
+        check_suite: { id: this.id() },
+        app: { id: this.app.appId, slug: this.app.slug, name: this.app.slug },
+        pull_requests: [],
+        history: [],
+        annotations: [],
+      };
+      applyCheckRun(run, body, repo);
+      return { status: 201, body: this.checkRunView(run) };
+    });
+
+    add('PATCH', '/check-runs/(?<id>\\d+)', ({ params, body, repo }) => {
+      const run = repo.checkRuns.get(Number(params.id));
+      if (!run) throw notFound();
+      applyCheckRun(run, body, repo);
+      return { status: 200, body: this.checkRunView(run) };
+    });
+
+    add('GET', '/check-runs/(?<id>\\d+)/annotations', ({ params, query, repo }) => {
+      const run = repo.checkRuns.get(Number(params.id));
+      if (!run) throw notFound();
+      return this.page(run.annotations.map((a) => ({ ...a, blob_href: `${this.url}/${repo.owner}/${repo.name}/blob/${run.head_sha}/${a.path}`, start_column: null, end_column: null })), query, `/repos/${repo.owner}/${repo.name}/check-runs/${run.id}/annotations`);
+    });
+
+    add('GET', '/commits/(?<ref>[^/]+)/check-runs', ({ params, query, repo }) => {
+      const sha = this.resolveRef(repo, params.ref ?? '');
+      if (sha === undefined) throw notFound();
+      let runs = [...repo.checkRuns.values()].filter((r) => r.head_sha === sha && (query.check_name === undefined || r.name === query.check_name)).reverse();
+      // filter=latest (the default): the newest run of each name
+      if (query.filter !== 'all') runs = runs.filter((r, i) => runs.findIndex((o) => o.name === r.name) === i);
+      const paged = this.page(runs.map((r) => this.checkRunView(r)), query, `/repos/${repo.owner}/${repo.name}/commits/${params.ref}/check-runs`);
+      return { status: 200, headers: paged.headers, body: { total_count: runs.length, check_runs: paged.body } };
     });
 
     add('GET', '/commits/(?<ref>.+)/statuses', ({ params, query, repo }) => {
@@ -828,6 +966,11 @@ export class GitHubStandIn extends RecordingServer {
         updated_at: at,
       });
     }
+  }
+
+  private checkRunView(run: CheckRun): Record<string, unknown> {
+    const { history: _history, annotations: _annotations, ...view } = run;
+    return view;
   }
 
   private pullView(fullName: string, number: number): Record<string, unknown> {

@@ -24,7 +24,7 @@ describe('GitHubProvider as a GitHub App', () => {
 
   it('finds the installation per repository, mints a token once, and clones with the same token', async () => {
     const github = new GitHubProvider({ apiUrl: standin.url, app: { appId: APP_ID, privateKey: key.privateKey }, limits });
-    expect(github.isApp).toBe(true);
+    expect(github.checks).toBeDefined();
     await github.setStatus('acme/shop', status('a'));
     await github.setStatus('acme/shop', status('b'));
     const credentials = await github.gitCredentials('acme/shop');
@@ -112,6 +112,37 @@ describe('GitHubProvider as a GitHub App', () => {
       await expect(github.cloneUrl('acme/shop')).resolves.toBe(`${ghes.url}/acme/shop.git`);
     } finally {
       await ghes.close();
+    }
+  });
+});
+
+describe('check runs through the Checks API', () => {
+  it('creates a run, sends annotations in batches of 50, and starts a new run after a completed one', async () => {
+    const standin = await GitHubStandIn.start({ app: { appId: APP_ID, slug: 'driftless', publicKey: key.publicKey, installations: { 'acme/shop': 11 } } });
+    try {
+      const github = new GitHubProvider({ apiUrl: standin.url, app: { appId: APP_ID, privateKey: key.privateKey }, limits });
+      const sha = '5'.repeat(40);
+      const annotations = Array.from({ length: 120 }, (_, i) => ({ path: `deploy/${i}.yaml`, startLine: i + 1, endLine: i + 1, level: 'notice' as const, title: `create ConfigMap/shop/${i}`, message: 'new' }));
+      await github.checks!.upsertCheckRun('acme/shop', { name: 'driftless/shop/diff', sha, status: 'queued', output: { title: 'planning', summary: 'planning' } });
+      await github.checks!.upsertCheckRun('acme/shop', { name: 'driftless/shop/diff', sha, status: 'completed', conclusion: 'success', output: { title: '120 to create', summary: 'table', text: 'diffs', annotations } });
+      const [run] = standin.checkRuns('acme/shop', sha);
+      expect(run?.history.map((h) => h.status)).toEqual(['queued', 'completed', 'completed', 'completed']);
+      expect(run?.annotations.map((a) => a.start_line)).toEqual(annotations.map((a) => a.startLine));
+      expect(standin.find('PATCH', /\/check-runs\/\d+$/).map((r) => ((r.body as { output: { annotations: unknown[] } }).output.annotations.length))).toEqual([50, 50, 20]);
+      // a new sync of a completed commit is a new run
+      await github.checks!.upsertCheckRun('acme/shop', { name: 'driftless/shop/diff', sha, status: 'queued', output: { title: 'planning', summary: 'planning' } });
+      expect(standin.checkRuns('acme/shop', sha)).toHaveLength(2);
+    } finally {
+      await standin.close();
+    }
+  });
+
+  it('a token install has no check runs: GitHub refuses them to tokens', async () => {
+    const standin = await GitHubStandIn.start({ token: 't' });
+    try {
+      expect(new GitHubProvider({ apiUrl: standin.url, token: 't', limits }).checks).toBeUndefined();
+    } finally {
+      await standin.close();
     }
   });
 });

@@ -1,8 +1,9 @@
 import type { GitCredentials } from '../../model/git.js';
 import type { PermissionLevel } from '../../model/permission.js';
 import type { StatusState } from '../../model/status.js';
-import { ProviderError, type DeploymentState, type GitProvider, type PullRequestInfo } from '../types.js';
+import { ProviderError, type CheckRunWriter, type DeploymentState, type GitProvider, type PullRequestInfo } from '../types.js';
 import { GitHubApp, type GitHubAppCredentials } from './app.js';
+import { GitHubCheckRuns } from './checks.js';
 import { createGitHubApi, defaultLimits, orderedWrite, rateLimitRetryAt, writeGroups, type GitHubApi, type GitHubLimits } from './octokit.js';
 
 /** Options of GitHubProvider. */
@@ -64,6 +65,8 @@ function split(repo: string): { owner: string; repo: string } {
 export class GitHubProvider implements GitProvider {
   readonly commentLimit = 65536;
   readonly pullRequestPrefix = '#' as const;
+  /** Check runs, as an App (a token may not write them). */
+  readonly checks: CheckRunWriter | undefined;
   /** The token's client; unused as an App. */
   private readonly octokit: GitHubApi;
   private readonly app: GitHubApp | undefined;
@@ -75,12 +78,16 @@ export class GitHubProvider implements GitProvider {
     const writes = writeGroups(limits);
     this.octokit = createGitHubApi({ auth: options.token, baseUrl, limits, writes });
     this.app = options.app && new GitHubApp({ ...options.app, baseUrl, limits, writes });
+    if (this.app) {
+      const runs = new GitHubCheckRuns((repo) => this.api(repo), options.app!.appId);
+      this.checks = {
+        upsertCheckRun: (repo, run) =>
+          runs.upsertCheckRun(repo, run).catch((err: unknown) => {
+            throw providerError(err, `check run ${run.name} on ${repo}@${run.sha.slice(0, 7)}`);
+          }),
+      };
+    }
     if (options.login) this.currentLogin = Promise.resolve(options.login);
-  }
-
-  /** Whether calls are made as a GitHub App installation, which may write check runs. */
-  get isApp(): boolean {
-    return this.app !== undefined;
   }
 
   /** The client for `repo`: the token's, or the App installation's that covers it. */

@@ -38,14 +38,16 @@ export function collectObject(
   location: Location,
   out: Manifest[],
   problems: ObjectProblem[],
+  line?: number,
 ): void {
+  const where = line === undefined ? {} : { line };
   if (!isMapping(document)) {
-    problems.push({ subject: file, file, message: at(location, `expected a Kubernetes object, got ${describeType(document)}`) });
+    problems.push({ subject: file, file, ...where, message: at(location, `expected a Kubernetes object, got ${describeType(document)}`) });
     return;
   }
   const { apiVersion, kind, metadata } = document;
   const subject = typeof kind === 'string' && kind ? kind : file;
-  const fail = (message: string) => problems.push({ subject, file, message: at(location, message) });
+  const fail = (message: string) => problems.push({ subject, file, ...where, message: at(location, message) });
 
   if (apiVersion === undefined && kind === undefined) return void fail('not a Kubernetes object: apiVersion and kind are missing');
   if (apiVersion === undefined) return void fail('apiVersion is missing');
@@ -59,7 +61,7 @@ export function collectObject(
     if (!Array.isArray(items)) return void fail(`a ${kind} needs an items list`);
     items.forEach((item, index) => {
       const itemLocation = location ? `${location}, item ${index + 1}` : `item ${index + 1}`;
-      collectObject(item, file, itemLocation, out, problems);
+      collectObject(item, file, itemLocation, out, problems, line);
     });
     return;
   }
@@ -76,19 +78,53 @@ export function collectObject(
   if (namespace !== undefined && namespace !== null && typeof namespace !== 'string') {
     return void fail(`metadata.namespace must be a string, got ${describeType(namespace)}`);
   }
-  out.push({ object: document as unknown as Manifest['object'], file });
+  out.push({ object: document as unknown as Manifest['object'], file, ...where });
 }
 
 /**
  * Turns the documents of one file into manifests. A file none of whose documents looks like a
  * Kubernetes object (a values.yaml, a CI config, a kustomization) is not a manifest file and yields
- * nothing; in a manifest file every non-empty document must be an object.
+ * nothing; in a manifest file every non-empty document must be an object. `lines`: the line each
+ * document starts at (documentLines), carried on its manifests and problems.
  */
-export function collectDocuments(documents: unknown[], file: string, out: Manifest[], problems: ObjectProblem[]): void {
+export function collectDocuments(documents: unknown[], file: string, out: Manifest[], problems: ObjectProblem[], lines?: readonly number[]): void {
   if (!documents.some((doc) => looksLikeObject(doc) && !isKustomizeConfig(doc))) return;
   const multi = documents.filter((doc) => doc !== null).length > 1;
+  // lines that do not pair up with the parser's documents are not trusted
+  const known = lines?.length === documents.length ? lines : undefined;
   documents.forEach((doc, index) => {
     if (doc === null || isKustomizeConfig(doc)) return;
-    collectObject(doc, file, multi ? `document ${index + 1}` : '', out, problems);
+    collectObject(doc, file, multi ? `document ${index + 1}` : '', out, problems, known?.[index]);
   });
+}
+
+/**
+ * The 1-based line at which each YAML document of `text` starts: its first line of content (not a
+ * blank, a comment, a directive or the `---` marker alone), or its marker's line when it is empty.
+ * One entry per document as js-yaml's loadAll yields them; for check run annotations.
+ */
+export function documentLines(text: string): number[] {
+  const starts: number[] = [];
+  let open = false;
+  let first: number | undefined;
+  const close = (fallback: number) => {
+    if (open) starts.push(first ?? fallback);
+    first = undefined;
+  };
+  text.split(/\r?\n/).forEach((raw, i) => {
+    if (/^---(?:\s|$)/.test(raw)) {
+      close(i + 1);
+      open = true;
+      const rest = raw.slice(3).trim();
+      if (rest && !rest.startsWith('#')) first = i + 1;
+    } else if (/^\.\.\.(?:\s|$)/.test(raw)) {
+      close(i + 1);
+      open = false;
+    } else if (first === undefined && raw.trim() && !raw.trimStart().startsWith('#') && !(raw.startsWith('%') && !open)) {
+      first = i + 1;
+      open = true;
+    }
+  });
+  close(1);
+  return starts;
 }

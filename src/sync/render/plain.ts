@@ -3,7 +3,7 @@ import { ManifestError } from '../../errors.js';
 import type { ObjectProblem } from '../../errors.js';
 import { compareText } from '../compare-text.js';
 import type { Manifest } from '../manifest.js';
-import { collectDocuments } from './documents.js';
+import { collectDocuments, documentLines } from './documents.js';
 import { duplicateProblems } from './duplicates.js';
 import type { RenderBudget } from './limits.js';
 import { listManifestFiles } from './manifest-files.js';
@@ -39,13 +39,14 @@ export async function renderPlain(root: string, target: string, budget: RenderBu
       problems.push(overTotal);
       break;
     }
-    const parsed = parseDocuments(await readFile(file.absolute, 'utf8'), file.relative, budget.limits.maxFileBytes);
+    const text = await readFile(file.absolute, 'utf8');
+    const parsed = parseDocuments(text, file.relative, budget.limits.maxFileBytes);
     if ('problem' in parsed) {
       problems.push(parsed.problem);
       continue;
     }
     const before = manifests.length;
-    collectDocuments(parsed.documents, file.relative, manifests, problems);
+    collectDocuments(parsed.documents, file.relative, manifests, problems, documentLines(text));
     const over = budget.count(file.relative, Math.max(size, parsed.expandedBytes), manifests.length - before);
     if (over) {
       problems.push(over);

@@ -117,7 +117,7 @@ export function parseDocuments(text: string, file: string, maxBytes: number): Pa
   } catch (err) {
     if (err instanceof YAMLException && err.mark) {
       const { line, column } = err.mark;
-      return refuse(`invalid YAML at line ${line + 1}, column ${column + 1}: ${err.reason}`, true);
+      return { problem: { subject: file, file, line: line + 1, message: `invalid YAML at line ${line + 1}, column ${column + 1}: ${err.reason}` }, syntax: true };
     }
     return refuse(`invalid YAML: ${err instanceof Error ? err.message : String(err)}`, true);
   }

@@ -1,0 +1,58 @@
+import { writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DriftlessHarness, pullRequestPayload } from '../helpers/driftless.js';
+import { cm } from '../helpers/manifests.js';
+
+// As a GitHub App, Driftless reports with check runs: the deploy check follows the sync, the
+// preview check carries the plan with annotations on the manifests' files and lines.
+
+describe('check runs as a GitHub App', () => {
+  let h: DriftlessHarness;
+  let namespace: string;
+  beforeAll(async () => {
+    ({ h, namespace } = await DriftlessHarness.startInNewNamespace('ghchk', { githubApp: {} }));
+  });
+  afterAll(() => h?.close());
+
+  const run = (sha: string, name: string) => h.github.checkRuns(h.repoName, sha).filter((r) => r.name === name).at(-1);
+
+  it('a push’s deploy check goes queued → in_progress → success; no commit statuses', async () => {
+    const { sha } = await h.commitAndPush('app', { 'deploy/a.yaml': cm('a', '1') });
+    await expect.poll(() => run(sha, `driftless/${namespace}`)?.conclusion, { timeout: 30_000 }).toBe('success');
+    const states = run(sha, `driftless/${namespace}`)!.history.map((s) => s.status);
+    expect(states[0]).toBe('queued');
+    expect(states).toContain('in_progress');
+    expect(states.at(-1)).toBe('completed');
+    expect(run(sha, `driftless/${namespace}`)!.output.title).toBe('deployed: 1 created');
+    expect(h.statuses(sha)).toEqual([]);
+  });
+
+  it('a pull request gets a preview check whose annotations point at the manifest file and line', async () => {
+    await h.repo.branch('feature');
+    await h.repo.checkout('feature');
+    const two = `${cm('b', '1')}---\n# the second object of the file\n${cm('c', '1')}`;
+    const head = await h.repo.commit('change a, add b and c', { 'deploy/a.yaml': cm('a', '2'), 'deploy/bc.yaml': two });
+    h.github.setPull(h.repoName, { number: 5, user: 'dev', head: { ref: 'feature', sha: head }, base: { ref: 'main' } });
+    const opened = await h.push(pullRequestPayload({ repo: h.repoName, number: 5, action: 'opened', headRef: 'feature', headSha: head }), { event: 'pull_request' });
+    expect(opened.status).toBe(202);
+    const name = `driftless/${namespace}/diff`;
+    await expect.poll(() => run(head, name)?.conclusion, { timeout: 30_000 }).toBe('success');
+    const check = run(head, name)!;
+    expect(check.output.title).toBe('2 to create, 1 to change');
+    expect(check.output.summary).toContain('| create | change | prune | unchanged |');
+    expect(check.output.text).toContain("-  value: '1'");
+    const bcLines = two.split('\n');
+    const cLine = bcLines.findIndex((l, i) => i > 0 && l.startsWith('apiVersion')) + 1;
+    // in plan order; c starts below the separator and the comment
+    expect(cLine).toBeGreaterThan(3);
+    expect(check.annotations.map((a) => [a.path, a.start_line, a.annotation_level, a.title])).toEqual([
+      ['deploy/a.yaml', 1, 'notice', `change ConfigMap/${namespace}/a`],
+      ['deploy/bc.yaml', 1, 'notice', `create ConfigMap/${namespace}/b`],
+      ['deploy/bc.yaml', cLine, 'notice', `create ConfigMap/${namespace}/c`],
+    ]);
+    if (process.env.DRIFTLESS_CHECK_JSON) {
+      const { history: _h, annotations, ...shown } = check;
+      await writeFile(process.env.DRIFTLESS_CHECK_JSON, JSON.stringify({ check_run: shown, annotations }, null, 2));
+    }
+  });
+});
