@@ -31,7 +31,8 @@ export async function runPreview({ data, log }: Pick<JobContext<PreviewJobData>,
   if (!target) return { skipped: `target ${data.target} is not in the configuration` };
   const input = { target: target.name, repo: target.repo.path, sha: data.sha, trigger: { deliveryId: data.deliveryId } };
   const queued = statusJob({ ...input, context: previewContext(target.name) }, 'queued', 'pending', 'planning');
-  await deps.reports.add(queued.name, queued.data, queued.opts);
+  // each preview is a new run of its check
+  await deps.reports.add(queued.name, { ...queued.data, run: data.deliveryId }, queued.opts);
   // stored first: the check job reads the plan from the pull request's parts
   const result = (state: 'success' | 'failure', description: string) => {
     const j = previewCheckJob({ ...input, pr: data.pr }, state, description);

@@ -25,6 +25,11 @@ export interface StatusJobData {
   /** Lifecycle position; a status is never overwritten by one of a lower rank. */
   rank: number;
   deliveryId: string;
+  /**
+   * Ranks are kept per run when set (a preview: each /diff or Re-run is a new run of its check
+   * run, from queued again); otherwise per context and commit.
+   */
+  run?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import { DriftlessError } from '../errors.js';
 import { ProviderError } from '../providers/types.js';
-import { queueNames, reportLogFields, type ReportJobData, type ReportJobs } from '../queue/jobs.js';
+import { queueNames, reportLogFields, type ReportJobData, type ReportJobs, type StatusJobData } from '../queue/jobs.js';
 import { jobProcessor, type JobContext, type JobHandler, type JobHandlers } from '../queue/processor.js';
 import type { Runtime } from '../runtime.js';
 import { checkFromStatus, previewCheck } from './check.js';
@@ -21,7 +21,7 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
       if (!target) throw new UnrecoverableError(`target ${s.target} is not in the configuration`);
       const provider = rt.providers[target.repo.provider];
       if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
-      if (!(await rt.statusRanks.claim(s.context, s.sha, s.rank))) return { skipped: 'a later status was posted already' };
+      if (!(await rt.statusRanks.claim(rankKey(s), s.sha, s.rank))) return { skipped: 'a later status was posted already' };
       // as a GitHub App, the lifecycle is a check run's: queued → in_progress → completed
       if (provider.checks) await provider.checks.upsertCheckRun(s.repo, { name: s.context, sha: s.sha, ...checkFromStatus(s.state, s.description) });
       else await provider.setStatus(s.repo, { sha: s.sha, context: s.context, state: s.state, description: s.description });
@@ -35,7 +35,7 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
       if (!target) throw new UnrecoverableError(`target ${c.target} is not in the configuration`);
       const provider = rt.providers[target.repo.provider];
       if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
-      if (!(await rt.statusRanks.claim(c.context, c.sha, c.rank))) return { skipped: 'a later status was posted already' };
+      if (!(await rt.statusRanks.claim(rankKey(c), c.sha, c.rank))) return { skipped: 'a later status was posted already' };
       if (!provider.checks) {
         await provider.setStatus(c.repo, { sha: c.sha, context: c.context, state: c.state, description: c.description });
         return { posted: c.state };
@@ -113,3 +113,6 @@ function untilRateLimitLifts<Data>(handler: JobHandler<Data>): JobHandler<Data> 
     }
   };
 }
+
+/** What a status's rank is kept under: its context, per run when it has one. */
+const rankKey = (s: StatusJobData) => (s.run === undefined ? s.context : `${s.context}@${s.run}`);

@@ -56,5 +56,5 @@ export function previewCheckJob(
   description: string,
 ): { name: 'check'; data: CheckJobData; opts: { jobId: string } } {
   const status = statusJob({ ...input, context: previewContext(input.target) }, 'terminal', state, description);
-  return { name: 'check', data: { ...status.data, pr: input.pr }, opts: { jobId: jobId('check', status.data.context, input.sha, input.trigger.deliveryId) } };
+  return { name: 'check', data: { ...status.data, pr: input.pr, run: input.trigger.deliveryId }, opts: { jobId: jobId('check', status.data.context, input.sha, input.trigger.deliveryId) } };
 }

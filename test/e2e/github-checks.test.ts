@@ -1,7 +1,20 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
 import { DriftlessHarness, pullRequestPayload } from '../helpers/driftless.js';
 import { cm } from '../helpers/manifests.js';
+
+const require = createRequire(import.meta.url);
+
+/** GitHub's check_run rerequested example from @octokit/webhooks-examples, for our check on a pull request. */
+function rerequested(input: { repo: string; name: string; sha: string; pr: number; sender: string }): string {
+  const examples = require('@octokit/webhooks-examples') as { name: string; examples: Record<string, any>[] }[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const p = structuredClone(examples.find((e) => e.name === 'check_run')!.examples.find((x) => x.action === 'rerequested')!);
+  p.repository = { ...p.repository, full_name: input.repo, name: input.repo.split('/')[1] };
+  p.check_run = { ...p.check_run, name: input.name, head_sha: input.sha, pull_requests: [{ number: input.pr, head: { ref: 'feature', sha: input.sha }, base: { ref: 'main' } }] };
+  p.sender = { ...p.sender, login: input.sender, type: 'User' };
+  return JSON.stringify(p);
+}
 
 // As a GitHub App, Driftless reports with check runs: the deploy check follows the sync, the
 // preview check carries the plan with annotations on the manifests' files and lines.
@@ -50,6 +63,18 @@ describe('check runs as a GitHub App', () => {
       ['deploy/bc.yaml', 1, 'notice', `create ConfigMap/${namespace}/b`],
       ['deploy/bc.yaml', cLine, 'notice', `create ConfigMap/${namespace}/c`],
     ]);
+
+    // Re-run: the same authorization as /diff; a user without access is refused on the pull request
+    h.github.setPermission(h.repoName, 'dev', 'read');
+    h.github.setPermission(h.repoName, 'stranger', 'none');
+    const denied = await h.push(rerequested({ repo: h.repoName, name, sha: head, pr: 5, sender: 'stranger' }), { event: 'check_run' });
+    expect(denied.status).toBe(202);
+    await expect.poll(() => h.github.comments(h.repoName, 5).find((c) => c.body.startsWith('Not running `/diff`'))?.body, { timeout: 10_000 }).toContain('@stranger has no access');
+    expect(h.github.checkRuns(h.repoName, head).filter((r) => r.name === name)).toHaveLength(1);
+    const again = await h.push(rerequested({ repo: h.repoName, name, sha: head, pr: 5, sender: 'dev' }), { event: 'check_run' });
+    expect(again.status).toBe(202);
+    await expect.poll(() => h.github.checkRuns(h.repoName, head).filter((r) => r.name === name && r.conclusion === 'success').length, { timeout: 30_000 }).toBe(2);
+
     if (process.env.DRIFTLESS_CHECK_JSON) {
       const { history: _h, annotations, ...shown } = check;
       await writeFile(process.env.DRIFTLESS_CHECK_JSON, JSON.stringify({ check_run: shown, annotations }, null, 2));

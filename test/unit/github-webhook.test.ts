@@ -159,7 +159,7 @@ describe('GitHubWebhook.normalize', () => {
     { name: 'edited comment on a pull request', event: 'issue_comment', payload: () => prComment('edited'), reason: /edited/ },
     { name: 'deleted comment on a pull request', event: 'issue_comment', payload: () => prComment('deleted'), reason: /deleted/ },
     { name: 'comment by a bot', event: 'issue_comment', payload: byBot, reason: /bot driftless\[bot\]/ },
-    { name: 'another event', event: 'check_run', payload: () => ({ action: 'created' }), reason: /check_run is not handled/ },
+    { name: 'another event', event: 'check_suite', payload: () => ({ action: 'completed' }), reason: /check_suite is not handled/ },
   ];
 
   it.each(ignoredCases)('ignores $name', ({ event, payload, reason }) => {

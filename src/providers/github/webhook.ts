@@ -51,6 +51,26 @@ const issueCommentSchema = z.object({
   repository,
 });
 
+/**
+ * The part of GitHub's check_run payload a Re-run needs
+ * (https://docs.github.com/en/webhooks/webhook-events-and-payloads#check_run): the run's name and
+ * commit, the pull requests it belongs to, and who clicked.
+ */
+const checkRunSchema = z.object({
+  action: z.string(),
+  check_run: z.object({
+    id: z.number().int().positive(),
+    name: z.string(),
+    head_sha: z.string(),
+    pull_requests: z.array(z.object({ number: z.number().int().positive() })).default([]),
+  }),
+  repository,
+  sender: z.object({ login: z.string(), type: z.string().optional() }),
+});
+
+/** Our check runs' names: `driftless/<target>` (the deploy) and `driftless/<target>/diff` (the preview). */
+const ourCheck = /^driftless\/([a-z0-9]([-a-z0-9]*[a-z0-9])?)(\/diff)?$/;
+
 const pullRequestActions: Record<string, PullRequestEvent['action']> = {
   opened: 'opened',
   reopened: 'reopened',
@@ -86,6 +106,7 @@ export class GitHubWebhook implements WebhookReceiver {
     if (event === 'ping') return { kind: 'ignored', reason: 'ping' };
     if (event === 'pull_request') return this.pullRequest(parsePayload(pullRequestSchema, payload, 'pull_request'));
     if (event === 'issue_comment') return this.issueComment(parsePayload(issueCommentSchema, payload, 'issue_comment'));
+    if (event === 'check_run') return this.checkRun(parsePayload(checkRunSchema, payload, 'check_run'));
     if (event !== 'push') return { kind: 'ignored', reason: `event ${event} is not handled` };
     const parsed = pushSchema.safeParse(payload);
     if (!parsed.success) throw new WebhookError(400, `push payload is missing fields: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
@@ -126,6 +147,32 @@ export class GitHubWebhook implements WebhookReceiver {
       fork: pr.head.repo === null || pr.head.repo.full_name.toLowerCase() !== pr.base.repo.full_name.toLowerCase(),
       actor: p.sender?.login ?? pr.user?.login ?? 'unknown',
       ...(action === 'merged' && pr.merge_commit_sha ? { mergeCommitSha: pr.merge_commit_sha } : {}),
+    };
+  }
+
+  /**
+   * "Re-run" on one of our check runs is the command that check answers to, from whoever clicked,
+   * so it is authorized, acknowledged and run as that comment would be: `/diff <target>` for a
+   * preview, `/deploy <target> <sha>` for a deploy (a rollback when the target ran the commit
+   * before, a branch deploy of a pull request's head). A check outside a pull request has no
+   * pull request to authorize against and is ignored with the reason.
+   */
+  private checkRun(p: z.infer<typeof checkRunSchema>): CommentEvent | ReceivedEvent {
+    if (p.action !== 'rerequested') return { kind: 'ignored', reason: `check_run ${p.action} is not handled` };
+    const check = ourCheck.exec(p.check_run.name);
+    if (!check) return { kind: 'ignored', reason: `check run ${p.check_run.name} is not Driftless's` };
+    const pr = p.check_run.pull_requests[0];
+    if (!pr) return { kind: 'ignored', reason: `Re-run of ${p.check_run.name} outside a pull request: run /sync on a pull request or driftless sync` };
+    const [, target, , diff] = check;
+    return {
+      kind: 'comment',
+      provider: 'github',
+      repo: p.repository.full_name,
+      pr: pr.number,
+      // no comment to react to: the 👀 fails and is logged; the check's new queued run is the acknowledgement
+      commentId: p.check_run.id,
+      author: p.sender.login,
+      body: diff ? `/diff ${target}` : `/deploy ${target} ${p.check_run.head_sha}`,
     };
   }
 
