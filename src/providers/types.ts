@@ -65,6 +65,11 @@ export interface CheckRunUpdate {
   sha: string;
   status: 'queued' | 'in_progress' | 'completed';
   conclusion?: 'success' | 'failure' | 'neutral';
+  /**
+   * Which run of the check this state belongs to (its `external_id`), when each run is its own (a
+   * preview per delivery): a late earlier state of a completed run is then dropped, never a new run.
+   */
+  runId?: string;
   output: { title: string; summary: string; text?: string; annotations?: CheckAnnotation[] };
 }
 

@@ -23,7 +23,7 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
       if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
       if (!(await rt.statusRanks.claim(rankKey(s), s.sha, s.rank))) return { skipped: 'a later status was posted already' };
       // as a GitHub App, the lifecycle is a check run's: queued → in_progress → completed
-      if (provider.checks) await provider.checks.upsertCheckRun(s.repo, { name: s.context, sha: s.sha, ...checkFromStatus(s.state, s.description) });
+      if (provider.checks) await provider.checks.upsertCheckRun(s.repo, { name: s.context, sha: s.sha, runId: s.run, ...checkFromStatus(s.state, s.description) });
       else await provider.setStatus(s.repo, { sha: s.sha, context: s.context, state: s.state, description: s.description });
       log.debug({ state: s.state, check: provider.checks !== undefined }, 'status posted');
       return { posted: s.state };
@@ -43,7 +43,7 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
       const preview = (await rt.pulls.sections(c.pr, async () => undefined)).find((s) => s.target === c.target)?.preview;
       // a newer head's preview replaced this one: this commit's check still ends, with its one line
       const state = preview?.sha === c.sha ? previewCheck(c.target, preview) : checkFromStatus(c.state, c.description);
-      await provider.checks.upsertCheckRun(c.repo, { name: c.context, sha: c.sha, ...state });
+      await provider.checks.upsertCheckRun(c.repo, { name: c.context, sha: c.sha, runId: c.run, ...state });
       log.debug({ conclusion: state.conclusion, annotations: state.output.annotations?.length ?? 0 }, 'check run posted');
       return { posted: state.conclusion };
     },

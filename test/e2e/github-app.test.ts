@@ -13,7 +13,8 @@ describe('GitHub App authentication', () => {
   });
   afterAll(() => h?.close());
 
-  const final = (sha: string) => () => h.statuses(sha).find((s) => s.context === `driftless/${namespace}` && s.state !== 'pending')?.description;
+  // as an App, the deploy reports with its check run
+  const final = (sha: string) => () => h.github.checkRuns(h.repoName, sha).find((r) => r.name === `driftless/${namespace}` && r.status === 'completed')?.output.title;
 
   it('deploys with installation tokens, cloning with the same token, and refreshes an expiring token between runs', async () => {
     const first = await h.commitAndPush('app', { 'deploy/a.yaml': cm('a', '1') });
@@ -29,7 +30,7 @@ describe('GitHub App authentication', () => {
     const second = await h.commitAndPush('change', { 'deploy/a.yaml': cm('a', '2') });
     await expect.poll(final(second.sha), { timeout: 30_000 }).toBe('deployed: 1 configured');
     expect(h.github.tokens.length).toBeGreaterThan(firstTokens);
-    expect(h.github.find('POST', /\/statuses\//).filter((r) => r.status === 401)).toEqual([]);
+    expect(h.github.requests.filter((r) => r.status === 401 && !r.path.startsWith('/app'))).toEqual([]);
     expect(h.logs.text).not.toContain(h.github.tokens[0]!.token);
   }, 60_000);
 });

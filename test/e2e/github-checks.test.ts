@@ -74,6 +74,11 @@ describe('check runs as a GitHub App', () => {
     const again = await h.push(rerequested({ repo: h.repoName, name, sha: head, pr: 5, sender: 'dev' }), { event: 'check_run' });
     expect(again.status).toBe(202);
     await expect.poll(() => h.github.checkRuns(h.repoName, head).filter((r) => r.name === name && r.conclusion === 'success').length, { timeout: 30_000 }).toBe(2);
+    // each run went queued → completed, whatever order its report jobs ran in
+    expect(h.github.checkRuns(h.repoName, head).filter((r) => r.name === name).map((r) => [r.history[0]?.status, r.status])).toEqual([
+      ['queued', 'completed'],
+      ['queued', 'completed'],
+    ]);
 
     if (process.env.DRIFTLESS_CHECK_JSON) {
       const { history: _h, annotations, ...shown } = check;
