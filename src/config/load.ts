@@ -24,7 +24,7 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
 
 /**
  * Same as loadConfig for text already in memory. `file` names the file in errors and anchors
- * relative paths (kubeconfig, git.cacheDir).
+ * relative paths (kubeconfig, git.cacheDir, providers.github.app.privateKeyFile).
  */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
   const raw = parseYaml(text, file);
@@ -32,7 +32,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   // a value with an unresolved reference would only produce misleading follow-up errors
   if (envProblems.length) throw new ConfigError(file, envProblems);
 
-  const parsed = configSchema.safeParse(value, { error: issueMessage });
+  const parsed = configSchema.safeParse(anchorSchemaPaths(value, file), { error: issueMessage });
   if (!parsed.success) {
     throw new ConfigError(
       file,
@@ -77,6 +77,17 @@ function yamlProblem(err: YAMLException, text: string): ConfigProblem {
     message += '; inside { } or [ ], quote environment references: "${NAME}"';
   }
   return { path: `line ${mark.line + 1}, column ${mark.column + 1}`, message };
+}
+
+/**
+ * Files the schema itself reads while it parses (a GitHub App's `privateKeyFile`) are relative
+ * to the config file's folder, like every other path in it; they are anchored before parsing.
+ */
+function anchorSchemaPaths(value: Record<string, unknown>, file: string): Record<string, unknown> {
+  const app = (value.providers as { github?: { app?: { privateKeyFile?: unknown } } } | undefined)?.github?.app;
+  if (typeof app?.privateKeyFile !== 'string' || path.isAbsolute(app.privateKeyFile) || app.privateKeyFile.startsWith('~/')) return value;
+  app.privateKeyFile = path.resolve(path.dirname(path.resolve(file)), app.privateKeyFile);
+  return value;
 }
 
 /** Resolves relative paths against the file's directory and applies PORT and REDIS_URL. */

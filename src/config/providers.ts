@@ -8,7 +8,7 @@ const id = int(1, Number.MAX_SAFE_INTEGER);
 /**
  * `providers.github.app`: a GitHub App's id and private key, from the environment
  * (`privateKey: "${GITHUB_APP_PRIVATE_KEY}"`, newlines may be written `\n`) or a file
- * (`privateKeyFile`, read when the config is loaded; relative paths from the working directory),
+ * (`privateKeyFile`, read when the config is loaded; a relative path is from the config file's folder),
  * and optionally the one installation to use. The key is never echoed in an error.
  */
 const appSchema = z

@@ -42,6 +42,12 @@ describe('providers.github.app', () => {
     expect(config.providers.github?.app).toEqual({ appId: 42, privateKey: privateKey.trim() });
   });
 
+  it('reads a relative key file from the config file\'s folder, not the working directory', async () => {
+    await writeFile(path.join(dir, 'relative.pem'), privateKey);
+    const config = parseConfig(configWith({ app: { appId: 42, privateKeyFile: 'relative.pem' } }), path.join(dir, 'driftless.yaml'), {});
+    expect(config.providers.github?.app).toEqual({ appId: 42, privateKey: privateKey.trim() });
+  });
+
   it.each([
     { name: 'no key', app: { appId: 42 }, expected: 'providers.github.app: set one of privateKey (the PEM, e.g. "${GITHUB_APP_PRIVATE_KEY}") and privateKeyFile (its path)' },
     { name: 'both keys', app: { appId: 42, privateKey, privateKeyFile: '/k.pem' }, expected: 'providers.github.app: set one of privateKey' },
