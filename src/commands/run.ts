@@ -22,7 +22,7 @@ export async function runCommand(job: Pick<JobContext<CommandJobData>, 'data' | 
   const log = job.log.child({ author: comment.author });
   const reply = async (body: string) => provider.replyToPullRequest(comment.repo, comment.pr, body);
   // the acknowledgement is a courtesy: a failed reaction must not cost the command
-  await provider.acknowledgeComment(comment.repo, comment.pr, comment.commentId).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not acknowledge the comment'));
+  if (comment.commentId !== undefined) await provider.acknowledgeComment(comment.repo, comment.pr, comment.commentId).catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not acknowledge the comment'));
   if (parsed.kind === 'reply') {
     await reply(parsed.message);
     return { replied: parsed.reason };

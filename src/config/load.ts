@@ -83,8 +83,8 @@ function yamlProblem(err: YAMLException, text: string): ConfigProblem {
  * Files the schema itself reads while it parses (a GitHub App's `privateKeyFile`) are relative
  * to the config file's folder, like every other path in it; they are anchored before parsing.
  */
-function anchorSchemaPaths(value: Record<string, unknown>, file: string): Record<string, unknown> {
-  const app = (value.providers as { github?: { app?: { privateKeyFile?: unknown } } } | undefined)?.github?.app;
+function anchorSchemaPaths(value: unknown, file: string): unknown {
+  const app = (value as { providers?: { github?: { app?: { privateKeyFile?: unknown } } } } | undefined)?.providers?.github?.app;
   if (typeof app?.privateKeyFile !== 'string' || path.isAbsolute(app.privateKeyFile) || app.privateKeyFile.startsWith('~/')) return value;
   app.privateKeyFile = path.resolve(path.dirname(path.resolve(file)), app.privateKeyFile);
   return value;

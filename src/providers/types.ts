@@ -138,8 +138,8 @@ export interface CommentEvent {
   repoId?: string;
   /** Pull request number on GitHub, merge request iid on GitLab. */
   pr: number;
-  /** Id of the comment (GitLab note id), for reactions and replies. */
-  commentId: number;
+  /** Id of the comment (GitLab note id), for the reaction that acknowledges it; absent for a Re-run of a check, which has no comment. */
+  commentId?: number;
   /** Login (GitHub) or username (GitLab) of the comment's author. */
   author: string;
   body: string;

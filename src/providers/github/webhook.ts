@@ -169,8 +169,7 @@ export class GitHubWebhook implements WebhookReceiver {
       provider: 'github',
       repo: p.repository.full_name,
       pr: pr.number,
-      // no comment to react to: the 👀 fails and is logged; the check's new queued run is the acknowledgement
-      commentId: p.check_run.id,
+      // no comment to react to: the check's new queued run is the acknowledgement
       author: p.sender.login,
       body: diff ? `/diff ${target}` : `/deploy ${target} ${p.check_run.head_sha}`,
     };
