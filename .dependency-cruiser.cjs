@@ -3,15 +3,14 @@
 // in the wrong layer is how the cycles of issue 15 began.
 //
 //   composition root  src/cli.ts, src/services.ts, src/runtime.ts
-//   processors        src/server/, the workers (src/workers/, src/queue/schedule.ts,
-//                     src/report/report-worker.ts)
-//   middle            src/commands/, src/events/ (routing), src/report/, src/sync/, src/pulls/preview.ts
+//   processors        src/server/, src/ui/ (the dashboard), the workers (src/workers/, src/queue/schedule.ts)
+//   middle            src/commands/, src/events/ (routing), src/pulls/, src/report/, src/sync/
 //   adapters          src/providers/, src/kube/, src/store/, src/queue/jobs.ts, queues.ts, processor.ts
 //   config            src/config/
 //   model             src/model/ and the leaf helpers src/errors.ts, src/log.ts, src/metrics.ts
 const root = '^src/(cli|services|runtime)[.]ts$';
-const workers = '^src/workers/|^src/(queue/schedule|report/report-worker)[.]ts$';
-const processors = `^src/server/|${workers}`;
+const workers = '^src/workers/|^src/queue/schedule[.]ts$';
+const processors = `^src/(server|ui)/|${workers}`;
 const middle = '^src/(commands|events|pulls|report|sync)/';
 const adapters = '^src/(providers|kube|store)/|^src/queue/(jobs|queues|processor)[.]ts$';
 const model = '^src/(model|text)/|^src/(errors|log|metrics)[.]ts$';
@@ -71,14 +70,14 @@ module.exports = {
       name: 'server-imports-no-workers',
       severity: 'error',
       comment: 'the web and the workers stay independent of one another',
-      from: { path: '^src/server/' },
+      from: { path: '^src/(server|ui)/' },
       to: { path: workers },
     },
     {
       name: 'workers-import-no-server',
       severity: 'error',
       from: { path: workers },
-      to: { path: '^src/server/' },
+      to: { path: '^src/(server|ui)/' },
     },
   ],
   options: {

@@ -11,11 +11,11 @@ import type { WebhookReceiver } from './providers/types.js';
 import { createPullWorker } from './workers/pulls.js';
 import { scheduleReconciles } from './queue/schedule.js';
 import { createSyncWorker } from './workers/sync.js';
-import { createReportWorker } from './report/report-worker.js';
+import { createReportWorker } from './workers/report.js';
 import { createRuntime } from './runtime.js';
 import { checkRedis, pingRedis } from './store/redis-check.js';
-import { targetStatuses } from './store/target-status.js';
 import { createApp } from './server/app.js';
+import { createDashboard } from './ui/dashboard.js';
 import { Intake } from './server/intake.js';
 
 /** A running part of Driftless; `close()` stops it gracefully and is idempotent. */
@@ -48,15 +48,17 @@ async function listen(app: Express, port: number, log: Logger): Promise<Server> 
   return server;
 }
 
-/** The HTTP service: webhooks, /api, /healthz, /readyz, /metrics. Resolves once it listens. */
+/** The HTTP service: webhooks, /api, the dashboard, /healthz, /readyz, /metrics. Resolves once it listens. */
 export async function startWeb(config: Config, file: string, log: Logger, metrics = new Metrics()): Promise<Service & { server: Server }> {
   const receivers = webhookReceivers(config, file);
   const rt = createRuntime(config, log, 'web', metrics);
   const intake = new Intake({ deliveries: rt.deliveries, queues: rt.queues, revisions: rt.revisions, targets: config.targets });
-  const { maxBodyBytes, maxUnauthenticatedBytes, bodyTimeout, apiToken } = config.server;
+  const { maxBodyBytes, maxUnauthenticatedBytes, bodyTimeout } = config.server;
+  const dashboard = createDashboard(config, rt);
   const app = createApp({
     webhooks: { receivers, intake, maxBodyBytes, maxUnauthenticatedBytes, bodyTimeoutMs: bodyTimeout },
-    api: { token: apiToken, status: () => targetStatuses(rt) },
+    api: dashboard.api,
+    ui: dashboard.ui,
     pingRedis: () => pingRedis(rt.redis),
     metrics,
     log,
@@ -67,6 +69,8 @@ export async function startWeb(config: Config, file: string, log: Logger, metric
     server,
     close: () =>
       (closing ??= (async () => {
+        // the dashboard's event streams never end by themselves
+        await dashboard.close();
         if (!(await withDeadline(closeServer(server), config.server.shutdownGracePeriod))) server.closeAllConnections();
         await rt.close();
       })()),

@@ -7,6 +7,7 @@ import { providersSchema } from './providers.js';
 import { serverSchema } from './server.js';
 import { gitSchema, redisSchema } from './storage.js';
 import { targetSchema } from './target.js';
+import { dashboardSchema } from './ui.js';
 
 export { notificationEvents, type NotificationEvent } from '../model/notification.js';
 export { permissionLevels, type PermissionLevel } from '../model/permission.js';
@@ -25,6 +26,7 @@ export const configSchema = z
     redis: redisSchema.prefault({}),
     git: gitSchema.prefault({}),
     notifications: z.array(notificationSchema).default([]),
+    dashboard: dashboardSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const targetNames = new Set(config.targets.map((t) => t.name));
@@ -33,6 +35,9 @@ export const configSchema = z
         if (!targetNames.has(t)) ctx.addIssue({ code: 'custom', message: `unknown target "${t}"`, path: ['notifications', i, 'targets', j] });
       }),
     );
+    config.dashboard.publicBadges.forEach((t, i) => {
+      if (!targetNames.has(t)) ctx.addIssue({ code: 'custom', message: `unknown target "${t}"`, path: ['dashboard', 'publicBadges', i] });
+    });
     const known = Object.keys(config.clusters);
     const firstIndex = new Map<string, number>();
     config.targets.forEach((target, i) => {
@@ -70,5 +75,6 @@ export type ServerConfig = Config['server'];
 export type RedisConfig = Config['redis'];
 export type GitConfig = Config['git'];
 export type NotificationConfig = Config['notifications'][number];
+export type { ApiTokenConfig, DashboardConfig } from './ui.js';
 /** A comment command whose permission level is configured per target. */
 export type CommandName = keyof TargetConfig['commands'];

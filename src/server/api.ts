@@ -1,46 +1,90 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { sameSecret } from '../providers/verify.js';
+import type { TargetConfig } from '../config/schema.js';
 import type { TargetStatus } from '../store/target-status.js';
+import { actionNames, runAction, type ActionDeps, type ActionName } from './actions.js';
+import { visibleTargets } from './auth/permissions.js';
+import { authenticate, csrfProblem, principalOf, unauthorized, type AuthenticateOptions, type Principal } from './auth/principal.js';
+import type { TargetDetail } from './target-view.js';
 
 /** Options of the /api routes. */
 export interface ApiOptions {
-  /** The bearer token callers must present (`server.apiToken`); without one every call is refused. */
-  token: string | undefined;
-  /** Answers GET /api/targets. */
-  status: () => Promise<TargetStatus[]>;
+  auth: AuthenticateOptions;
+  /** Whether people can sign in (a provider under `dashboard:`), for the 401's hint. */
+  signIn: boolean;
+  /** The dashboard's own origin (`dashboard.url`), which a session's unsafe requests must come from. */
+  origin?: string;
+  targets: readonly TargetConfig[];
+  /** Where each of these targets stands. */
+  status: (targets: readonly TargetConfig[]) => Promise<TargetStatus[]>;
+  /** One target in full: status, history, actions, previews. */
+  detail: (target: TargetConfig) => Promise<TargetDetail>;
+  actions: ActionDeps;
 }
 
-/** RFC 6750 §3: a 401 names the scheme, and the error when a token was presented but is wrong. */
-function unauthorized(res: Response, error: string, invalidToken: boolean): void {
-  res.set('www-authenticate', invalidToken ? 'Bearer realm="driftless", error="invalid_token"' : 'Bearer realm="driftless"');
-  res.status(401).json({ error });
-}
+const redisError = (res: Response, err: unknown) => res.status(503).json({ error: `Redis: ${err instanceof Error ? err.message : String(err)}` });
 
 /**
- * `Authorization: Bearer <server.apiToken>` on every /api call, compared in constant time. The
- * API tells whoever can call it every repository, branch, deployed commit and lock holder, so it
- * is closed unless a token is configured; health, readiness, metrics and webhooks stay open.
+ * Every /api call needs a principal: an API token (`server.apiTokens`, or the read-only
+ * `server.apiToken`) or a dashboard session. Health, readiness, metrics and webhooks stay open.
  */
-function requireToken(token: string | undefined) {
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (token === undefined) return unauthorized(res, 'the API is off: set server.apiToken and send it as Authorization: Bearer <token>', false);
-    const match = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
-    if (!match) return unauthorized(res, 'send server.apiToken as Authorization: Bearer <token>', false);
-    if (!sameSecret(match[1]!, token)) return unauthorized(res, 'the bearer token does not match server.apiToken', true);
-    next();
+function requirePrincipal(options: ApiOptions) {
+  return (_req: Request, res: Response, next: NextFunction): void => {
+    if (principalOf(res)) return next();
+    if (!options.auth.tokens.any && !options.signIn) return unauthorized(res, 'the API is off: set server.apiTokens and send one as Authorization: Bearer <token>');
+    unauthorized(res, 'send an API token (server.apiTokens) as Authorization: Bearer <token>, or sign in at /ui');
   };
 }
 
-/** /api/*: what the web knows about targets, for people and tools holding the API token. */
+/**
+ * /api/*: what the web knows about targets, and the dashboard's actions, for tokens and
+ * sessions. A session sees the targets whose repository its person has any permission on; a
+ * token sees all. Actions are authorized per target like comment commands; a session's need its
+ * CSRF token.
+ */
 export function apiRouter(options: ApiOptions): Router {
   const router = express.Router();
-  router.use('/api', requireToken(options.token));
+  router.use('/api', authenticate(options.auth), requirePrincipal(options));
+  const visible = async (principal: Principal) => visibleTargets(options.actions, principal, options.targets);
+  /** The target the path names, if the principal may see it; a target it may not see is as unknown as one that does not exist. */
+  const targetOf = async (req: Request, res: Response): Promise<TargetConfig | undefined> => {
+    const name = String(req.params.target);
+    const target = (await visible(principalOf(res)!)).find((t) => t.name === name);
+    if (!target) res.status(404).json({ error: `no target ${JSON.stringify(name.slice(0, 80))}` });
+    return target;
+  };
+
   router.get('/api/targets', async (_req, res) => {
     try {
-      res.json({ targets: await options.status() });
+      res.json({ targets: await options.status(await visible(principalOf(res)!)) });
     } catch (err) {
-      res.status(503).json({ error: `Redis: ${err instanceof Error ? err.message : String(err)}` });
+      redisError(res, err);
     }
+  });
+  router.get('/api/targets/:target', async (req, res) => {
+    try {
+      const target = await targetOf(req, res);
+      if (target) res.json(await options.detail(target));
+    } catch (err) {
+      redisError(res, err);
+    }
+  });
+  router.post('/api/targets/:target/:action', express.json({ limit: '16kb' }), async (req, res) => {
+    const principal = principalOf(res)!;
+    const action = String(req.params.action) as ActionName;
+    if (!actionNames.includes(action)) return void res.status(404).json({ error: `no action ${JSON.stringify(action.slice(0, 40))}; actions: ${actionNames.join(', ')}` });
+    const csrf = csrfProblem(req, principal, options.origin);
+    if (csrf) return void res.status(403).json({ error: csrf });
+    const target = await targetOf(req, res);
+    if (!target) return;
+    const body = (req.body ?? {}) as { revision?: unknown; pr?: unknown };
+    const result = await runAction(options.actions, principal, {
+      action,
+      target,
+      via: 'api',
+      revision: typeof body.revision === 'string' ? body.revision : undefined,
+      pr: typeof body.pr === 'number' ? body.pr : undefined,
+    });
+    res.status(result.status).json(result.status < 300 ? { result: result.status === 202 ? 'queued' : 'done', message: result.message, deliveryId: result.deliveryId } : { error: result.message });
   });
   return router;
 }

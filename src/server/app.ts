@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import { apiRouter, type ApiOptions } from './api.js';
@@ -7,6 +7,8 @@ import { bodyErrorHandler, webhookRouter, type WebhookOptions } from './webhooks
 export interface AppOptions {
   /** The authenticated /api (the web has it; a worker's own server does not). */
   api?: ApiOptions;
+  /** The dashboard under /ui and the badges (the web has it; a worker's own server does not). */
+  ui?: Router;
   /** Webhook receivers, their intake and limits; absent for a worker's own health and metrics server. */
   webhooks?: WebhookOptions;
   /** Resolves when Redis answers; /readyz fails with its error otherwise. */
@@ -15,7 +17,7 @@ export interface AppOptions {
   log: Logger;
 }
 
-/** The HTTP service: webhooks, the API, health, readiness and metrics. */
+/** The HTTP service: webhooks, the API, the dashboard, health, readiness and metrics. */
 export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -34,7 +36,10 @@ export function createApp(options: AppOptions): Express {
       res.status(503).json({ status: 'not ready', reason: `Redis: ${err instanceof Error ? err.message : String(err)}` });
     }
   });
+  // req.protocol follows X-Forwarded-Proto only from a proxy on the same host or network (the ingress)
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   if (options.api) app.use(apiRouter(options.api));
+  if (options.ui) app.use(options.ui);
   if (options.webhooks) app.use(webhookRouter({ ...options.webhooks, log: options.log, metrics: options.metrics }));
   app.use(bodyErrorHandler(options.log));
   return app;

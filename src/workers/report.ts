@@ -4,9 +4,9 @@ import { ProviderError } from '../providers/types.js';
 import { queueNames, reportLogFields, type ReportJobData, type ReportJobs, type StatusJobData } from '../queue/jobs.js';
 import { jobProcessor, type JobContext, type JobHandler, type JobHandlers } from '../queue/processor.js';
 import type { Runtime } from '../runtime.js';
-import { checkFromStatus, previewCheck } from './check.js';
-import { commentMarker, renderComment } from './comment.js';
-import { sendNotification } from './notify.js';
+import { checkFromStatus, previewCheck } from '../report/check.js';
+import { commentMarker, renderComment } from '../report/comment.js';
+import { sendNotification } from '../report/notify.js';
 
 /**
  * Posts what syncs and previews report: commit statuses, notifications, the pull request's
