@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { permissionLevels, type PermissionLevel } from '../model/permission.js';
 import { duration } from './duration.js';
 import { healthCheckProblems, healthSchema } from './health.js';
+import { helmSchema } from './helm.js';
 import { bool, dnsLabel, int, url } from './fields.js';
 import { ownershipSchema } from './ownership.js';
 import { renderLimitsSchema, renderModes } from './render.js';
@@ -28,14 +29,8 @@ export const targetSchema = z
     render: z.enum(renderModes).default('auto'),
     /** Budgets of one render: bytes per file and in total, objects, time, memory. */
     renderLimits: renderLimitsSchema.prefault({}),
-    helm: z
-      .strictObject({
-        /** Values files relative to `path`; in the parsed config, relative to the repository root. */
-        valuesFiles: z.array(z.string().min(1)).default([]),
-        /** Helm release name; the target name when absent. */
-        releaseName: dnsLabel(53).optional(),
-      })
-      .optional(),
+    /** How a chart at `path` is rendered: release name, values, capabilities, chart repositories. */
+    helm: helmSchema.optional(),
     /** A key of `clusters`. */
     cluster: z.string().min(1),
     /** Namespace for namespaced objects that do not set one. */

@@ -12,6 +12,7 @@ import { applySetParent } from './inventory.js';
 import { plan, type Plan, type PlanContext } from './plan.js';
 import { prune } from './prune.js';
 import { renderManifests, type Rendered } from './render/index.js';
+import { chooseRenderer } from './render/helm-target.js';
 import { waitHealthy, type WaitOptions } from './wait.js';
 import type { SyncStage } from '../model/revision.js';
 
@@ -111,8 +112,9 @@ export interface PlannedRevision {
 /** fetch → render → plan: what the sync would do, without writing anything to the cluster. */
 export async function planRevision(source: SyncSource, deps: SyncDeps, timings: SyncResult['timings'] = {}): Promise<PlannedRevision> {
   const { target } = source;
-  // a commit renders the same every time (kustomize runs without exec plugins or network)
-  const cacheKey = `${source.cloneUrl}\0${source.sha}\0${target.path}\0${target.render}`;
+  // a commit renders the same every time (kustomize and helm run without exec plugins or network);
+  // a chart also renders with the target's release name, namespace and values
+  const cacheKey = `${source.cloneUrl}\0${source.sha}\0${target.path}\0${target.render}\0${target.name}\0${target.namespace}`;
   const cached = rendered.get(cacheKey);
   if (cached) {
     const ctx = planContext(target, deps);
@@ -124,8 +126,8 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
   );
   try {
     const output = await stage('render', timings, deps, async () => {
-      if (target.render === 'helm') throw new ManifestError('render', [{ subject: 'render', file: target.path, message: 'render: helm is not supported yet; render the chart into plain YAML or use kustomize' }]);
-      return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode: target.render, limits: target.renderLimits });
+      const { mode, helm } = await chooseRenderer(target, checkout.dir, deps.kube);
+      return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode, helm, limits: target.renderLimits });
     });
     rendered.set(cacheKey, output);
     if (rendered.size > renderedKeep) rendered.delete(rendered.keys().next().value!);

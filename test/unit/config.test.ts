@@ -200,7 +200,7 @@ git: { cacheDir: /var/cache/driftless }
       FILE,
       {},
     );
-    expect(config.targets[0]?.helm).toEqual({ valuesFiles: ['charts/shop/values-prod.yaml', 'charts/common/values.yaml'] });
+    expect(config.targets[0]?.helm).toEqual({ valuesFiles: ['charts/shop/values-prod.yaml', 'charts/common/values.yaml'], includeCrds: true, apiVersions: [], repositories: [] });
   });
 
   it('accepts numbers and booleans substituted from the environment', () => {

@@ -1,7 +1,8 @@
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ManifestError } from '../../errors.js';
+import { DriftlessError, ManifestError } from '../../errors.js';
 import type { Manifest } from '../manifest.js';
+import { renderHelm, type HelmRender } from './helm.js';
 import { findKustomization, KUSTOMIZATION_FILES } from './kustomize-inputs.js';
 import { renderKustomize } from './kustomize.js';
 import { RenderBudget } from './limits.js';
@@ -10,7 +11,7 @@ import { isInside, normalizeInside } from './paths.js';
 import { renderPlain } from './plain.js';
 
 /** How a target's path is turned into objects; `auto` is kustomize when a kustomization is there. */
-export type RenderMode = 'auto' | 'plain' | 'kustomize';
+export type RenderMode = 'auto' | 'plain' | 'kustomize' | 'helm';
 
 /** One render, all plain data so that it can cross to the render thread. */
 export interface RenderRequest {
@@ -18,10 +19,12 @@ export interface RenderRequest {
   checkoutDir: string;
   /** Target path relative to the root, '.' for the root. */
   path: string;
-  /** auto | plain | kustomize (render: helm is refused before rendering until Helm support lands). */
+  /** auto | plain | kustomize | helm (auto never picks helm here: the caller chose it, to fetch the cluster's capabilities first). */
   mode: RenderMode;
   /** kubectl binary for kustomize. */
   kubectl: string;
+  /** What `helm template` is told; required when `mode` is helm. */
+  helm?: HelmRender;
   /** The target's budgets. */
   limits: RenderLimits;
   /** When the render must be over, in epoch milliseconds; kustomize is killed then. */
@@ -74,6 +77,10 @@ export async function buildManifests(request: RenderRequest, onFile?: (source: s
   const kustomization = isDirectory ? await findKustomization(targetReal) : undefined;
   const mode = request.mode === 'auto' ? (kustomization ? 'kustomize' : 'plain') : request.mode;
 
+  if (mode === 'helm') {
+    if (!request.helm) throw new DriftlessError('render: helm needs the helm options (RenderRequest.helm)');
+    return renderHelm({ root, dir: relative, helm: request.helm, limits: request.limits, deadline: request.deadline, onFile });
+  }
   if (mode === 'plain') return renderPlain(root, target, new RenderBudget(request.limits), onFile);
 
   if (!kustomization) {

@@ -1,9 +1,11 @@
 import type { RenderMode, Rendered } from './build.js';
 import { defaultRenderLimits } from './limits.js';
 import type { RenderLimits } from './limits.js';
+import type { HelmRender } from './helm.js';
 import { renderInThread } from './threads.js';
 
 export type { RenderMode, Rendered } from './build.js';
+export type { HelmRender } from './helm.js';
 export type { RenderLimits } from './limits.js';
 
 /** Options for renderManifests. */
@@ -12,8 +14,10 @@ export interface RenderOptions {
   checkoutDir: string;
   /** Target path relative to the root, '.' for the root. */
   path: string;
-  /** auto | plain | kustomize (render: helm is refused before rendering until Helm support lands). */
+  /** auto | plain | kustomize | helm; auto never picks helm here (see isChart). */
   mode: RenderMode;
+  /** What `helm template` is told; required when `mode` is helm. */
+  helm?: HelmRender;
   /** kubectl binary for kustomize; default `process.env.KUBECTL ?? 'kubectl'`. */
   kubectl?: string;
   /** The target's budgets (bytes, objects, time, memory); the defaults when absent. */
@@ -21,10 +25,10 @@ export interface RenderOptions {
 }
 
 /**
- * Reads a target's objects from a checkout: plain YAML/JSON files or a kustomize build, in a
- * render thread (off this event loop, memory capped) and, for kustomize, in the render sandbox (no
- * network, only the checkout, a minimal environment). Objects come in a stable order (plain: by
- * file, then document; kustomize: its output order). Anything wrong with what is in Git, a limit
+ * Reads a target's objects from a checkout: plain YAML/JSON files, a kustomize build or a helm
+ * chart, in a render thread (off this event loop, memory capped) and, for kustomize and helm, in
+ * the render sandbox (no network, only the checkout, a minimal environment). Objects come in a
+ * stable order (plain: by file, then document; kustomize and helm: their output order). Anything wrong with what is in Git, a limit
  * included, is one permanent ManifestError listing every problem. Also says which files it read.
  */
 export function renderManifests(options: RenderOptions): Promise<Rendered> {
@@ -33,6 +37,7 @@ export function renderManifests(options: RenderOptions): Promise<Rendered> {
     path: options.path,
     mode: options.mode,
     kubectl: options.kubectl ?? process.env.KUBECTL ?? 'kubectl',
+    helm: options.helm,
     limits: options.limits ?? defaultRenderLimits(),
   });
 }
