@@ -1,5 +1,6 @@
 import { createHash, createVerify, randomBytes, type KeyObject } from 'node:crypto';
 import http from 'node:http';
+import { OAuthServer } from './oauth-standin.js';
 import { HttpError, listenOnLoopback, pageOf, RecordingServer, sameSecret, type Params, type RecordedRequest, type Route } from './recording-server.js';
 
 export type { RecordedRequest } from './recording-server.js';
@@ -278,6 +279,11 @@ export class GitHubStandIn extends RecordingServer {
   private readonly login: string;
   /** Installation access tokens minted so far, oldest first. */
   readonly tokens: MintedToken[] = [];
+  /**
+   * GitHub's web flow for OAuth Apps (https://docs.github.com/en/apps/oauth-apps/building-oauth-apps/authorizing-oauth-apps):
+   * `GET /login/oauth/authorize`, `POST /login/oauth/access_token`; its tokens are users' for `GET /user`.
+   */
+  readonly oauth = new OAuthServer('gho_');
   private readonly limits: ({ method: string; path: RegExp; until: number } & Parameters<GitHubStandIn['rateLimit']>[2])[] = [];
 
   private constructor(
@@ -1043,7 +1049,7 @@ export class GitHubStandIn extends RecordingServer {
     if (this.token === undefined && !this.app) return true;
     const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header ?? '');
     if (!match?.[1]) return false;
-    return (this.token !== undefined && sameSecret(match[1], this.token)) || this.acceptsToken(match[1]);
+    return (this.token !== undefined && sameSecret(match[1], this.token)) || this.acceptsToken(match[1]) || this.oauth.loginOf(match[1]) !== undefined;
   }
 
   /**
@@ -1154,6 +1160,38 @@ export class GitHubStandIn extends RecordingServer {
     return { message: 'Problems parsing JSON', documentation_url: DOCS };
   }
 
+  /** The OAuth token endpoint takes a form, as on github.com; the API takes JSON. */
+  protected override parseBody(raw: string, headers: http.IncomingHttpHeaders): unknown {
+    if ((headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(raw));
+    return JSON.parse(raw);
+  }
+
+  /** The web flow's two endpoints (on github.com, not the API); false for any other request. */
+  private oauthRoute(entry: RecordedRequest, req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    if (entry.method === 'GET' && entry.path === '/login/oauth/authorize') {
+      const answer = this.oauth.authorize(entry.query);
+      if ('location' in answer) {
+        res.writeHead(302, { location: answer.location, 'content-length': '0' });
+        res.end();
+      } else this.send(res, answer.status, answer.body);
+      return true;
+    }
+    if (entry.method === 'POST' && entry.path === '/login/oauth/access_token') {
+      const body = entry.body !== null && typeof entry.body === 'object' ? (entry.body as Record<string, unknown>) : {};
+      const answer = this.oauth.exchange({ ...entry.query, ...body });
+      // GitHub answers errors of this endpoint with a 200 and an `error` field
+      const payload = 'token' in answer ? { access_token: answer.token, token_type: 'bearer', scope: '' } : { error: answer.error === 'invalid_grant' ? 'bad_verification_code' : 'incorrect_client_credentials', error_description: answer.description, error_uri: `${DOCS}/apps/oauth-apps/maintaining-oauth-apps/troubleshooting-oauth-app-access-token-request-errors` };
+      if ((req.headers.accept ?? '').includes('application/json')) this.send(res, 200, payload);
+      else {
+        const text = new URLSearchParams(Object.entries(payload)).toString();
+        res.writeHead(200, { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+        res.end(text);
+      }
+      return true;
+    }
+    return false;
+  }
+
   protected override failureBody(status: number): unknown {
     return { message: http.STATUS_CODES[status] ?? 'Error' };
   }
@@ -1185,12 +1223,19 @@ export class GitHubStandIn extends RecordingServer {
     }
     if (this.limited(entry, res)) return;
     if (this.appRoute(entry, req, res)) return;
+    if (this.oauthRoute(entry, req, res)) return;
     if (!this.authorized(req.headers.authorization)) {
       this.send(res, 401, { message: 'Bad credentials', documentation_url: DOCS });
       return;
     }
 
     if (entry.method === 'GET' && /^\/user\/?$/.test(entry.path)) {
+      const person = this.oauth.loginOf(/^(?:token|bearer)\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? '');
+      if (person) {
+        const at = now();
+        this.send(res, 200, { ...this.user(person), name: `${person} (stand-in)`, company: null, blog: '', location: null, email: null, bio: null, public_repos: 0, followers: 0, following: 0, created_at: at, updated_at: at });
+        return;
+      }
       if (this.installationToken) {
         this.send(res, 403, { message: 'Resource not accessible by integration', documentation_url: `${DOCS}/users/users#get-the-authenticated-user`, status: '403' });
         return;

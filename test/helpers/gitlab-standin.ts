@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { OAuthServer } from './oauth-standin.js';
 import { HttpError, listenOnLoopback, pageOf, RecordingServer, sameSecret, type Params, type RecordedRequest, type Route } from './recording-server.js';
 
 export type { RecordedRequest } from './recording-server.js';
@@ -890,8 +891,37 @@ export class GitLabStandIn extends RecordingServer {
     });
   }
 
+  /** GitLab as an OAuth 2 provider (https://docs.gitlab.com/api/oauth2/): `/oauth/authorize`, `/oauth/token`; its tokens are users' for `GET /api/v4/user`. */
+  readonly oauth = new OAuthServer('glpat-oauth-');
+
+  /** The person an OAuth access token in `Authorization: Bearer` belongs to. */
+  private oauthPerson(headers: http.IncomingHttpHeaders): string | undefined {
+    return this.oauth.loginOf(/^bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1] ?? '');
+  }
+
+  /** The OAuth endpoints, under the instance's path prefix; false for any other request. */
+  private oauthRoute(entry: RecordedRequest, res: http.ServerResponse): boolean {
+    if (entry.method === 'GET' && entry.path === `${this.pathPrefix}/oauth/authorize`) {
+      const answer = this.oauth.authorize(entry.query);
+      if ('location' in answer) {
+        res.writeHead(302, { location: answer.location, 'content-length': '0' });
+        res.end();
+      } else this.send(res, answer.status, answer.body);
+      return true;
+    }
+    if (entry.method === 'POST' && entry.path === `${this.pathPrefix}/oauth/token`) {
+      const body = entry.body !== null && typeof entry.body === 'object' ? (entry.body as Record<string, unknown>) : {};
+      const answer = this.oauth.exchange({ ...entry.query, ...body });
+      if ('token' in answer) this.send(res, 200, { access_token: answer.token, token_type: 'Bearer', expires_in: 7200, refresh_token: randomBytes(16).toString('hex'), scope: 'read_user', created_at: Math.floor(Date.now() / 1000) });
+      else this.send(res, answer.status, { error: answer.error, error_description: answer.description });
+      return true;
+    }
+    return false;
+  }
+
   private authorized(headers: http.IncomingHttpHeaders): boolean {
     if (this.token === undefined) return true;
+    if (this.oauthPerson(headers) !== undefined) return true;
     const privateToken = headers['private-token'];
     const bearer = /^bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1];
     const given = (Array.isArray(privateToken) ? privateToken[0] : privateToken) ?? bearer;
@@ -926,6 +956,7 @@ export class GitLabStandIn extends RecordingServer {
   }
 
   protected override answer(entry: RecordedRequest, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (this.oauthRoute(entry, res)) return;
     if (!this.authorized(req.headers)) {
       this.send(res, 401, { message: '401 Unauthorized' });
       return;
@@ -939,7 +970,7 @@ export class GitLabStandIn extends RecordingServer {
         query: entry.query,
         input: { ...entry.query, ...body },
         project: () => this.resolveProject(params.id ?? ''),
-        user: this.user(this.username),
+        user: this.user(this.oauthPerson(req.headers) ?? this.username),
       }));
     if (!answered) this.send(res, 404, { error: '404 Not Found' });
   }
