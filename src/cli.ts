@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load.js';
 import type { Config, TargetConfig } from './config/schema.js';
@@ -7,6 +8,7 @@ import { DriftlessError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { startWeb, startWorkers, type Service } from './services.js';
 import { Metrics } from './metrics.js';
+import { createAppFromManifest } from './providers/github/app-setup.js';
 import { createProviders, sourceFor } from './providers/index.js';
 import { formatChanges } from './report/changeset-text.js';
 import { connectCluster, createRuntime, type Runtime } from './runtime.js';
@@ -27,7 +29,9 @@ commands:
   diff      --config FILE --target T [--revision SHA]   what a sync would change; writes nothing
   history   --config FILE --target T [--limit N]
   status    --config FILE                 per target: deployed, healthy, pending revisions, lock
-  validate-config FILE`;
+  validate-config FILE
+  github-app create --webhook-url URL [--name N] [--org ORG] [--out DIR] [--api-url URL] [--github-url URL] [--port N]
+                                          register Driftless's GitHub App through GitHub's manifest flow`;
 
 class UsageError extends Error {}
 
@@ -36,8 +40,24 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, target: { type: 'string', short: 't' }, revision: { type: 'string', short: 'r' }, limit: { type: 'string' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      target: { type: 'string', short: 't' },
+      revision: { type: 'string', short: 'r' },
+      limit: { type: 'string' },
+      'webhook-url': { type: 'string' },
+      name: { type: 'string' },
+      org: { type: 'string' },
+      out: { type: 'string' },
+      'api-url': { type: 'string' },
+      'github-url': { type: 'string' },
+      port: { type: 'string' },
+    },
   });
+  if (command === 'github-app') {
+    if (positionals[0] !== 'create') throw new UsageError('github-app needs a subcommand: create');
+    return githubAppCreate(values);
+  }
   if (command === 'validate-config') {
     const file = positionals[0] ?? values.config;
     if (!file) throw new UsageError('validate-config needs a FILE');
@@ -71,6 +91,39 @@ async function main(argv: string[]): Promise<number> {
       return status(config, log);
   }
   return 2;
+}
+
+/**
+ * `github-app create`: registers the App through GitHub's manifest flow and says where its
+ * credentials went and what the config needs; the key and the secrets are never printed.
+ */
+async function githubAppCreate(values: { 'webhook-url'?: string; name?: string; org?: string; out?: string; 'api-url'?: string; 'github-url'?: string; port?: string }): Promise<number> {
+  const webhookUrl = values['webhook-url'];
+  if (!webhookUrl || !/^https?:\/\//.test(webhookUrl)) throw new UsageError('--webhook-url URL is required: where GitHub sends deliveries, e.g. https://driftless.example.com/webhooks/github');
+  const apiUrl = (values['api-url'] ?? 'https://api.github.com').replace(/\/+$/, '');
+  // github.com's API is another host; GitHub Enterprise Server serves it under /api/v3
+  const webUrl = (values['github-url'] ?? (apiUrl === 'https://api.github.com' ? 'https://github.com' : apiUrl.replace(/\/api\/v3$/, ''))).replace(/\/+$/, '');
+  const outDir = path.resolve(values.out ?? '.');
+  const app = await createAppFromManifest({
+    webUrl,
+    apiUrl,
+    org: values.org,
+    name: values.name ?? 'Driftless',
+    webhookUrl,
+    outDir,
+    port: Number(values.port ?? 0),
+    onReady: (url) => console.log(`Open ${url} in a browser on this machine and confirm the App on GitHub.`),
+  });
+  console.log(`Created GitHub App ${app.slug} (id ${app.appId}).
+  private key:             ${app.keyFile}
+  id and webhook secret:   ${app.envFile} (GITHUB_APP_ID, GITHUB_WEBHOOK_SECRET)
+Install it on your repositories: ${app.installUrl}
+Then, with that environment file loaded, the configuration reads:
+  providers:
+    github:
+      webhookSecret: "\${GITHUB_WEBHOOK_SECRET}"
+      app: { appId: "\${GITHUB_APP_ID}", privateKeyFile: ${app.keyFile} }`);
+  return 0;
 }
 
 function target(config: Config, name: string | undefined): TargetConfig {
