@@ -28,6 +28,7 @@ testenv-down:
 test: deps
 	test/kube/build.sh >/dev/null
 	scripts/helm version >/dev/null
+	scripts/browser >/dev/null
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.testenv/vitest.json; \
 	  status=$$?; node scripts/test-summary.mjs .testenv/vitest.json; exit $$status
 

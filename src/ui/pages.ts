@@ -62,16 +62,18 @@ export function fleetRow(row: TargetRow, target: TargetConfig, links: Links) {
   return html`
     <tr id=${`row-${target.name}`} sse-swap=${`row-${target.name}`} hx-swap="outerHTML" data-state=${row.sync}>
       <td data-label="Target"><a href=${`/ui/targets/${target.name}`}><strong>${target.name}</strong></a></td>
-      <td data-label="Repository">${status.repo}<span class="muted">@${status.branch}</span></td>
-      <td data-label="Cluster">${row.cluster}<span class="muted">/${row.namespace}</span></td>
+      <td data-label="Repository"><span>${status.repo}<span class="muted">@${status.branch}</span></span></td>
+      <td data-label="Cluster"><span>${row.cluster}<span class="muted">/${row.namespace}</span></span></td>
       <td data-label="Sync">
-        <span class=${`chip ${cls('s', row.sync)}`}>${row.sync}</span>
-        ${status.lock && html` <span class="chip locked" title=${`locked by ${status.lock.user}`}>locked</span>`} ${stageLine(row)}
+        <span>
+          <span class=${`chip ${cls('s', row.sync)}`}>${row.sync}</span>
+          ${status.lock && html` <span class="chip locked" title=${`locked by ${status.lock.user}`}>locked</span>`} ${stageLine(row)}
+        </span>
       </td>
       <td data-label="Health"><span class=${`chip ${cls('h', row.health)}`}>${row.health}</span></td>
-      <td data-label="Deployed">${sha(links, target, status.deployed?.sha)} ${status.deployed && html`<span class="muted">${time(status.deployed.at)}</span>`}</td>
+      <td data-label="Deployed"><span>${sha(links, target, status.deployed?.sha)} ${status.deployed && html`<span class="muted">${time(status.deployed.at)}</span>`}</span></td>
       <td data-label="Last attempt">
-        ${attempt ? html`${sha(links, target, attempt.revision)} <span class=${cls('r', attempt.result)}>${attempt.result}</span>${attempt.stage && html`<span class="muted"> at ${attempt.stage}</span>`}` : html`<span class="muted">—</span>`}
+        <span>${attempt ? html`${sha(links, target, attempt.revision)} <span class=${cls('r', attempt.result)}>${attempt.result}</span>${attempt.stage && html`<span class="muted"> at ${attempt.stage}</span>`}` : html`<span class="muted">—</span>`}</span>
       </td>
     </tr>
   `;
@@ -140,9 +142,9 @@ export function targetSummary(d: TargetDetail, target: TargetConfig, links: Link
   `;
 }
 
-/** The colored lines of a unified diff (its Secret values were masked when it was made). */
+/** The colored lines of a unified diff (its Secret values were masked when it was made); htm drops a newline written in the template, so each line carries its own. */
 function diffBlock(diff: string) {
-  return html`<pre class="diff">${diff.split('\n').map((line) => html`<span class=${line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : ''}>${line}\n</span>`)}</pre>`;
+  return html`<pre class="diff">${diff.split('\n').map((line) => html`<span class=${line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : ''}>${`${line}\n`}</span>`)}</pre>`;
 }
 
 function changeList(changes: Change[]) {

@@ -132,7 +132,8 @@ export class DriftlessHarness {
   static async start(options: {
     namespace: string;
     targetYaml?: string;
-    extraYaml?: string;
+    /** Top-level YAML after the rest; a function gets the harness, its stand-ins started (for their URLs). */
+    extraYaml?: string | ((h: DriftlessHarness) => string);
     /** Start the workers in-process (default), or not. */
     workers?: boolean;
     /** Start nothing in-process: the test runs Driftless as its own process from `configYaml`. */
@@ -188,7 +189,7 @@ ${options.targetYaml ?? ''}
 server: { port: 0 }
 redis: { url: "${options.endpoints?.redisUrl ?? process.env.REDIS_URL}", prefix: "dl-${randomBytes(4).toString('hex')}" }
 git: { cacheDir: "${h.cacheDir}" }
-${options.extraYaml ?? ''}
+${typeof options.extraYaml === 'function' ? options.extraYaml(h) : (options.extraYaml ?? '')}
 `;
     h.configYaml = yaml;
     // REDIS_URL in the environment overrides the file: keep it pointing where the file does

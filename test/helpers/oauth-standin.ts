@@ -38,9 +38,9 @@ export class OAuthServer {
 
   constructor(private readonly tokenPrefix: string) {}
 
-  /** Registers an application; returns its client id and secret. */
-  register(): OAuthClient {
-    const client = { clientId: `Iv1.${randomBytes(8).toString('hex')}`, clientSecret: randomBytes(20).toString('hex') };
+  /** Registers an application (these credentials, or new ones); returns its client id and secret. */
+  register(given?: OAuthClient): OAuthClient {
+    const client = given ?? { clientId: `Iv1.${randomBytes(8).toString('hex')}`, clientSecret: randomBytes(20).toString('hex') };
     this.clients.set(client.clientId, client);
     return client;
   }
