@@ -126,7 +126,7 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
   );
   try {
     const output = await stage('render', timings, deps, async () => {
-      const { mode, helm } = await chooseRenderer(target, checkout.dir, deps.kube);
+      const { mode, helm } = await chooseRenderer(target, checkout.dir, deps.kube, deps.cacheDir);
       return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode, helm, limits: target.renderLimits });
     });
     rendered.set(cacheKey, output);

@@ -88,7 +88,7 @@ describe('a chart in the repository (render: helm)', () => {
     expect(comment()).toContain('deploy/templates/config.yaml');
     expect(comment()).toMatch(/-\s+greeting: hello-prod/);
     expect(comment()).toMatch(/\+\s+greeting: hi-prod/);
-    expect((await configMap('shop-config'))?.data?.greeting).toBe('hello-prod');
+    expect((await configMap('shop-config'))?.data).toMatchObject({ greeting: 'hello-prod' });
   });
 });
 

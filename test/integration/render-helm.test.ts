@@ -29,6 +29,7 @@ const helmOptions = (overrides: Partial<HelmRender> = {}): HelmRender => ({
   includeCrds: true,
   kubeVersion: 'v1.36.3',
   apiVersions: ['v1', 'apps/v1', 'apps/v1/Deployment'],
+  dependencies: { repositories: [], cacheDir: path.join(scratch.dir, 'helm-charts') },
   ...overrides,
 });
 const renderChart = (dir: string, chartPath: string, helm: Partial<HelmRender> = {}, renderLimits = limits()) => render(dir, { path: chartPath, mode: 'helm', helm: helmOptions(helm), limits: renderLimits });

@@ -21,10 +21,10 @@ export async function isChart(checkoutDir: string, targetPath: string): Promise<
  * How a target's checkout is rendered: its `render` mode, with `auto` turned into helm when the
  * path holds a chart; for helm, what `helm template` is told (release name, namespace, values,
  * and the cluster's version and API versions, read through `client`, unless the configuration
- * sets them). Rejects (a retried error) when helm is missing or unusable or the cluster cannot
+ * sets them; chart archives are cached under `cacheDir`). Rejects (a retried error) when helm is missing or unusable or the cluster cannot
  * be read; never for what is in the commit.
  */
-export async function chooseRenderer(target: TargetConfig, checkoutDir: string, client: KubeClient): Promise<{ mode: RenderMode; helm?: HelmRender }> {
+export async function chooseRenderer(target: TargetConfig, checkoutDir: string, client: KubeClient, cacheDir: string): Promise<{ mode: RenderMode; helm?: HelmRender }> {
   const helmChart = target.render === 'helm' || (target.render === 'auto' && (await isChart(checkoutDir, target.path)));
   if (!helmChart) return { mode: target.render };
   const binary = process.env.HELM || 'helm';
@@ -41,6 +41,7 @@ export async function chooseRenderer(target: TargetConfig, checkoutDir: string, 
       includeCrds: config?.includeCrds ?? true,
       kubeVersion: config?.kubeVersion ?? capabilities.kubeVersion,
       apiVersions: [...new Set([...capabilities.apiVersions, ...(config?.apiVersions ?? [])])],
+      dependencies: { repositories: config?.repositories ?? [], cacheDir: path.join(cacheDir, 'helm-charts') },
     },
   };
 }

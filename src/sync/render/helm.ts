@@ -1,12 +1,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { HelmRepositoryConfig } from '../../config/helm.js';
 import { DriftlessError, ManifestError } from '../../errors.js';
 import type { ObjectProblem } from '../../errors.js';
 import type { Manifest } from '../manifest.js';
 import { runChild } from '../child-process.js';
 import { collectObject } from './documents.js';
 import { duplicateProblems } from './duplicates.js';
+import { vendorDependencies } from './helm-dependencies.js';
 import { checkChartInputs } from './helm-inputs.js';
 import { RenderBudget } from './limits.js';
 import type { RenderLimits } from './limits.js';
@@ -32,6 +34,8 @@ export interface HelmRender {
   kubeVersion: string;
   /** `.Capabilities.APIVersions`: `group/version` and `group/version/Kind` entries. */
   apiVersions: string[];
+  /** Repositories dependencies that are not vendored may come from, and the archive cache folder. */
+  dependencies: { repositories: HelmRepositoryConfig[]; cacheDir: string };
 }
 
 /** Options for one `helm template` run. */
@@ -134,7 +138,8 @@ export function helmTemplateArgs(chart: string, helm: HelmRender, valuesFiles: r
  * Renders the chart at `dir` with `helm template` in the render sandbox (no network, nothing of
  * the worker's environment, an empty HOME, plugins off) and returns its objects in helm's output
  * order, each naming the template it came from. Before helm starts, every file it will load is
- * checked to be in the checkout and within the budget (checkChartInputs); its output counts
+ * checked to be in the checkout and within the budget (checkChartInputs), and dependencies that
+ * are not vendored are fetched from configured repositories only (vendorDependencies); its output counts
  * against `maxTotalBytes` and `maxObjects`. What the commit gets wrong (a template error, a
  * missing values file, a chart that needs another Kubernetes version, a missing dependency, a
  * limit) is a permanent ManifestError naming the file; a helm that cannot start is retried.
@@ -144,9 +149,17 @@ export async function renderHelm(options: HelmOptions): Promise<Manifest[]> {
   const chartYaml = dir === '.' ? 'Chart.yaml' : `${dir}/Chart.yaml`;
   const refuse = (message: string) => new ManifestError('render', [{ subject: chartYaml, file: chartYaml, message }]);
 
-  const inputProblems = await checkChartInputs({ root, dir, valuesFiles: helm.valuesFiles, budget: new RenderBudget(limits), onFile: options.onFile });
+  const inputs = { root, dir, valuesFiles: helm.valuesFiles };
+  const inputProblems = await checkChartInputs({ ...inputs, budget: new RenderBudget(limits), onFile: options.onFile });
   if (inputProblems.length > 0) throw new ManifestError('render', inputProblems);
   const name = await chartName(root, dir, limits);
+  const { repositories, cacheDir } = helm.dependencies;
+  const fetched = await vendorDependencies(root, dir, { repositories, cacheDir, maxArchiveBytes: limits.maxFileBytes, maxIndexBytes: 4 * limits.maxTotalBytes, deadline: options.deadline });
+  if (fetched.length > 0) {
+    // what came from a repository counts against the budget as vendored archives do
+    const archiveProblems = await checkChartInputs({ ...inputs, budget: new RenderBudget(limits) });
+    if (archiveProblems.length > 0) throw new ManifestError('render', archiveProblems);
+  }
 
   const home = await mkdtemp(path.join(os.tmpdir(), 'driftless-helm-home-'));
   try {
