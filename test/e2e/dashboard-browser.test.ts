@@ -24,10 +24,19 @@ async function screenshot(page: Page, name: string): Promise<void> {
   }
 }
 
+// The browser's globals that the functions run in the page use (the project compiles without the DOM library).
+declare const window: { seen: string[]; htmx?: unknown; innerWidth: number };
+declare const document: {
+  getElementById(id: string): { dataset: Record<string, string | undefined>; querySelector(selector: string): { textContent: string | null } | null } | null;
+  body: unknown;
+  documentElement: { scrollWidth: number };
+};
+declare const MutationObserver: new (callback: () => void) => { observe(target: unknown, options: Record<string, boolean>): void };
+
 /** Records, in the page, every state the target's summary shows and every stage line, as SSE swaps them in. */
 function watchSummary(page: Page, target: string): Promise<void> {
   return page.evaluate((id) => {
-    const w = window as unknown as { seen: string[] };
+    const w = window;
     w.seen = [];
     const note = () => {
       const el = document.getElementById(id);
@@ -39,7 +48,7 @@ function watchSummary(page: Page, target: string): Promise<void> {
   }, `summary-${target}`);
 }
 
-const seen = (page: Page) => page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+const seen = (page: Page) => page.evaluate(() => window.seen);
 
 describe('the dashboard in a real browser (Debian chromium, playwright-core)', () => {
   let h: DriftlessHarness;
@@ -85,7 +94,7 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core)', (
     // a push, watched from the target's page: queued while no worker runs, then deployed, no reload
     await page.getByRole('link', { name: target }).click();
     await page.waitForURL(`${h.url}/ui/targets/${target}`);
-    await page.waitForFunction(() => (window as unknown as { htmx?: unknown }).htmx !== undefined);
+    await page.waitForFunction(() => window.htmx !== undefined);
     await page.waitForTimeout(300); // the event stream connects
     await watchSummary(page, target);
     const first = await h.commitAndPush('first', { 'deploy/app.yaml': cm('app', '1') });
