@@ -13,6 +13,7 @@ import { plan, type Plan, type PlanContext } from './plan.js';
 import { prune } from './prune.js';
 import { renderManifests, type Rendered } from './render/index.js';
 import { chooseRenderer } from './render/helm-target.js';
+import { planHooks, runHooks, splitHooks, type PlannedHook } from './hooks.js';
 import { waitHealthy, type WaitOptions } from './wait.js';
 import type { SyncStage } from '../model/revision.js';
 
@@ -107,6 +108,15 @@ export interface PlannedRevision {
   plan: Plan;
   ctx: PlanContext;
   read: string[];
+  /** Helm hooks of the render, kept out of the plan (and so out of drift and the inventory): applyPlan runs them. */
+  hooks: PlannedHook[];
+}
+
+/** plan() of a render's objects, and its hooks resolved against the target's policy. */
+async function planRendered(output: Rendered, ctx: PlanContext): Promise<{ plan: Plan; hooks: PlannedHook[] }> {
+  const { objects, hooks, problems } = splitHooks(output.manifests);
+  if (problems.length > 0) throw new ManifestError('plan', problems);
+  return { plan: await plan(objects, ctx), hooks: await planHooks(hooks, ctx) };
 }
 
 /** fetch → render → plan: what the sync would do, without writing anything to the cluster. */
@@ -118,8 +128,8 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
   const cached = rendered.get(cacheKey);
   if (cached) {
     const ctx = planContext(target, deps);
-    const result = await stage('plan', timings, deps, () => plan(cached.manifests, ctx));
-    return { plan: result, ctx, read: cached.read };
+    const result = await stage('plan', timings, deps, () => planRendered(cached, ctx));
+    return { ...result, ctx, read: cached.read };
   }
   const checkout = await stage('fetch', timings, deps, () =>
     fetchRevision({ cacheDir: deps.cacheDir, cloneUrl: source.cloneUrl, credentials: source.credentials, sha: source.sha }),
@@ -132,8 +142,8 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
     rendered.set(cacheKey, output);
     if (rendered.size > renderedKeep) rendered.delete(rendered.keys().next().value!);
     const ctx = planContext(target, deps);
-    const result = await stage('plan', timings, deps, () => plan(output.manifests, ctx));
-    return { plan: result, ctx, read: output.read };
+    const result = await stage('plan', timings, deps, () => planRendered(output, ctx));
+    return { ...result, ctx, read: output.read };
   } finally {
     await checkout.remove();
   }
@@ -142,13 +152,19 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
 /**
  * apply → prune → wait: writes a plan and waits until what changed is healthy. One ChangeSet
  * comes out; a failure after writes carries what was written (`SyncStageError.applied`).
+ * `hooks` run around it: PreSync hooks in the apply stage before the main set (a failed one
+ * stops the sync before the main set changes), PostSync hooks in the wait stage once it is healthy.
  */
-export async function applyPlan(planned: Plan, ctx: PlanContext, waitTimeoutMs: number, deps: SyncDeps, timings: SyncResult['timings'] = {}): Promise<SyncResult> {
-  const applied = await stage('apply', timings, deps, () => apply(planned, ctx));
+export async function applyPlan(planned: Plan, ctx: PlanContext, waitTimeoutMs: number, deps: SyncDeps, timings: SyncResult['timings'] = {}, hooks: readonly PlannedHook[] = []): Promise<SyncResult> {
+  const hookOptions = (hookStage: 'apply' | 'wait') => ({ timeoutMs: waitTimeoutMs, stage: hookStage, health: deps.health, signal: deps.signal });
+  const applied = await stage('apply', timings, deps, async () => [...(await runHooks('PreSync', hooks, ctx, hookOptions('apply'))), ...(await apply(planned, ctx))]);
   const pruned = await stage('prune', timings, deps, () => prune(planned, ctx));
   const changes = [...applied, ...pruned];
   try {
-    await stage('wait', timings, deps, () => waitHealthy(planned.objects, ctx, { timeoutMs: waitTimeoutMs, onProgress: deps.onHealthProgress, signal: deps.signal, health: deps.health }));
+    await stage('wait', timings, deps, async () => {
+      await waitHealthy(planned.objects, ctx, { timeoutMs: waitTimeoutMs, onProgress: deps.onHealthProgress, signal: deps.signal, health: deps.health });
+      changes.push(...(await runHooks('PostSync', hooks, ctx, hookOptions('wait'))));
+    });
   } catch (err) {
     // the writes happened: a failed health check reports them too
     throw err instanceof SyncStageError ? new SyncStageError('wait', err.cause, timings, changes) : err;

@@ -146,7 +146,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
 
   // reconcile: plan what the target should run against the live cluster; drift is healed by the same line
   const run: Run = { revision: decision.revision, trigger: request.trigger, purpose: 'heal' };
-  const { plan, ctx, read } = await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings);
+  const { plan, ctx, read, hooks } = await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings);
   const drift = planChangeSet(plan).filter(isWrite);
   if (drift.length === 0) return { result: 'in sync', revision: run.revision };
   const heal = target.reconcile.drift === 'heal';
@@ -163,7 +163,8 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
     return { result: 'drifted', revision: run.revision, drift };
   }
   await deps.observer.drifted(run, drift, true);
-  const healed = await runRevision(run, deps, timings, { plan, ctx, read, drift });
+  // a heal is a sync: hooks run as they do on a deploy (as in Argo CD)
+  const healed = await runRevision(run, deps, timings, { plan, ctx, read, hooks, drift });
   return { ...healed, drift };
 }
 
@@ -219,7 +220,7 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     const revision = planned ?? (await planRevision(await deps.source(run.revision), syncDeps(deps, run), timings));
     const { plan, ctx } = revision;
     read = revision.read;
-    result = await applyPlan(plan, ctx, target.wait.timeout, syncDeps(deps, run), timings);
+    result = await applyPlan(plan, ctx, target.wait.timeout, syncDeps(deps, run), timings, revision.hooks);
   } catch (caught) {
     // every pipeline step throws a SyncStageError; only finding the repository's source comes before them
     const err = caught instanceof SyncStageError ? caught : new SyncStageError('fetch', caught, timings);
