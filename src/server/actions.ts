@@ -3,6 +3,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { authorize, type PullFacts } from '../commands/authorize.js';
 import type { Trigger } from '../model/trigger.js';
 import type { Providers } from '../providers/index.js';
+import { ProviderError } from '../providers/types.js';
 import { jobId, type JobQueue, type SyncJobs } from '../queue/jobs.js';
 import type { ActionLog, ActionRecord } from '../store/actions.js';
 import type { HistoryStore } from '../store/history.js';
@@ -59,7 +60,8 @@ const onTheTarget = (target: TargetConfig): PullFacts => ({ state: 'open', fork:
  * Runs one action for `principal`, authorized exactly as the comment command of the same effect
  * (`authorize`: allowUsers, the permission level the target's `commands` set, the pull request's
  * state and base for a lock), and records it, refused or not, in the action log. A sync or a
- * rollback is a sync job whose trigger names the person, so history records who asked.
+ * rollback is a sync job whose trigger names the person, so history records who asked. Throws
+ * when the Git host or Redis does not answer (the caller answers 503).
  */
 export async function runAction(deps: ActionDeps, principal: Principal, request: ActionRequest): Promise<ActionResult> {
   const { action, target } = request;
@@ -76,7 +78,12 @@ export async function runAction(deps: ActionDeps, principal: Principal, request:
     if (!Number.isSafeInteger(request.pr) || request.pr! <= 0) return end({ status: 422, message: 'a lock needs the number of the open pull request it holds the target for' });
     const provider = deps.providers[target.repo.provider];
     if (!provider) return end({ status: 422, message: `providers.${target.repo.provider} is not configured` }, { pr: request.pr });
-    facts = await provider.pullRequest(target.repo.path, request.pr!);
+    try {
+      facts = await provider.pullRequest(target.repo.path, request.pr!);
+    } catch (err) {
+      if (err instanceof ProviderError && err.status === 404) return end({ status: 422, message: `${target.repo.path} has no pull request ${request.pr}` }, { pr: request.pr });
+      throw err;
+    }
   }
   const permission = await permissionOn(deps, principal, target);
   const verdict = authorize({ command: action, effect: action, target, user: principal.actor, permission, pr: facts });

@@ -21,7 +21,8 @@ export interface ApiOptions {
   actions: ActionDeps;
 }
 
-const redisError = (res: Response, err: unknown) => res.status(503).json({ error: `Redis: ${err instanceof Error ? err.message : String(err)}` });
+/** Redis or the Git host did not answer. */
+const unavailable = (res: Response, err: unknown) => res.status(503).json({ error: `not available now: ${err instanceof Error ? err.message : String(err)}` });
 
 /**
  * Every /api call needs a principal: an API token (`server.apiTokens`, or the read-only
@@ -48,8 +49,14 @@ export function apiRouter(options: ApiOptions): Router {
   /** The target the path names, if the principal may see it; a target it may not see is as unknown as one that does not exist. */
   const targetOf = async (req: Request, res: Response): Promise<TargetConfig | undefined> => {
     const name = String(req.params.target);
-    const target = (await visible(principalOf(res)!)).find((t) => t.name === name);
-    if (!target) res.status(404).json({ error: `no target ${JSON.stringify(name.slice(0, 80))}` });
+    let target: TargetConfig | undefined;
+    try {
+      target = (await visible(principalOf(res)!)).find((t) => t.name === name);
+    } catch (err) {
+      res.status(503).json({ error: `could not read permissions now: ${err instanceof Error ? err.message : String(err)}` });
+      return undefined;
+    }
+    if (!target && !res.headersSent) res.status(404).json({ error: `no target ${JSON.stringify(name.slice(0, 80))}` });
     return target;
   };
 
@@ -57,7 +64,7 @@ export function apiRouter(options: ApiOptions): Router {
     try {
       res.json({ targets: await options.status(await visible(principalOf(res)!)) });
     } catch (err) {
-      redisError(res, err);
+      unavailable(res, err);
     }
   });
   router.get('/api/targets/:target', async (req, res) => {
@@ -65,7 +72,7 @@ export function apiRouter(options: ApiOptions): Router {
       const target = await targetOf(req, res);
       if (target) res.json(await options.detail(target));
     } catch (err) {
-      redisError(res, err);
+      unavailable(res, err);
     }
   });
   router.post('/api/targets/:target/:action', express.json({ limit: '16kb' }), async (req, res) => {
@@ -77,13 +84,18 @@ export function apiRouter(options: ApiOptions): Router {
     const target = await targetOf(req, res);
     if (!target) return;
     const body = (req.body ?? {}) as { revision?: unknown; pr?: unknown };
-    const result = await runAction(options.actions, principal, {
-      action,
-      target,
-      via: 'api',
-      revision: typeof body.revision === 'string' ? body.revision : undefined,
-      pr: typeof body.pr === 'number' ? body.pr : undefined,
-    });
+    let result;
+    try {
+      result = await runAction(options.actions, principal, {
+        action,
+        target,
+        via: 'api',
+        revision: typeof body.revision === 'string' ? body.revision : undefined,
+        pr: typeof body.pr === 'number' ? body.pr : undefined,
+      });
+    } catch (err) {
+      return void res.status(503).json({ error: `could not ${action} ${target.name} now: ${err instanceof Error ? err.message : String(err)}` });
+    }
     res.status(result.status).json(result.status < 300 ? { result: result.status === 202 ? 'queued' : 'done', message: result.message, deliveryId: result.deliveryId } : { error: result.message });
   });
   return router;

@@ -174,7 +174,11 @@ export function uiRouter(options: UiOptions): Router {
     if (!target) return;
     const body = req.body as Record<string, string | undefined>;
     const pr = body.pr && /^\d{1,9}$/.test(body.pr.trim()) ? Number(body.pr.trim()) : undefined;
-    await runAction(options.actions, p, { action, target, via: 'dashboard', revision: body.revision || undefined, pr });
+    try {
+      await runAction(options.actions, p, { action, target, via: 'dashboard', revision: body.revision || undefined, pr });
+    } catch (err) {
+      return htmlPage(res, 503, errorPage('Try again', `Could not ${action} ${target.name} now: ${err instanceof Error ? err.message : String(err)}`, viewerOf(p)));
+    }
     options.live.changed(target.name);
     res.redirect(303, `/ui/targets/${target.name}`);
   });

@@ -154,6 +154,8 @@ describe('dashboard: sign-in, pages, actions and badges', () => {
     github.oauth.signedIn = 'octo';
     await signIn(jar, url, 'github');
     const csrf = /name="_csrf" value="([^"]+)"/.exec(await (await browse(jar, `${url}/ui/targets/shop`)).text())![1]!;
+    await browse(jar, `${url}/ui/targets/shop/lock`, { form: { _csrf: csrf, pr: '99' } });
+    expect(await (await browse(jar, `${url}/ui/targets/shop`)).text()).toContain('lock: acme/shop has no pull request 99');
     await browse(jar, `${url}/ui/targets/shop/lock`, { form: { _csrf: csrf, pr: '8' } });
     expect(await (await browse(jar, `${url}/ui/targets/shop`)).text()).toContain('this one is into `release`');
     await browse(jar, `${url}/ui/targets/shop/lock`, { form: { _csrf: csrf, pr: '7' } });
