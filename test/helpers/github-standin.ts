@@ -1170,10 +1170,8 @@ export class GitHubStandIn extends RecordingServer {
   private oauthRoute(entry: RecordedRequest, req: http.IncomingMessage, res: http.ServerResponse): boolean {
     if (entry.method === 'GET' && entry.path === '/login/oauth/authorize') {
       const answer = this.oauth.authorize(entry.query);
-      if ('location' in answer) {
-        res.writeHead(302, { location: answer.location, 'content-length': '0' });
-        res.end();
-      } else this.send(res, answer.status, answer.body);
+      if ('location' in answer) this.redirect(res, answer.location);
+      else this.send(res, answer.status, answer.body);
       return true;
     }
     if (entry.method === 'POST' && entry.path === '/login/oauth/access_token') {

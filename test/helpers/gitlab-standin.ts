@@ -903,10 +903,8 @@ export class GitLabStandIn extends RecordingServer {
   private oauthRoute(entry: RecordedRequest, res: http.ServerResponse): boolean {
     if (entry.method === 'GET' && entry.path === `${this.pathPrefix}/oauth/authorize`) {
       const answer = this.oauth.authorize(entry.query);
-      if ('location' in answer) {
-        res.writeHead(302, { location: answer.location, 'content-length': '0' });
-        res.end();
-      } else this.send(res, answer.status, answer.body);
+      if ('location' in answer) this.redirect(res, answer.location);
+      else this.send(res, answer.status, answer.body);
       return true;
     }
     if (entry.method === 'POST' && entry.path === `${this.pathPrefix}/oauth/token`) {

@@ -180,6 +180,12 @@ export abstract class RecordingServer {
     res.end(text);
   }
 
+  /** A 302 to `location`, as an authorization server sends a browser back. */
+  protected redirect(res: http.ServerResponse, location: string): void {
+    res.writeHead(302, { location, 'content-length': '0' });
+    res.end();
+  }
+
   /**
    * Answers with the first route of this method whose pattern matches `path`, giving its
    * handler the context built from the decoded path parameters and the object body; an
