@@ -1,5 +1,6 @@
 import type { TargetConfig } from '../config/schema.js';
 import type { Change, ChangeSummary } from '../model/change.js';
+import type { TargetObject } from '../server/objects.js';
 import type { ActionRecord } from '../store/actions.js';
 import type { HistoryEntry } from '../store/history.js';
 import type { StoredPreview } from '../store/previews.js';
@@ -235,8 +236,20 @@ function actionForms(d: TargetDetail, target: TargetConfig, viewer: Viewer) {
   `;
 }
 
-/** One target: its state, the actions, the drift, the timeline of syncs and the previews with their diffs. */
-export function targetPage(input: { detail: TargetDetail; target: TargetConfig; links: Links; viewer: Viewer; notice?: ActionRecord }): string {
+/** The target's objects in the cluster now, each with its health; or why the cluster could not say. */
+function objectList(objects: TargetObject[] | { error: string }) {
+  if ('error' in objects) return html`<p class="muted">${objects.error}</p>`;
+  if (objects.length === 0) return html`<p class="muted">The cluster holds no object of this target.</p>`;
+  return html`<table class="objects">
+    <thead><tr><th>Object</th><th>Health</th><th></th></tr></thead>
+    <tbody>
+      ${objects.map((o) => html`<tr><td><code>${o.subject}</code></td><td><span class=${`chip ${cls('h', o.health)}`}>${o.health}</span></td><td class="muted">${o.message}</td></tr>`)}
+    </tbody>
+  </table>`;
+}
+
+/** One target: its state, the actions, the drift, the timeline of syncs, its objects and the previews with their diffs. */
+export function targetPage(input: { detail: TargetDetail; target: TargetConfig; links: Links; viewer: Viewer; notice?: ActionRecord; objects: TargetObject[] | { error: string } }): string {
   const { detail: d, target, links, viewer, notice } = input;
   return page({
     title: target.name,
@@ -255,6 +268,8 @@ export function targetPage(input: { detail: TargetDetail; target: TargetConfig; 
         <h2>Timeline</h2>
         ${timeline(d, target, links)}
       </div>
+      <h2>Objects</h2>
+      ${objectList(input.objects)}
       <h2>Previews</h2>
       ${previews(d.previews, target, links)}
     `,

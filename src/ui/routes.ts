@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { TargetConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { TargetObject } from '../server/objects.js';
 import type { ActionLog } from '../store/actions.js';
 import type { SessionStore } from '../store/sessions.js';
 import { actionNames, runAction, type ActionDeps, type ActionName } from '../server/actions.js';
@@ -28,6 +29,8 @@ export interface UiOptions {
   data: DashboardData;
   actions: ActionDeps;
   actionLog: Pick<ActionLog, 'list'>;
+  /** The target's objects as its cluster has them now, with their health. */
+  objects: (target: TargetConfig) => Promise<TargetObject[]>;
   links: Links;
   live: Pick<LiveUpdates, 'listen' | 'changed'>;
   /** Targets whose badge anyone may fetch. */
@@ -46,6 +49,20 @@ const scripts: Record<string, string> = {
 const safeReturn = (value: unknown) => (typeof value === 'string' && /^\/ui(?:[/?][\w\-./?=&%~]*)?$/.test(value) && !value.includes('//') ? value : '/ui');
 
 const viewerOf = (p: Extract<Principal, { kind: 'session' }>): Viewer => ({ login: p.session.login, provider: p.session.provider, csrf: p.session.csrf });
+
+/** How long a target page waits for its cluster's objects before it shows the rest without them. */
+const objectsTimeoutMs = 5_000;
+
+/** The objects, or why there are none to show: the cluster's error, or its silence past `ms`. */
+async function objectsWithin(work: Promise<TargetObject[]>, ms: number): Promise<TargetObject[] | { error: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ error: string }>((resolve) => (timer = setTimeout(() => resolve({ error: `the cluster did not answer within ${ms / 1000} s` }), ms)));
+  try {
+    return await Promise.race([work.catch((err: unknown) => ({ error: `the cluster did not answer: ${err instanceof Error ? err.message : String(err)}` })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Pages answer in HTML; nothing the dashboard shows is cached by the browser or a proxy. */
 function htmlPage(res: Response, status: number, body: string): void {
@@ -158,10 +175,10 @@ export function uiRouter(options: UiOptions): Router {
     const target = await visibleTarget(req, res);
     if (!target) return;
     const p = sessionOf(res);
-    const [detail, mine] = await Promise.all([targetDetail(options.data, target), options.actionLog.list(target.name, 10)]);
+    const [detail, mine, objects] = await Promise.all([targetDetail(options.data, target), options.actionLog.list(target.name, 10), objectsWithin(options.objects(target), objectsTimeoutMs)]);
     // the outcome of the person's own action of the last minute, shown once they are back from its form
     const notice = mine.find((a) => a.actor === p.actor && a.via === 'dashboard' && Date.now() - a.at < 60_000);
-    htmlPage(res, 200, targetPage({ detail, target, links: options.links, viewer: viewerOf(p), notice }));
+    htmlPage(res, 200, targetPage({ detail, target, links: options.links, viewer: viewerOf(p), notice, objects }));
   });
 
   router.post('/ui/targets/:target/:action', form, session, async (req, res) => {

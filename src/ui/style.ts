@@ -23,7 +23,7 @@ th, td { text-align:left; padding:.45rem .5rem; border-bottom:1px solid var(--li
 th { font-size:12px; color:var(--muted); font-weight:600; }
 .chip { display:inline-block; padding:.05rem .5rem; border-radius:999px; font-size:12px; font-weight:600; border:1px solid currentColor; white-space:nowrap; }
 .s-in-sync, .h-Healthy, .r-succeeded, .r-healed, .r-done, .r-queued { color:var(--ok); }
-.s-drifted, .s-held, .r-drifted, .r-superseded, .locked { color:var(--warn); }
+.s-drifted, .s-held, .r-drifted, .r-superseded, .locked, .h-Missing, .h-Suspended { color:var(--warn); }
 .s-failed, .h-Degraded, .r-failed, .r-errored, .r-refused { color:var(--bad); }
 .s-deploying, .h-Progressing, .r-running { color:var(--run); }
 .s-never-deployed, .h-Unknown { color:var(--off); }

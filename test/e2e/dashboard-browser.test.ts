@@ -122,6 +122,8 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core)', (
       h.github.setPull(h.repoName, { number: 12, user: 'dev', head: { ref: 'feature', sha: head }, base: { ref: 'main' } });
       await h.push(pullRequestPayload({ repo: h.repoName, number: 12, action: 'opened', headRef: 'feature', headSha: head }), { event: 'pull_request' });
       await expect.poll(async () => (await page.reload(), page.locator('#preview-12').count()), { timeout: 30_000 }).toBe(1);
+      // the target's objects, as the cluster has them now
+      expect(await page.locator('table.objects tbody tr').allTextContents()).toEqual([`ConfigMap/${target}/appHealthyapplied`, `ConfigMap/${target}/extraHealthyapplied`]);
       await page.locator('#preview-12 summary', { hasText: `ConfigMap/${target}/app` }).click();
       const diff = page.locator('#preview-12 pre.diff');
       await expect.poll(() => diff.isVisible()).toBe(true);
