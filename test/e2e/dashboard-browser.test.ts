@@ -25,8 +25,9 @@ async function screenshot(page: Page, name: string): Promise<void> {
 }
 
 // The browser's globals that the functions run in the page use (the project compiles without the DOM library).
-declare const window: { seen: string[]; htmx?: unknown; innerWidth: number };
+declare const window: { seen: string[]; sseOpen?: boolean; innerWidth: number };
 declare const document: {
+  addEventListener(type: string, listener: () => void): void;
   getElementById(id: string): { dataset: Record<string, string | undefined>; querySelector(selector: string): { textContent: string | null } | null } | null;
   body: unknown;
   documentElement: { scrollWidth: number };
@@ -83,6 +84,8 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core)', (
   it('signs in through GitHub, watches a push go through its stages live, opens a diff, syncs, is refused a rollback, and shows the badge', async () => {
     const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
     const page = await context.newPage();
+    // htmx's SSE extension says when a page's event stream is open
+    await page.addInitScript(() => document.addEventListener('htmx:sseOpen', () => (window.sseOpen = true)));
 
     // sign in: the fleet sends to the sign-in page, GitHub's authorize page comes back signed in
     await page.goto(`${h.url}/ui`);
@@ -94,8 +97,7 @@ describe('the dashboard in a real browser (Debian chromium, playwright-core)', (
     // a push, watched from the target's page: queued while no worker runs, then deployed, no reload
     await page.getByRole('link', { name: target }).click();
     await page.waitForURL(`${h.url}/ui/targets/${target}`);
-    await page.waitForFunction(() => window.htmx !== undefined);
-    await page.waitForTimeout(300); // the event stream connects
+    await page.waitForFunction(() => window.sseOpen === true);
     await watchSummary(page, target);
     const first = await h.commitAndPush('first', { 'deploy/app.yaml': cm('app', '1') });
     expect(first.res.status).toBe(202);
