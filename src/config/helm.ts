@@ -46,6 +46,8 @@ export const helmSchema = z.strictObject({
   kubeVersion: z.string().regex(KUBE_VERSION, 'expected a Kubernetes version such as 1.36.3').optional(),
   /** Added to `.Capabilities.APIVersions`, which otherwise lists what the target cluster serves. */
   apiVersions: z.array(z.string().regex(API_VERSION, 'expected group/version or group/version/Kind')).default([]),
+  /** Let kustomize inflate the `helmCharts:` of a kustomization (`kubectl kustomize --enable-helm`), with charts vendored in its chartHome or from `repositories`. */
+  kustomizeHelmCharts: bool().default(false),
   /** Chart repositories dependencies may come from (`Chart.lock`/`Chart.yaml` dependencies that are not vendored in `charts/`). */
   repositories: z.array(helmRepositorySchema).default([]),
 });

@@ -82,8 +82,8 @@ export const targetSchema = z
         path: ['allowedNamespaces'],
       });
     }
-    if (t.helm && (t.render === 'plain' || t.render === 'kustomize')) {
-      ctx.addIssue({ code: 'custom', message: `helm options need render: helm or auto, not ${t.render}`, path: ['helm'] });
+    if (t.helm && t.render === 'plain') {
+      ctx.addIssue({ code: 'custom', message: 'helm options need render: helm, kustomize (for its helmCharts) or auto, not plain', path: ['helm'] });
     }
     for (const p of healthCheckProblems(t.health)) ctx.addIssue({ code: 'custom', message: `target "${t.name}": ${p.message}`, path: ['health', ...p.path] });
     t.helm?.valuesFiles.forEach((file, i) => {

@@ -200,7 +200,7 @@ git: { cacheDir: /var/cache/driftless }
       FILE,
       {},
     );
-    expect(config.targets[0]?.helm).toEqual({ valuesFiles: ['charts/shop/values-prod.yaml', 'charts/common/values.yaml'], includeCrds: true, apiVersions: [], repositories: [] });
+    expect(config.targets[0]?.helm).toEqual({ valuesFiles: ['charts/shop/values-prod.yaml', 'charts/common/values.yaml'], includeCrds: true, apiVersions: [], kustomizeHelmCharts: false, repositories: [] });
   });
 
   it('accepts numbers and booleans substituted from the environment', () => {
@@ -359,7 +359,7 @@ describe('parseConfig: errors name the path and what was expected', () => {
       name: 'helm options with render: plain',
       text: configYaml({ render: 'plain', helm: { releaseName: 'shop' } }),
       path: 'targets[0].helm',
-      message: 'helm options need render: helm or auto, not plain',
+      message: 'helm options need render: helm, kustomize (for its helmCharts) or auto, not plain',
     },
     {
       name: 'YAML syntax error',

@@ -23,7 +23,7 @@ export interface RenderRequest {
   mode: RenderMode;
   /** kubectl binary for kustomize. */
   kubectl: string;
-  /** What `helm template` is told; required when `mode` is helm. */
+  /** What `helm template` is told; required when `mode` is helm; for kustomize, set only when the target lets it inflate helmCharts. */
   helm?: HelmRender;
   /** The target's budgets. */
   limits: RenderLimits;
@@ -86,5 +86,5 @@ export async function buildManifests(request: RenderRequest, onFile?: (source: s
   if (!kustomization) {
     throw pathProblem(relative, `render mode is kustomize but there is no ${KUSTOMIZATION_FILES.join(', ')} here`);
   }
-  return renderKustomize({ root, dir: relative, file: kustomization, kubectl: request.kubectl, limits: request.limits, deadline: request.deadline, onFile });
+  return renderKustomize({ root, dir: relative, file: kustomization, kubectl: request.kubectl, limits: request.limits, deadline: request.deadline, onFile, helm: request.helm });
 }

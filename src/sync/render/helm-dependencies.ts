@@ -31,9 +31,9 @@ interface Dependency {
 /** Bytes as fetched, or a problem to report on the chart. */
 type Fetched = { bytes: Buffer } | { problem: string };
 /** An archive and the sha256 it is cached under, or a problem to report on the chart. */
-type FetchedChart = { bytes: Buffer; digest: string } | { problem: string };
+export type FetchedChart = { bytes: Buffer; digest: string } | { problem: string };
 
-const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
+export const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 const HELM_CHART_LAYER = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
 
 function readYaml(text: string, file: string, maxBytes: number): { doc: Record<string, unknown> } | { problem: ObjectProblem } {
@@ -175,6 +175,16 @@ async function fromOciRegistry(dep: Dependency, repository: HelmRepositoryConfig
   return { bytes: blob.bytes, digest };
 }
 
+/**
+ * One chart at an exact version from a configured repository (HTTP index or OCI registry),
+ * from the digest cache when it is there: its archive bytes and sha256, or a problem for the
+ * chart's file. A repository that cannot be reached rejects (a retried DriftlessError).
+ */
+export function fetchChart(chart: { name: string; version: string }, repository: HelmRepositoryConfig, sources: DependencySources): Promise<FetchedChart> {
+  const dep = { ...chart, repository: repository.url };
+  return repository.url.startsWith('oci://') ? fromOciRegistry(dep, repository, sources) : fromHttpRepository(dep, repository, sources);
+}
+
 /** Whether `charts/` already holds the dependency: a folder of that name or an archive `<name>-<version>.tgz`. */
 function vendored(present: readonly string[], dep: Dependency): boolean {
   return present.includes(dep.name) || present.includes(`${dep.name}-${dep.version}.tgz`) || present.includes(`${dep.name}-${dep.version.replace(/^v/, '')}.tgz`);
@@ -240,7 +250,7 @@ export async function vendorDependencies(root: string, dir: string, sources: Dep
       problem(`version "${version}" is a range; run helm dependency update and commit Chart.lock, so that what a commit renders never changes without a commit`);
       continue;
     }
-    const fetched = repository.url.startsWith('oci://') ? await fromOciRegistry(wanted, repository, sources) : await fromHttpRepository(wanted, repository, sources);
+    const fetched = await fetchChart(wanted, repository, sources);
     if ('problem' in fetched) {
       problem(fetched.problem);
       continue;

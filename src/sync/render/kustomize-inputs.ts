@@ -31,9 +31,9 @@ const REFUSED_FIELDS: Record<string, string> = {
   generators: 'plugins are off in the render sandbox; use the built-in fields (configMapGenerator, patches, replacements, ...)',
   transformers: 'plugins are off in the render sandbox; use the built-in fields (patches, labels, images, replacements, ...)',
   validators: 'plugins are off in the render sandbox',
-  helmCharts: 'helm charts are not inflated inside kustomize; use render: helm with the chart in the repository',
-  helmChartInflationGenerator: 'helm charts are not inflated inside kustomize; use render: helm with the chart in the repository',
-  helmGlobals: 'helm charts are not inflated inside kustomize; use render: helm with the chart in the repository',
+  helmCharts: 'helm charts are not inflated inside kustomize unless the target sets helm.kustomizeHelmCharts; or use render: helm',
+  helmChartInflationGenerator: 'the legacy helmChartInflationGenerator is not supported; use helmCharts (with helm.kustomizeHelmCharts) or render: helm',
+  helmGlobals: 'helm charts are not inflated inside kustomize unless the target sets helm.kustomizeHelmCharts; or use render: helm',
 };
 
 /**
@@ -74,11 +74,13 @@ function listOf(document: Record<string, unknown>, field: string, problems: stri
  * Every local path one kustomization names, by field; problems for fields that are refused,
  * unknown or of the wrong shape. Inline patches and replacements name no path.
  */
-function referencesOf(document: Record<string, unknown>, problems: string[]): Reference[] {
+function referencesOf(document: Record<string, unknown>, problems: string[], helmCharts: boolean): Reference[] {
   const refs: Reference[] = [];
   const add = (field: string, value: unknown, kind: Kind) => refs.push({ field, value, kind });
   for (const [field, value] of Object.entries(document)) {
     if (INERT_FIELDS.has(field)) continue;
+    // checked by InputCheck.helmCharts when the target lets kustomize inflate charts
+    if (helmCharts && (field === 'helmCharts' || field === 'helmGlobals')) continue;
     const refused = REFUSED_FIELDS[field];
     if (refused !== undefined) {
       problems.push(`${field}: ${refused}`);
@@ -150,6 +152,12 @@ export interface InputCheck {
   budget: RenderBudget;
   /** Hears of each kustomization before it is read. */
   onFile?: (source: string) => void;
+  /**
+   * When the target lets kustomize inflate `helmCharts` (`helm.kustomizeHelmCharts`): checks a
+   * kustomization's `helmCharts` and `helmGlobals` (its real folder, its document) and returns
+   * what is wrong. Absent: those fields are refused.
+   */
+  helmCharts?: (dir: string, document: Record<string, unknown>) => Promise<string[]>;
 }
 
 /**
@@ -190,7 +198,8 @@ export async function checkKustomizeInputs(check: InputCheck): Promise<ObjectPro
     }
 
     const messages: string[] = [];
-    for (const ref of referencesOf(document, messages)) {
+    if (check.helmCharts) messages.push(...(await check.helmCharts(next.dir, document)));
+    for (const ref of referencesOf(document, messages, check.helmCharts !== undefined)) {
       const found = await resolveReference(root, next.dir, ref, messages);
       if (!found) continue;
       if (found.isDirectory) {

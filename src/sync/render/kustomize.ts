@@ -4,6 +4,8 @@ import type { ObjectProblem } from '../../errors.js';
 import type { Manifest } from '../manifest.js';
 import { collectObject } from './documents.js';
 import { duplicateProblems } from './duplicates.js';
+import type { HelmRender } from './helm.js';
+import { checkKustomizeCharts } from './helm-kustomize.js';
 import { checkKustomizeInputs } from './kustomize-inputs.js';
 import { defaultRenderLimits, RenderBudget } from './limits.js';
 import type { RenderLimits } from './limits.js';
@@ -29,6 +31,15 @@ export interface KustomizeOptions {
   deadline?: number;
   /** Hears of each kustomization before it is read. */
   onFile?: (source: string) => void;
+  /** Set when the target lets kustomize inflate `helmCharts` (`helm.kustomizeHelmCharts`): helm, its capabilities and repositories. */
+  helm?: HelmRender;
+}
+
+/** kustomize's helm flags: the binary and the cluster's capabilities, as `render: helm` passes them. */
+function helmFlags(helm: HelmRender): string[] {
+  const flags = ['--enable-helm', '--helm-command', helm.binary, '--helm-kube-version', helm.kubeVersion];
+  if (helm.apiVersions.length > 0) flags.push('--helm-api-versions', helm.apiVersions.join(','));
+  return flags;
 }
 
 /**
@@ -106,12 +117,15 @@ export async function renderKustomize(options: KustomizeOptions): Promise<Manife
   const kustomization = dir === '.' ? file : `${dir}/${file}`;
   const refuse = (message: string): ManifestError => new ManifestError('render', [{ subject: 'kustomization', file: kustomization, message }]);
 
-  const inputProblems = await checkKustomizeInputs({ root, dir, file, budget: new RenderBudget(limits), onFile: options.onFile });
+  const deadline = options.deadline ?? Date.now() + limits.timeout;
+  const budget = new RenderBudget(limits);
+  const { helm } = options;
+  const helmCharts = helm && ((chartsDir: string, document: Record<string, unknown>) => checkKustomizeCharts({ root, helm, budget, deadline }, chartsDir, document));
+  const inputProblems = await checkKustomizeInputs({ root, dir, file, budget, onFile: options.onFile, helmCharts });
   if (inputProblems.length > 0) throw new ManifestError('render', inputProblems);
 
   options.onFile?.(kustomization);
-  const deadline = options.deadline ?? Date.now() + limits.timeout;
-  const result = await runSandboxed(kubectl, ['kustomize', ...KUSTOMIZE_FLAGS, path.join(root, dir)], {
+  const result = await runSandboxed(kubectl, ['kustomize', ...KUSTOMIZE_FLAGS, ...(helm ? helmFlags(helm) : []), path.join(root, dir)], {
     cwd: root,
     timeoutMs: deadline - Date.now(),
     maxOutputBytes: limits.maxTotalBytes,
