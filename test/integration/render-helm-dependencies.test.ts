@@ -5,6 +5,7 @@ import type { HelmRepositoryConfig } from '../../src/config/helm.js';
 import { subjectOf } from '../../src/sync/manifest.js';
 import type { HelmRender } from '../../src/sync/render/index.js';
 import { ChartRepository } from '../helpers/chart-repo.js';
+import { OciRegistry } from '../helpers/oci-registry.js';
 import { chartYaml, configMapTemplate, pinnedHelm } from '../helpers/helm.js';
 import { limits, render, renderError, renderScratch } from '../helpers/render.js';
 
@@ -16,6 +17,7 @@ const scratch = renderScratch('driftless-render-helm-deps-');
 let binary = '';
 let basic: ChartRepository;
 let bearer: ChartRepository;
+let oci: OciRegistry;
 const db = { 'Chart.yaml': chartYaml('db', '2.1.0'), 'templates/db.yaml': configMapTemplate('db'), 'values.yaml': 'greeting: db\n' };
 const dbNext = { ...db, 'Chart.yaml': chartYaml('db', '2.2.0') };
 
@@ -23,8 +25,11 @@ beforeAll(async () => {
   binary = await pinnedHelm();
   basic = await ChartRepository.start(binary, { db, dbNext }, { username: 'reader', password: 's3cret' });
   bearer = await ChartRepository.start(binary, { db }, { token: 'tok-123' });
+  oci = await OciRegistry.start();
+  await oci.push(binary, 'charts', db);
 }, 20 * 60_000);
 afterAll(async () => {
+  await oci?.close();
   await basic?.close();
   await bearer?.close();
 });
@@ -99,5 +104,15 @@ describe('chart dependencies from configured repositories', () => {
     delete (files as Record<string, string>)['app/Chart.lock'];
     const err = await appError(await scratch.tree(files), [{ url: basic.url, username: 'reader', password: 's3cret' }]);
     expect(err.problems[0]).toMatchObject({ file: 'app/Chart.yaml', message: expect.stringContaining('version "~2.1.0" is a range; run helm dependency update and commit Chart.lock') });
+  });
+
+  it('pulls a dependency from an OCI registry (distribution, charts pushed with helm push), checked and cached by its layer digest', async () => {
+    const url = `oci://${oci.host}/charts`;
+    const cacheDir = path.join(scratch.dir, 'cache-oci');
+    const manifests = await renderApp(await scratch.tree(app(url)), [{ url }], cacheDir);
+    expect(manifests.map((m) => [subjectOf(m.object), m.file])).toContainEqual(['ConfigMap/shop-db', 'app/charts/db/templates/db.yaml']);
+    expect(await readdir(cacheDir)).toEqual([expect.stringMatching(/^sha256-[0-9a-f]{64}\.tgz$/)]);
+    const missing = await appError(await scratch.tree(app(url, '9.9.9')), [{ url }]);
+    expect(missing.problems[0]).toMatchObject({ file: 'app/Chart.lock', message: expect.stringContaining(`the manifest of db:9.9.9: http://${oci.host}/v2/charts/db/manifests/9.9.9 answered HTTP 404`) });
   });
 });
