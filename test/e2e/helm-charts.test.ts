@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject, listObjects } from '../../src/kube/objects.js';
 import { commentMarker } from '../../src/report/comment.js';
 import { DriftlessHarness, pullRequestPayload } from '../helpers/driftless.js';
+import { ChartRepository } from '../helpers/chart-repo.js';
 import { chartYaml, configMapTemplate, pinnedHelm } from '../helpers/helm.js';
 import { testKube, withControllers } from '../helpers/kube.js';
 
@@ -89,6 +90,35 @@ describe('a chart in the repository (render: helm)', () => {
     expect(comment()).toMatch(/-\s+greeting: hello-prod/);
     expect(comment()).toMatch(/\+\s+greeting: hi-prod/);
     expect((await configMap('shop-config'))?.data).toMatchObject({ greeting: 'hello-prod' });
+  });
+});
+
+describe('a chart whose dependency comes from a chart repository', () => {
+  let h: DriftlessHarness;
+  let namespace: string;
+  let repo: ChartRepository;
+  beforeAll(async () => {
+    const helm = await pinnedHelm();
+    repo = await ChartRepository.start(helm, { cache: { 'Chart.yaml': chartYaml('cache', '1.2.3'), 'templates/cache.yaml': configMapTemplate('cache'), 'values.yaml': 'greeting: cache\n' } }, { username: 'ci', password: 'pw' });
+    ({ h, namespace } = await DriftlessHarness.startInNewNamespace('helmdep', { targetYaml: `    render: helm\n    helm: { repositories: [{ url: "${repo.url}", username: ci, password: pw }] }` }));
+  });
+  afterAll(async () => {
+    await h?.close();
+    await repo?.close();
+  });
+
+  it('fetches the locked dependency from the configured repository and deploys both charts', async () => {
+    const push = await h.commitAndPush('app with a cache', {
+      'deploy/Chart.yaml': chartYaml('app', '1.0.0', `dependencies:\n  - { name: cache, version: 1.2.3, repository: "${repo.url}" }\n`),
+      'deploy/Chart.lock': `dependencies:\n- name: cache\n  repository: ${repo.url}\n  version: 1.2.3\n`,
+      'deploy/values.yaml': 'greeting: app\n',
+      'deploy/templates/app.yaml': configMapTemplate('app'),
+    });
+    await expect.poll(() => h.statuses(push.sha).find((s) => s.state !== 'pending')?.state, { timeout: 60_000 }).toBe('success');
+    const configMaps = await discovery.resourceFor('v1', 'ConfigMap');
+    expect((await getObject(client, configMaps!, namespace, `${namespace}-cache`))?.data).toMatchObject({ greeting: 'cache' });
+    expect((await getObject(client, configMaps!, namespace, `${namespace}-app`))?.data).toMatchObject({ greeting: 'app' });
+    expect(repo.downloads).toEqual(['GET /charts/cache-1.2.3.tgz']);
   });
 });
 
