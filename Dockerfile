@@ -14,11 +14,13 @@
 #            Kubernetes release (1.36.3) the tests run against.
 #   build    `npm ci` with the dev dependencies, `npm run build` (tsc), then
 #            `npm prune --omit=dev`: the same install and build steps CI runs (.ci/run).
+#   helm     Helm v3.21.4 (`render: helm`, kustomize's helmCharts) built from the Go module
+#            proxy exactly as scripts/helm builds the one the tests run.
 #   runtime  node:20 on Debian bookworm-slim, with git (fetch), tini (PID 1: forwards SIGTERM so
-#            workers finish their sync and close, and reaps git/kubectl children), kubectl,
+#            workers finish their sync and close, and reaps git/kubectl children), kubectl, helm,
 #            the compiled app; runs as user 1000 (the image's `node` user), owns no file it runs.
 #
-# Build arguments: NODE_IMAGE, GO_IMAGE, KUBECTL_MODULE_VERSION (k8s.io/kubectl v0.X.Y is
+# Build arguments: NODE_IMAGE, GO_IMAGE, HELM_VERSION, KUBECTL_MODULE_VERSION (k8s.io/kubectl v0.X.Y is
 # Kubernetes v1.X.Y).
 
 ARG NODE_IMAGE=node:20-bookworm-slim
@@ -58,6 +60,19 @@ RUN set -eux; \
     /out/kubectl version --client
 
 # ---------------------------------------------------------------------------------------------
+FROM ${GO_IMAGE} AS helm
+ARG HELM_VERSION=v3.21.4
+# The same build as scripts/helm (the version the tests run): the version stamps Helm's own
+# Makefile sets, and the Kubernetes release of its client-go for `.Capabilities` defaults.
+RUN set -eux; \
+    ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION} -X helm.sh/helm/v3/internal/version.gitTreeState=clean"; \
+    for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do \
+      ldflags="$ldflags -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=36"; \
+    done; \
+    GOBIN=/out CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install -trimpath -ldflags="$ldflags" "helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"; \
+    /out/helm version
+
+# ---------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -73,6 +88,7 @@ RUN set -eux; \
     apt-get install -y --no-install-recommends ca-certificates git tini; \
     rm -rf /var/lib/apt/lists/*
 COPY --from=kubectl /out/kubectl /usr/local/bin/kubectl
+COPY --from=helm /out/helm /usr/local/bin/helm
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
@@ -82,6 +98,7 @@ RUN ln -s /app/dist/cli.js /usr/local/bin/driftless && chmod 0755 /app/dist/cli.
 # HOME=/tmp: git and kubectl write nothing else, so the root filesystem can be read-only.
 ENV NODE_ENV=production \
     KUBECTL=/usr/local/bin/kubectl \
+    HELM=/usr/local/bin/helm \
     HOME=/tmp \
     PORT=8080
 USER 1000:1000
