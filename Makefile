@@ -29,6 +29,7 @@ test: deps
 	test/kube/build.sh >/dev/null
 	scripts/helm version >/dev/null
 	scripts/browser >/dev/null
+	scripts/debian-tools
 	npx vitest run --reporter=default --reporter=json --outputFile.json=.testenv/vitest.json; \
 	  status=$$?; node scripts/test-summary.mjs .testenv/vitest.json; exit $$status
 

@@ -17,21 +17,34 @@ import { remoteHead } from './sync/fetch.js';
 import { planRevision } from './sync/pipeline.js';
 import { planChangeSet } from './sync/plan.js';
 import { reconcileTarget } from './workers/sync.js';
+import { bashCompletion, configuredTargetNames, zshCompletion } from './cli/completion.js';
+import { resolveConfigPath } from './cli/config-path.js';
+import { formatData, parseOutputFormat, type OutputFormat } from './cli/output.js';
+import { buildInfo } from './version.js';
+import { isWrite, summarize } from './sync/changeset.js';
 
 const usage = `usage: driftless <command> [options]
 
 commands:
-  serve     --config FILE                 webhooks, health (HTTP)
-  worker    --config FILE                 sync and report workers
-  all       --config FILE                 both in one process
-  sync      --config FILE --target T [--revision SHA]   deploy now (default: the branch head)
-  rollback  --config FILE --target T [--revision SHA]   deploy the previous healthy revision (or SHA)
-  diff      --config FILE --target T [--revision SHA]   what a sync would change; writes nothing
-  history   --config FILE --target T [--limit N]
-  status    --config FILE                 per target: deployed, healthy, pending revisions, lock
-  validate-config FILE
+  serve     [--config FILE]               webhooks, health (HTTP)
+  worker    [--config FILE]               sync and report workers
+  all       [--config FILE]               both in one process
+  sync      [--config FILE] --target T [--revision SHA]   deploy now (default: the branch head)
+  rollback  [--config FILE] --target T [--revision SHA]   deploy the previous healthy revision (or SHA)
+  diff      [--config FILE] --target T [--revision SHA] [-o json|yaml]
+                                          what a sync would change; writes nothing.
+                                          exit 0: no changes, 1: changes, 2: error
+  history   [--config FILE] --target T [--limit N] [-o json|yaml]
+  status    [--config FILE] [-o json|yaml]   per target: deployed, healthy, pending revisions, lock
+  validate-config [FILE]
+  version   [-o json|yaml]                Driftless's and Node.js's versions
+  completion bash|zsh                     shell completion script: source <(driftless completion bash)
   github-app create --webhook-url URL [--name N] [--org ORG] [--out DIR] [--api-url URL] [--github-url URL] [--port N]
-                                          register Driftless's GitHub App through GitHub's manifest flow`;
+                                          register Driftless's GitHub App through GitHub's manifest flow
+
+--config defaults to $DRIFTLESS_CONFIG, else ./driftless.yaml if it exists, else
+/etc/driftless/config/driftless.yaml (where the image and the chart mount it).
+Exit codes: 0 done, 1 failed, 2 usage error (diff: 1 means changes, 2 any error).`;
 
 class UsageError extends Error {}
 
@@ -45,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
       target: { type: 'string', short: 't' },
       revision: { type: 'string', short: 'r' },
       limit: { type: 'string' },
+      output: { type: 'string', short: 'o' },
       'webhook-url': { type: 'string' },
       name: { type: 'string' },
       org: { type: 'string' },
@@ -58,16 +72,30 @@ async function main(argv: string[]): Promise<number> {
     if (positionals[0] !== 'create') throw new UsageError('github-app needs a subcommand: create');
     return githubAppCreate(values);
   }
+  if (command === 'version' || command === '--version') return printVersion(outputFormat(values.output));
+  if (command === 'completion') {
+    const shell = positionals[0];
+    if (shell !== 'bash' && shell !== 'zsh') throw new UsageError('completion needs a shell: bash or zsh');
+    process.stdout.write(shell === 'bash' ? bashCompletion() : zshCompletion());
+    return 0;
+  }
+  if (command === '__complete') {
+    // called by the completion scripts for --target; prints nothing rather than an error
+    const file = positionals[0] === 'targets' ? resolveConfigPath(values.config) : undefined;
+    if (file) for (const name of await configuredTargetNames(file)) console.log(name);
+    return 0;
+  }
   if (command === 'validate-config') {
-    const file = positionals[0] ?? values.config;
-    if (!file) throw new UsageError('validate-config needs a FILE');
+    const file = positionals[0] ?? resolveConfigPath(values.config);
+    if (!file) throw new UsageError('validate-config needs a FILE (or $DRIFTLESS_CONFIG, ./driftless.yaml)');
     const config = await loadConfig(file);
     console.log(`${file}: valid (${config.targets.length} target${config.targets.length === 1 ? '' : 's'}: ${config.targets.map((t) => t.name).join(', ')})`);
     return 0;
   }
   if (!command || !['serve', 'worker', 'all', 'sync', 'rollback', 'diff', 'history', 'status'].includes(command)) throw new UsageError(command ? `unknown command ${command}` : 'no command');
-  if (!values.config) throw new UsageError(`${command} needs --config FILE`);
-  const file = values.config;
+  const file = resolveConfigPath(values.config);
+  if (!file) throw new UsageError(`${command} needs a config file: --config FILE, $DRIFTLESS_CONFIG, or ./driftless.yaml`);
+  const format = outputFormat(values.output);
   const config = await loadConfig(file);
   const log = createLogger();
   switch (command) {
@@ -84,11 +112,11 @@ async function main(argv: string[]): Promise<number> {
     case 'rollback':
       return syncNow(config, target(config, values.target), 'rollback', values.revision, log);
     case 'diff':
-      return diff(config, target(config, values.target), values.revision, log);
+      return diff(config, target(config, values.target), values.revision, format, log);
     case 'history':
-      return history(config, target(config, values.target), Number(values.limit ?? 20), log);
+      return history(config, target(config, values.target), Number(values.limit ?? 20), format, log);
     case 'status':
-      return status(config, log);
+      return status(config, format, log);
   }
   return 2;
 }
@@ -123,6 +151,18 @@ Then, with that environment file loaded, the configuration reads:
     github:
       webhookSecret: "\${GITHUB_WEBHOOK_SECRET}"
       app: { appId: "\${GITHUB_APP_ID}", privateKeyFile: ${app.keyFile} }`);
+  return 0;
+}
+
+function outputFormat(value: string | undefined): OutputFormat {
+  const parsed = parseOutputFormat(value);
+  if ('error' in parsed) throw new UsageError(parsed.error);
+  return parsed.format;
+}
+
+/** `driftless 0.1.0 (node v20.19.0)`, or `{ version, nodeVersion }` as JSON or YAML. */
+function printVersion(format: OutputFormat): number {
+  process.stdout.write(format === 'human' ? `driftless ${buildInfo.version} (node ${buildInfo.nodeVersion})\n` : formatData(buildInfo, format));
   return 0;
 }
 
@@ -178,24 +218,38 @@ async function previousHealthy(rt: Runtime, t: TargetConfig): Promise<string> {
   return previous;
 }
 
-async function diff(config: Config, t: TargetConfig, revision: string | undefined, log: Logger): Promise<number> {
+/**
+ * Plans `revision` (default: the branch head) against the cluster and prints what a sync would
+ * change, writing nothing. Exit code as `kubectl diff` and `argocd app diff`: 0 when nothing
+ * would be written, 1 when something would (created, adopted, configured, deleted, released);
+ * errors exit 2 (see main). JSON/YAML: `{ target, revision, changed, summary, changes }`, the
+ * ChangeSet with its diffs, Secret values masked as in every diff.
+ */
+async function diff(config: Config, t: TargetConfig, revision: string | undefined, format: OutputFormat, log: Logger): Promise<number> {
   const sha = await resolveRevision(config, t, revision);
   const { client, discovery } = connectCluster(config, t.cluster);
   try {
     const source = await sourceFor(createProviders(config), t, sha);
     const { plan } = await planRevision(source, { kube: client, discovery, cacheDir: config.git.cacheDir, log: log.child({ target: t.name, commit: sha }) });
     const changes = planChangeSet(plan);
-    console.log(`${t.name} @ ${sha.slice(0, 7)} (plan only, nothing written)\n${formatChanges(changes, { diffs: true })}`);
-    return 0;
+    const changed = changes.some(isWrite);
+    if (format === 'human') console.log(`${t.name} @ ${sha.slice(0, 7)} (plan only, nothing written)\n${formatChanges(changes, { diffs: true })}`);
+    else process.stdout.write(formatData({ target: t.name, revision: sha, changed, summary: summarize(changes), changes }, format));
+    return changed ? 1 : 0;
   } finally {
     client.close();
   }
 }
 
-async function history(config: Config, t: TargetConfig, limit: number, log: Logger): Promise<number> {
+/** The target's syncs, newest first; JSON/YAML: the HistoryEntry list (times in Unix milliseconds). */
+async function history(config: Config, t: TargetConfig, limit: number, format: OutputFormat, log: Logger): Promise<number> {
   const rt = createRuntime(config, log, 'worker');
   try {
     const entries = await rt.history.list(t.name, limit);
+    if (format !== 'human') {
+      process.stdout.write(formatData(entries, format));
+      return 0;
+    }
     if (entries.length === 0) console.log(`${t.name}: no syncs recorded`);
     for (const e of entries) {
       const when = new Date(e.finishedAt).toISOString();
@@ -208,10 +262,13 @@ async function history(config: Config, t: TargetConfig, limit: number, log: Logg
   }
 }
 
-async function status(config: Config, log: Logger): Promise<number> {
+/** One line per target; JSON/YAML: the TargetStatus list, as `GET /api/targets` has it. */
+async function status(config: Config, format: OutputFormat, log: Logger): Promise<number> {
   const rt = createRuntime(config, log, 'worker');
   try {
-    for (const s of await targetStatuses(rt)) console.log(statusLine(s));
+    const statuses = await targetStatuses(rt);
+    if (format !== 'human') process.stdout.write(formatData(statuses, format));
+    else for (const s of statuses) console.log(statusLine(s));
     return 0;
   } finally {
     await rt.close();
@@ -272,6 +329,7 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof UsageError) console.error(`${err.message}\n\n${usage}`);
     else console.error(err instanceof Error ? err.message : String(err));
-    process.exitCode = err instanceof UsageError ? 2 : 1;
+    // diff's 1 means "changes", so every error of diff is 2, as kubectl diff and argocd app diff have it
+    process.exitCode = err instanceof UsageError || process.argv[2] === 'diff' ? 2 : 1;
   },
 );
