@@ -135,8 +135,11 @@ export class LiveUpdates {
       for (const t of this.timers.values()) clearTimeout(t);
       for (const l of this.listeners) l.res.end();
       this.listeners.clear();
-      await Promise.all(this.events.map((e) => e.close().catch(() => undefined)));
-      await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+      // with Redis unreachable, QueueEvents.close() and quit() wait for a connection that never
+      // comes (this connection retries forever): give them a moment, then drop the sockets
+      const closed = Promise.all([...this.events.map((e) => e.close().catch(() => undefined)), ...this.connections.map((c) => c.quit().catch(() => undefined))]);
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      for (const c of this.connections) c.disconnect();
     })();
     return this.closing;
   }

@@ -96,7 +96,7 @@ describe('byte and object budgets', () => {
     const error = await renderError(root, limits({ maxFileBytes: 1024 }));
     expect(error.problems).toEqual([
       { subject: 'a-big.yaml', file: 'a-big.yaml', message: 'file is 2 KiB, more than renderLimits.maxFileBytes (1 KiB)' },
-      { subject: 'Secret', file: 'b-bad.yaml', message: 'metadata.name is missing' },
+      { subject: 'Secret', file: 'b-bad.yaml', line: 1, message: 'metadata.name is missing' },
     ]);
   });
 

@@ -1,4 +1,4 @@
-import { renderLimitsSchema } from '../../config/schema.js';
+import { renderLimitsSchema } from '../../config/render.js';
 import type { TargetConfig } from '../../config/schema.js';
 import type { ObjectProblem } from '../../errors.js';
 import { formatBytes } from './yaml.js';
