@@ -14,6 +14,7 @@ import { createSyncWorker } from './workers/sync.js';
 import { createReportWorker } from './workers/report.js';
 import { createRuntime } from './runtime.js';
 import { checkRedis, pingRedis } from './store/redis-check.js';
+import { checkHelm } from './sync/render/helm-binary.js';
 import { createApp } from './server/app.js';
 import { createDashboard } from './ui/dashboard.js';
 import { Intake } from './server/intake.js';
@@ -86,6 +87,8 @@ export async function startWorkers(config: Config, log: Logger, options: { metri
   const rt = createRuntime(config, log, 'worker', metrics);
   try {
     await checkRedis(rt.redis, log);
+    // a missing or unsupported helm is a start-up error naming the version needed, not a failed sync later
+    if (config.targets.some((t) => t.render === 'helm' || t.helm)) log.info({ helm: await checkHelm(process.env.HELM || 'helm') }, 'helm found');
   } catch (err) {
     await rt.close();
     throw err;
