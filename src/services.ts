@@ -16,6 +16,7 @@ import { createRuntime } from './runtime.js';
 import { checkRedis, pingRedis } from './store/redis-check.js';
 import { checkHelm } from './sync/render/helm-binary.js';
 import { createApp } from './server/app.js';
+import { targetInfos } from './store/target-status.js';
 import { createDashboard } from './ui/dashboard.js';
 import { Intake } from './server/intake.js';
 
@@ -53,6 +54,7 @@ async function listen(app: Express, port: number, log: Logger): Promise<Server> 
 export async function startWeb(config: Config, file: string, log: Logger, metrics = new Metrics()): Promise<Service & { server: Server }> {
   const receivers = webhookReceivers(config, file);
   const rt = createRuntime(config, log, 'web', metrics);
+  metrics.watchTargets(() => targetInfos(rt));
   const intake = new Intake({ deliveries: rt.deliveries, queues: rt.queues, revisions: rt.revisions, targets: config.targets });
   const { maxBodyBytes, maxUnauthenticatedBytes, bodyTimeout } = config.server;
   const dashboard = createDashboard(config, rt);

@@ -1,6 +1,7 @@
 import type { LastAttempt, RevisionHold } from '../model/revision.js';
 import type { TargetConfig } from '../config/schema.js';
 import type { PullHold } from '../model/pull.js';
+import type { TargetInfo } from '../metrics.js';
 import type { PullHoldStore } from './holds.js';
 import type { RevisionStore } from './revisions.js';
 
@@ -61,4 +62,19 @@ export async function targetStatuses(rt: TargetStatusDeps): Promise<TargetStatus
       };
     }),
   );
+}
+
+/**
+ * Per deployed target, what `driftless_target_info` shows: the revision the cluster runs and
+ * `Healthy` when that revision is also the last one whose sync ended healthy, else `Degraded`
+ * (its health check failed, or an apply or prune failed part-way). Never-deployed targets are left out.
+ */
+export async function targetInfos(rt: Pick<TargetStatusDeps, 'config'> & { revisions: Pick<RevisionStore, 'state'> }): Promise<TargetInfo[]> {
+  const infos = await Promise.all(
+    rt.config.targets.map(async (t): Promise<TargetInfo | undefined> => {
+      const { deployed, lastApplied } = await rt.revisions.state(t.name);
+      return deployed ? { target: t.name, revision: deployed, health: deployed === lastApplied ? 'Healthy' : 'Degraded' } : undefined;
+    }),
+  );
+  return infos.filter((i): i is TargetInfo => i !== undefined);
 }

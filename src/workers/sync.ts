@@ -3,6 +3,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { syncObserver } from '../report/sync-report.js';
 import type { Runtime } from '../runtime.js';
 import { remoteHead } from '../sync/fetch.js';
+import { SyncStageError } from '../sync/pipeline.js';
 import { reconcile, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
 import { jobId, queueNames, syncLogFields, type SyncJobData, type SyncJobs } from '../queue/jobs.js';
 import { jobProcessor, type JobContext } from '../queue/processor.js';
@@ -100,16 +101,21 @@ async function runJob(rt: Runtime, target: TargetConfig, kind: keyof SyncJobs, {
     // a scheduled run has one attempt: its transient failure is retried by the next run, or by the
     // delivery's own job with its backoff, so it is never the last word on a commit
     finalAttempt: (err) => err.permanent || (kind !== 'reconcile' && job.attemptsMade + 1 >= (job.opts.attempts ?? 1)),
+    // a delivery's sync is timed from when the delivery queued it (push to healthy), retries and waits for the lock included
+    queuedAt: kind === 'reconcile' ? undefined : job.timestamp,
   });
 }
 
 /**
  * Runs the reconciler for one target with this process's stores, cluster client and reporting,
  * and records its metrics. The caller holds the target lock. Used by the worker and the CLI.
+ * `queuedAt` (milliseconds since the epoch): when the delivery queued this sync, the start of
+ * `driftless_sync_duration_seconds`; default now. A run aborted to be handed back is not counted.
  */
-export async function reconcileTarget(rt: Runtime, target: TargetConfig, request: ReconcileRequest, options: Pick<ReconcilerDeps, 'signal' | 'finalAttempt'>): Promise<ReconcileResult> {
+export async function reconcileTarget(rt: Runtime, target: TargetConfig, request: ReconcileRequest, { queuedAt = Date.now(), ...options }: Pick<ReconcilerDeps, 'signal' | 'finalAttempt'> & { queuedAt?: number }): Promise<ReconcileResult> {
   const log = rt.log.child({ deliveryId: request.trigger.deliveryId, target: target.name });
   const { client, discovery } = rt.cluster(target.cluster);
+  const seconds = () => (Date.now() - queuedAt) / 1000;
   const result = await reconcile(request, {
     target,
     revisions: rt.revisions,
@@ -131,7 +137,11 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, request
       log,
     ),
     ...options,
+  }).catch((err: unknown) => {
+    if (err instanceof SyncStageError && !options.signal?.aborted) rt.metrics.recordSync(target.name, err.permanent ? 'failed' : 'errored', seconds());
+    throw err;
   });
+  if (result.result === 'deployed' || result.result === 'healed') rt.metrics.recordSync(target.name, result.result === 'deployed' ? 'succeeded' : 'healed', seconds());
   if ('timings' in result) {
     for (const [stage, ms] of Object.entries(result.timings)) rt.metrics.stageSeconds.observe({ stage }, ms / 1000);
     rt.metrics.lastSuccess.set({ target: target.name }, Date.now() / 1000);
