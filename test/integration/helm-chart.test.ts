@@ -9,6 +9,7 @@ import { KubeClient } from '../../src/kube/client.js';
 import { Discovery } from '../../src/kube/discovery.js';
 import { recordEvent } from '../../src/kube/events.js';
 import { createLogger } from '../../src/log.js';
+import { Metrics } from '../../src/metrics.js';
 import { summarize } from '../../src/sync/changeset.js';
 import { applyPlan, planRevision, type SyncSource } from '../../src/sync/pipeline.js';
 import { LogCapture } from '../helpers/driftless.js';
@@ -210,6 +211,31 @@ describe('the chart, rendered', () => {
     }
   });
 
+  it('ships the Grafana dashboard and the alerts only when asked, each querying only metrics Driftless serves', async () => {
+    expect((await render('mon', 'mon', [valueFile('minimal')])).docs.filter((d) => d.kind === 'PrometheusRule' || d.metadata.name.endsWith('-dashboard'))).toEqual([]);
+    const { docs } = await render('mon', 'mon', [valueFile('all-options')]);
+    const rule = docs.find((d) => d.kind === 'PrometheusRule')!;
+    const dashboard = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'mon-driftless-dashboard')!;
+    expect(dashboard.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
+    const board = JSON.parse((dashboard.data as Record<string, string>)['driftless.json']!) as { uid: string; panels: { targets: { expr: string }[] }[] };
+    expect(board.uid).toBe('driftless');
+    const groups = (rule.spec as { groups: { rules: { alert: string; expr: string; for?: string }[] }[] }).groups;
+    const rules = groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.alert)).toEqual(['DriftlessSyncFailing', 'DriftlessSyncErroring', 'DriftlessTargetDegraded', 'DriftlessQueueStuck', 'DriftlessDrift']);
+    expect(rules.find((r) => r.alert === 'DriftlessQueueStuck')!.expr).toContain('> 900');
+    for (const r of rules) expect(r.expr, r.alert).toContain('namespace="mon"');
+
+    // every series a query names is one this version's registry has (histograms: _bucket, _sum, _count)
+    const served = new Set<string>();
+    for (const m of await new Metrics().registry.getMetricsAsJSON()) {
+      served.add(m.name);
+      if (String(m.type) === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) served.add(`${m.name}${suffix}`);
+    }
+    const queried = [...board.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...rules.map((r) => r.expr)].flatMap((e) => e.match(/\b(driftless|process|nodejs)_[a-z0-9_]+/g) ?? []);
+    expect(queried.length).toBeGreaterThan(20);
+    expect([...new Set(queried)].filter((name) => !served.has(name))).toEqual([]);
+  });
+
   it('builds REDIS_URL from the URL and the password Secret, without putting the password in values', async () => {
     const url = async (values: object) => {
       const { docs } = await render('r', 'r', [valueFile('minimal'), values]);
@@ -286,13 +312,74 @@ const serviceMonitorCrd = {
   },
 };
 
+/** A PrometheusRule CRD with the fields of monitoring.coreos.com/v1 the chart uses, and no others. */
+const prometheusRuleCrd = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'prometheusrules.monitoring.coreos.com' },
+  spec: {
+    group: 'monitoring.coreos.com',
+    scope: 'Namespaced',
+    names: { kind: 'PrometheusRule', listKind: 'PrometheusRuleList', plural: 'prometheusrules', singular: 'prometheusrule' },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            required: ['spec'],
+            properties: {
+              apiVersion: { type: 'string' },
+              kind: { type: 'string' },
+              metadata: { type: 'object' },
+              spec: {
+                type: 'object',
+                properties: {
+                  groups: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['name'],
+                      properties: {
+                        name: { type: 'string', minLength: 1 },
+                        interval: { type: 'string' },
+                        rules: {
+                          type: 'array',
+                          items: {
+                            type: 'object',
+                            required: ['expr'],
+                            properties: {
+                              alert: { type: 'string' },
+                              record: { type: 'string' },
+                              expr: { 'x-kubernetes-int-or-string': true },
+                              for: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
+                              labels: { type: 'object', additionalProperties: { type: 'string' } },
+                              annotations: { type: 'object', additionalProperties: { type: 'string' } },
+                            },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    ],
+  },
+};
+
 describe('the chart against the real API server', () => {
   const created: string[] = [];
 
   beforeAll(async () => {
-    const r = await kubectl(['apply', '--server-side', '--field-manager', 'driftless-helm-test', '-f', '-'], yaml.dump(serviceMonitorCrd));
+    const r = await kubectl(['apply', '--server-side', '--field-manager', 'driftless-helm-test', '-f', '-'], [serviceMonitorCrd, prometheusRuleCrd].map((c) => yaml.dump(c)).join('---\n'));
     expect(r.code, r.stderr).toBe(0);
-    const w = await kubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', 'crd/servicemonitors.monitoring.coreos.com']);
+    const w = await kubectl(['wait', '--for', 'condition=Established', '--timeout', '60s', 'crd/servicemonitors.monitoring.coreos.com', 'crd/prometheusrules.monitoring.coreos.com']);
     expect(w.code, w.stderr).toBe(0);
   });
 
@@ -328,7 +415,7 @@ describe('the chart against the real API server', () => {
       expect(r.stdout.trim().split('\n').filter((l) => l.endsWith('(server dry run)'))).toHaveLength(docs.length);
       if (set === 'all-options') {
         const kinds = new Set(docs.map((d) => d.kind));
-        for (const kind of ['Deployment', 'StatefulSet', 'Service', 'Ingress', 'ServiceMonitor', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'ServiceAccount', 'ConfigMap', 'Secret']) {
+        for (const kind of ['Deployment', 'StatefulSet', 'Service', 'Ingress', 'ServiceMonitor', 'PrometheusRule', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding', 'ServiceAccount', 'ConfigMap', 'Secret']) {
           expect(kinds, kind).toContain(kind);
         }
       }
