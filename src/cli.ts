@@ -19,6 +19,7 @@ import { planChangeSet } from './sync/plan.js';
 import { reconcileTarget } from './workers/sync.js';
 import { bashCompletion, configuredTargetNames, zshCompletion } from './cli/completion.js';
 import { resolveConfigPath } from './cli/config-path.js';
+import { configureNetwork } from './cli/network.js';
 import { formatData, parseOutputFormat, type OutputFormat } from './cli/output.js';
 import { buildInfo } from './version.js';
 import { isWrite, summarize } from './sync/changeset.js';
@@ -97,6 +98,7 @@ async function main(argv: string[]): Promise<number> {
   if (!file) throw new UsageError(`${command} needs a config file: --config FILE, $DRIFTLESS_CONFIG, or ./driftless.yaml`);
   const format = outputFormat(values.output);
   const config = await loadConfig(file);
+  configureNetwork(config.git, file);
   const log = createLogger();
   switch (command) {
     case 'serve':

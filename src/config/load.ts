@@ -121,7 +121,7 @@ function finish(config: Config, file: string, env: NodeJS.ProcessEnv): Config {
     clusters,
     server: { ...config.server, port },
     redis: { ...config.redis, url: redisUrl },
-    git: { ...config.git, cacheDir: resolve(config.git.cacheDir) },
+    git: { ...config.git, cacheDir: resolve(config.git.cacheDir), caFile: config.git.caFile && resolve(config.git.caFile) },
   };
 }
 

@@ -18,4 +18,10 @@ export const gitSchema = z.strictObject({
     .string()
     .min(1)
     .default(() => path.join(os.tmpdir(), 'driftless-git')),
+  /**
+   * A PEM bundle of extra certificate authorities (a company's own) trusted for HTTPS besides
+   * Node's built-in ones: by git fetches and by the provider, chart-repository and notification
+   * clients. Relative paths are resolved against the file's directory.
+   */
+  caFile: z.string().min(1).optional(),
 });

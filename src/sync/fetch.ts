@@ -26,6 +26,28 @@ export interface Checkout {
 
 const shaPattern = /^[0-9a-f]{40}$/;
 
+/** Proxy variables git's libcurl reads, each passed on in both spellings (curl reads `http_proxy` only in lower case). */
+const proxyVariables = ['http_proxy', 'https_proxy', 'all_proxy', 'no_proxy'] as const;
+
+/**
+ * The proxy and CA settings of this process's environment, for git: `HTTPS_PROXY`, `HTTP_PROXY`,
+ * `ALL_PROXY`, `NO_PROXY` (either case; lower case wins, as in curl) and the CA bundle,
+ * `GIT_SSL_CAINFO` or else `SSL_CERT_FILE` (Debian's git uses GnuTLS, which reads only the
+ * former), plus `SSL_CERT_DIR`. Only the fetch gets them: renderers have no network at all.
+ */
+export function gitNetworkEnv(from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of proxyVariables) {
+    const value = from[name] ?? from[name.toUpperCase()];
+    if (value !== undefined) env[name] = env[name.toUpperCase()] = value;
+  }
+  const caFile = from.GIT_SSL_CAINFO ?? from.SSL_CERT_FILE;
+  if (caFile) env.GIT_SSL_CAINFO = caFile;
+  if (from.SSL_CERT_FILE) env.SSL_CERT_FILE = from.SSL_CERT_FILE;
+  if (from.SSL_CERT_DIR) env.SSL_CERT_DIR = from.SSL_CERT_DIR;
+  return env;
+}
+
 /**
  * The token travels in an environment-provided `http.extraHeader`, never in the URL or the
  * process arguments, so it cannot show up in `ps`, in git's error messages or in our logs.
@@ -37,6 +59,7 @@ function gitEnv(credentials: GitCredentials | undefined): NodeJS.ProcessEnv {
     GIT_TERMINAL_PROMPT: '0',
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_ASKPASS: 'true',
+    ...gitNetworkEnv(),
   };
   if (credentials) {
     const basic = Buffer.from(`${credentials.username}:${credentials.token}`).toString('base64');
