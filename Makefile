@@ -39,6 +39,7 @@ test: deps
 # controllers; prints the table and writes test/chaos/RESULTS.md.
 chaos: deps
 	test/kube/build.sh >/dev/null
+	scripts/debian-tools
 	scripts/testenv up --with-controllers >/dev/null
 	rm -f .testenv/chaos-results.jsonl
 	start=$$SECONDS; npx vitest run --config vitest.chaos.config.ts --reporter=default --reporter=json --outputFile.json=.testenv/chaos.json; \

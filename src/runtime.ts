@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { Config, TargetConfig } from './config/schema.js';
 import { KubeClient } from './kube/client.js';
 import { Discovery } from './kube/discovery.js';
@@ -12,6 +12,7 @@ import { PullHoldStore } from './store/holds.js';
 import { CommentLockStore, CreationLockStore, SyncLockStore } from './store/locks.js';
 import { PullStore } from './store/pulls.js';
 import { keys, type Keys } from './store/keys.js';
+import { connectRedis } from './store/redis-connection.js';
 import { RevisionStore } from './store/revisions.js';
 import { StatusRankStore } from './store/status-ranks.js';
 import type { SyncSource } from './sync/pipeline.js';
@@ -63,7 +64,7 @@ export function connectCluster(config: Config, name: string): { client: KubeClie
 }
 
 export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker', metrics: Metrics = new Metrics()): Runtime {
-  const redis = new Redis(config.redis.url, { ...redisOptions[role], lazyConnect: false });
+  const redis = connectRedis(config.redis, { ...redisOptions[role], lazyConnect: false });
   redis.on('error', (err: Error) => log.warn({ err: err.message }, 'Redis connection error'));
   const k = keys(config.redis.prefix);
   const providers = createProviders(config);

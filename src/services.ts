@@ -14,6 +14,7 @@ import { createSyncWorker } from './workers/sync.js';
 import { createReportWorker } from './workers/report.js';
 import { createRuntime } from './runtime.js';
 import { checkRedis, pingRedis } from './store/redis-check.js';
+import { waitForReplicas } from './store/redis-connection.js';
 import { checkHelm } from './sync/render/helm-binary.js';
 import { createApp } from './server/app.js';
 import { targetInfos } from './store/target-status.js';
@@ -55,7 +56,14 @@ export async function startWeb(config: Config, file: string, log: Logger, metric
   const receivers = webhookReceivers(config, file);
   const rt = createRuntime(config, log, 'web', metrics);
   metrics.watchTargets(() => targetInfos(rt));
-  const intake = new Intake({ deliveries: rt.deliveries, queues: rt.queues, revisions: rt.revisions, targets: config.targets });
+  const { minReplicasToAcknowledge, replicaTimeout } = config.redis;
+  const intake = new Intake({
+    deliveries: rt.deliveries,
+    queues: rt.queues,
+    revisions: rt.revisions,
+    targets: config.targets,
+    replicated: minReplicasToAcknowledge > 0 ? () => waitForReplicas(rt.redis, minReplicasToAcknowledge, replicaTimeout) : undefined,
+  });
   const { maxBodyBytes, maxUnauthenticatedBytes, bodyTimeout } = config.server;
   const dashboard = createDashboard(config, rt);
   const app = createApp({

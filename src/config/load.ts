@@ -113,14 +113,21 @@ function finish(config: Config, file: string, env: NodeJS.ProcessEnv): Config {
     redisUrl = env.REDIS_URL;
     // the URL may carry a password, so it is not repeated in the message
     if (!/^rediss?:\/\/./.test(redisUrl)) problems.push({ path: '$REDIS_URL', message: 'expected a redis:// or rediss:// URL' });
+    if (config.redis.sentinel) problems.push({ path: '$REDIS_URL', message: 'set, but redis.sentinel finds the primary: unset REDIS_URL' });
   }
+  const tls = config.redis.tls && {
+    ...config.redis.tls,
+    caFile: config.redis.tls.caFile && resolve(config.redis.tls.caFile),
+    certFile: config.redis.tls.certFile && resolve(config.redis.tls.certFile),
+    keyFile: config.redis.tls.keyFile && resolve(config.redis.tls.keyFile),
+  };
   if (problems.length) throw new ConfigError(file, problems);
 
   return {
     ...config,
     clusters,
     server: { ...config.server, port },
-    redis: { ...config.redis, url: redisUrl },
+    redis: { ...config.redis, url: redisUrl, tls },
     git: { ...config.git, cacheDir: resolve(config.git.cacheDir), caFile: config.git.caFile && resolve(config.git.caFile) },
   };
 }

@@ -15,6 +15,12 @@ export interface IntakeDeps {
   queues: JobQueues;
   revisions: Pick<RevisionStore, 'addPending' | 'readPaths'>;
   targets: readonly TargetConfig[];
+  /**
+   * Resolves once a delivery's writes are safe from the loss of the Redis primary (replicas
+   * acknowledged them, Redis WAIT); rejects otherwise, and the delivery is answered 503. Absent:
+   * nothing to wait for, and the delivery's "done" is pipelined with its work.
+   */
+  replicated?: () => Promise<void>;
 }
 
 export type IntakeOutcome =
@@ -87,6 +93,14 @@ export class Intake {
     const { deliveries } = this.deps;
     if (!(await deliveries.claim(provider, deliveryId))) return { outcome: 'duplicate' };
     try {
+      if (this.deps.replicated) {
+        // the work before its "done": replication keeps the order, so a promoted replica that
+        // has the "done" has the work too, and a redelivery answered "duplicate" lost nothing
+        const outcome = await work();
+        await deliveries.done(provider, deliveryId);
+        await this.deps.replicated();
+        return outcome;
+      }
       // issued together (and pipelined); a failed `work` forgets the delivery after this one is remembered
       const [outcome] = await Promise.all([work(), deliveries.done(provider, deliveryId)]);
       return outcome;

@@ -24,7 +24,7 @@ import { runProcess, type RunOptions } from '../helpers/process.js';
 const root = path.resolve(import.meta.dirname, '../..');
 const chart = path.join(root, 'helm', 'driftless');
 const valueFile = (name: string) => path.join(chart, 'ci', `${name}-values.yaml`);
-const valueSets = ['minimal', 'all-options', 'existing-resources'] as const;
+const valueSets = ['minimal', 'all-options', 'existing-resources', 'ha-redis'] as const;
 
 type KubeDoc = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown };
 type PodSpec = {
@@ -174,6 +174,21 @@ describe('the chart, rendered', () => {
       // a missing reference is named by Driftless too, not silently empty
       expect(() => parseConfig(text, 'driftless.yaml', {})).toThrow(/GITHUB_WEBHOOK_SECRET is not set/);
     }
+  });
+
+  it('connects to an external HA Redis through Sentinel: the config names the Sentinels, the pods get REDIS_PASSWORD and no REDIS_URL', async () => {
+    const { docs } = await render('ha', 'ha', [valueFile('ha-redis')]);
+    const text = (docs.find((d) => d.kind === 'ConfigMap') as unknown as { data: Record<string, string> }).data['driftless.yaml']!;
+    const config = parseConfig(text, '/etc/driftless/config/driftless.yaml', { REDIS_PASSWORD: 'from-the-secret', GITHUB_WEBHOOK_SECRET: 's', GITHUB_TOKEN: 't' });
+    expect(config.redis).toMatchObject({ sentinel: { masterName: 'mymaster', nodes: expect.arrayContaining(['redis-node-0.redis-headless.redis.svc.cluster.local:26379']) }, password: 'from-the-secret', minReplicasToAcknowledge: 1 });
+    for (const d of docs.filter((x) => x.kind === 'Deployment')) {
+      const env = podSpec(d).containers[0]!.env ?? [];
+      expect(env.map((e) => e.name), d.metadata.name).toContain('REDIS_PASSWORD');
+      expect(env.map((e) => e.name), d.metadata.name).not.toContain('REDIS_URL');
+    }
+    const both = await helm(['template', 'ha', chart, '--values', valueFile('ha-redis'), '--set', 'externalRedis.url=redis://r:6379']);
+    expect(both.code).not.toBe(0);
+    expect(both.stderr).toContain('two Redis sources: config.file.redis.sentinel finds the primary itself');
   });
 
   it('runs every pod non-root, read-only, without privilege escalation, seccomp RuntimeDefault, with probes and spread', async () => {

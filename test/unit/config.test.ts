@@ -121,7 +121,7 @@ git: { cacheDir: /var/cache/driftless }
       spec: 'gitlab:platform/infra/cluster',
     });
     expect(config.server).toEqual({ port: 9000, maxBodyBytes: 1_048_576, maxUnauthenticatedBytes: 4_194_304, bodyTimeout: 5_000, apiToken: '0123456789abcdef0123', shutdownGracePeriod: 25_000 });
-    expect(config.redis).toEqual({ url: 'redis://redis:6379/2', prefix: 'dl' });
+    expect(config.redis).toEqual({ url: 'redis://redis:6379/2', prefix: 'dl', minReplicasToAcknowledge: 0, replicaTimeout: 500 });
     expect(config.git).toEqual({ cacheDir: '/var/cache/driftless' });
   });
 
@@ -129,7 +129,7 @@ git: { cacheDir: /var/cache/driftless }
     const config = parseConfig(configYaml(), FILE, {});
     expect(config.providers).toEqual({});
     expect(config.server).toEqual({ port: 8080, maxBodyBytes: 25 * 1024 * 1024, maxUnauthenticatedBytes: 32 * 1024 * 1024, bodyTimeout: 10_000, shutdownGracePeriod: 25_000 });
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'driftless' });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'driftless', minReplicasToAcknowledge: 0, replicaTimeout: 500 });
     expect(config.git).toEqual({ cacheDir: path.join(os.tmpdir(), 'driftless-git') });
     expect(config.targets).toEqual([
       {

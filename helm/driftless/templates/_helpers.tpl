@@ -132,9 +132,17 @@ Namespace → what the workers need there, for rbac.clusterWide: false, as JSON:
 {{- toJson $names -}}
 {{- end -}}
 
-{{/* The Redis part of the container env: REDIS_PASSWORD (when any), then REDIS_URL. */}}
+{{/* The Redis part of the container env: REDIS_PASSWORD (when any), then REDIS_URL (not with Sentinel, which finds the primary). */}}
 {{- define "driftless.redisEnv" -}}
-{{- if .Values.redis.enabled }}
+{{- if dig "redis" "sentinel" "" (.Values.config.file | default dict) }}
+{{- with .Values.externalRedis.passwordSecret.name }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.externalRedis.passwordSecret.key }}
+{{- end }}
+{{- else if .Values.redis.enabled }}
 - name: REDIS_PASSWORD
   valueFrom:
     secretKeyRef:
@@ -180,8 +188,12 @@ Namespace → what the workers need there, for rbac.clusterWide: false, as JSON:
 
 {{- define "driftless.validate" -}}
 {{- $problems := list -}}
-{{- if and (not .Values.redis.enabled) (not .Values.externalRedis.url) (not .Values.externalRedis.urlSecret.name) -}}
-{{- $problems = append $problems "no Redis: set externalRedis.url (redis:// or rediss://host:port) or externalRedis.urlSecret.name, or redis.enabled=true for a single-replica trial Redis" -}}
+{{- $sentinel := dig "redis" "sentinel" "" (.Values.config.file | default dict) -}}
+{{- if and (not .Values.redis.enabled) (not .Values.externalRedis.url) (not .Values.externalRedis.urlSecret.name) (not $sentinel) -}}
+{{- $problems = append $problems "no Redis: set externalRedis.url (redis:// or rediss://host:port) or externalRedis.urlSecret.name, config.file.redis.sentinel for a highly available Redis, or redis.enabled=true for a single-replica trial Redis" -}}
+{{- end -}}
+{{- if and $sentinel (or .Values.redis.enabled .Values.externalRedis.url .Values.externalRedis.urlSecret.name) -}}
+{{- $problems = append $problems "two Redis sources: config.file.redis.sentinel finds the primary itself; leave externalRedis.url, externalRedis.urlSecret.name and redis.enabled unset with it" -}}
 {{- end -}}
 {{- if and .Values.redis.enabled (or .Values.externalRedis.url .Values.externalRedis.urlSecret.name) -}}
 {{- $problems = append $problems "two Redis sources: redis.enabled=true runs a Redis in the release; leave externalRedis.url and externalRedis.urlSecret.name empty with it" -}}
