@@ -2,6 +2,11 @@
 // worker answer /healthz, reach Redis (/readyz) and serve their metrics (driftless_build_info).
 // WEB_URL and WORKER_URL name them; each check is retried for up to TIMEOUT_SECONDS (default 60),
 // as pods may still be starting. Prints one line per check; exits 1 when any failed.
+/* global fetch, AbortSignal */
+import console from 'node:console';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+
 const timeoutMs = Number(process.env.TIMEOUT_SECONDS ?? 60) * 1000;
 const checks = [];
 for (const [who, base] of [['web', process.env.WEB_URL], ['worker', process.env.WORKER_URL]]) {
@@ -24,7 +29,7 @@ async function check(url, accept) {
       last = err.cause?.code ?? err.message;
     }
     if (Date.now() > deadline) return last;
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
   }
 }
 
