@@ -99,6 +99,9 @@ describe('behind an HTTP proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)', () => {
     expect(gitRequests.length).toBeGreaterThan(0);
     // nothing else went through it: not the API server, not Redis
     expect(proxy.seen.filter((r) => r !== `CONNECT ${github.hostname}:${github.port}` && !gitRequests.includes(r))).toEqual([]);
+    // the process keeps reconciling through the proxy: stopped, so the next test sees only its own requests
+    started.child.kill('SIGKILL');
+    await started.exited;
   });
 
   it('git skips the proxy for hosts in NO_PROXY (either spelling)', async () => {
