@@ -57,7 +57,8 @@ export function createDashboard(config: Config, rt: Runtime): Dashboard {
     live: (target) => live.stage(target),
   };
   const live: LiveUpdates = new LiveUpdates({
-    redisUrl: config.redis.url,
+    // the web's connection times commands out after a second and queues none offline: not for XREAD
+    connect: () => rt.redis.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined, enableOfflineQueue: true }),
     prefix,
     sync: rt.queues.sync,
     report: rt.queues.report,

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { QueueEvents, type Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { queueNames, type ReportJobData, type StatusJobData, type SyncJobData } from '../queue/jobs.js';
 import type { LiveStage } from '../server/target-view.js';
@@ -13,7 +13,11 @@ interface Listener {
 
 /** What LiveUpdates reads: the queues' jobs, and how to render what changed for a target. */
 export interface LiveUpdatesOptions {
-  redisUrl: string;
+  /**
+   * A new Redis connection for one queue's events: QueueEvents blocks on XREAD, so it needs one
+   * of its own, never timing a command out, reaching Redis as the runtime does (Sentinel, TLS, credentials).
+   */
+  connect(): Redis;
   prefix: string;
   sync: Pick<Queue<SyncJobData>, 'getJob'>;
   report: Pick<Queue<ReportJobData>, 'getJob'>;
@@ -45,8 +49,7 @@ export class LiveUpdates {
 
   constructor(private readonly options: LiveUpdatesOptions) {
     const follow = (name: string) => {
-      // QueueEvents blocks on XREAD: a connection of its own, which never times a command out
-      const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+      const connection = options.connect();
       connection.on('error', (err: Error) => options.log.debug({ err: err.message }, 'live updates: Redis connection error'));
       this.connections.push(connection);
       const events = new QueueEvents(name, { connection, prefix: options.prefix });
