@@ -49,26 +49,41 @@ Exit codes: 0 done, 1 failed, 2 usage error (diff: 1 means changes, 2 any error)
 
 class UsageError extends Error {}
 
+/** The options every command may take; a malformed one is a usage error (exit 2), not Node's own message. */
+function parseArguments(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        target: { type: 'string', short: 't' },
+        revision: { type: 'string', short: 'r' },
+        limit: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        'webhook-url': { type: 'string' },
+        name: { type: 'string' },
+        org: { type: 'string' },
+        out: { type: 'string' },
+        'api-url': { type: 'string' },
+        'github-url': { type: 'string' },
+        port: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message.split('. ')[0]! : String(err));
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string', short: 'c' },
-      target: { type: 'string', short: 't' },
-      revision: { type: 'string', short: 'r' },
-      limit: { type: 'string' },
-      output: { type: 'string', short: 'o' },
-      'webhook-url': { type: 'string' },
-      name: { type: 'string' },
-      org: { type: 'string' },
-      out: { type: 'string' },
-      'api-url': { type: 'string' },
-      'github-url': { type: 'string' },
-      port: { type: 'string' },
-    },
-  });
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
+    // asked for, usage is the answer (stdout, 0); without a command it is a usage error (stderr, 2)
+    if (command === undefined) console.error(usage);
+    else console.log(usage);
+    return command === undefined ? 2 : 0;
+  }
+  const { values, positionals } = parseArguments(rest);
   if (command === 'github-app') {
     if (positionals[0] !== 'create') throw new UsageError('github-app needs a subcommand: create');
     return githubAppCreate(values);
@@ -99,7 +114,8 @@ async function main(argv: string[]): Promise<number> {
   const format = outputFormat(values.output);
   const config = await loadConfig(file);
   configureNetwork(config.git, file);
-  const log = createLogger();
+  // the servers log to stdout as services do; a one-shot command's stdout is its answer
+  const log = createLogger({ destination: ['serve', 'worker', 'all'].includes(command) ? process.stdout : process.stderr });
   switch (command) {
     case 'serve':
       return runUntilSignal(log, [await startWeb(config, file, log)]);
@@ -129,7 +145,10 @@ async function main(argv: string[]): Promise<number> {
  */
 async function githubAppCreate(values: { 'webhook-url'?: string; name?: string; org?: string; out?: string; 'api-url'?: string; 'github-url'?: string; port?: string }): Promise<number> {
   const webhookUrl = values['webhook-url'];
-  if (!webhookUrl || !/^https?:\/\//.test(webhookUrl)) throw new UsageError('--webhook-url URL is required: where GitHub sends deliveries, e.g. https://driftless.example.com/webhooks/github');
+  if (!webhookUrl) throw new UsageError('--webhook-url URL is required: where GitHub sends deliveries, e.g. https://driftless.example.com/webhooks/github');
+  if (!/^https?:\/\/./.test(webhookUrl)) throw new UsageError(`--webhook-url ${JSON.stringify(webhookUrl)} is not an http(s) URL, e.g. https://driftless.example.com/webhooks/github`);
+  const port = Number(values.port ?? 0);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${JSON.stringify(values.port)} is not a port number (0 to 65535; 0 picks a free one)`);
   const apiUrl = (values['api-url'] ?? 'https://api.github.com').replace(/\/+$/, '');
   // github.com's API is another host; GitHub Enterprise Server serves it under /api/v3
   const webUrl = (values['github-url'] ?? (apiUrl === 'https://api.github.com' ? 'https://github.com' : apiUrl.replace(/\/api\/v3$/, ''))).replace(/\/+$/, '');
@@ -141,7 +160,7 @@ async function githubAppCreate(values: { 'webhook-url'?: string; name?: string; 
     name: values.name ?? 'Driftless',
     webhookUrl,
     outDir,
-    port: Number(values.port ?? 0),
+    port,
     onReady: (url) => console.log(`Open ${url} in a browser on this machine and confirm the App on GitHub.`),
   });
   console.log(`Created GitHub App ${app.slug} (id ${app.appId}).
@@ -216,7 +235,7 @@ async function syncNow(config: Config, t: TargetConfig, kind: 'api' | 'rollback'
 async function previousHealthy(rt: Runtime, t: TargetConfig): Promise<string> {
   const { deployed } = await rt.revisions.state(t.name);
   const previous = await rt.history.previousHealthy(t.name, deployed);
-  if (!previous) throw new UsageError(`${t.name} has no earlier healthy revision in its history; name one with --revision`);
+  if (!previous) throw new DriftlessError(`${t.name} has no earlier healthy revision in its history; name one with --revision`);
   return previous;
 }
 
@@ -293,8 +312,8 @@ function statusLine(s: TargetStatus): string {
       : s.condition === 'failed' && a
         ? `${short(a.revision)} ${a.result}${a.stage ? ` at ${a.stage}` : ''}${a.permanent ? ' (not retried automatically)' : ' (retried by the next reconcile)'}: ${oneLine(a.reason ?? '')}`
         : s.deployed
-          ? `${short(s.deployed.sha)} (${s.deployed.at})`
-          : '';
+        ? `${short(s.deployed.sha)} (${s.deployed.at})`
+        : '';
   const applied = s.condition !== 'applied' && s.lastAppliedRevision ? `, last applied ${short(s.lastAppliedRevision)}` : '';
   const pending = s.pending.length ? `, ${s.pending.length} pending (newest ${short(s.pending.at(-1))})` : '';
   const lock = s.lock ? `, LOCKED by ${s.lock.repo}#${s.lock.pr} (@${s.lock.user}) since ${s.lock.at}` : '';
@@ -308,14 +327,14 @@ function runUntilSignal(log: Logger, services: Service[]): Promise<number> {
       log.info({ signal }, 'shutting down');
       Promise.all(services.map((s) => s.close())).then(
         () => {
-          log.info('stopped');
-          // a job handed back at shutdown may still have timers running: do not wait for them
-          setTimeout(() => process.exit(0), 200).unref();
-          resolve(0);
+        log.info('stopped');
+        // a job handed back at shutdown may still have timers running: do not wait for them
+        setTimeout(() => process.exit(0), 200).unref();
+        resolve(0);
         },
         (err: unknown) => {
-          log.error({ err }, 'shutdown failed');
-          resolve(1);
+        log.error({ err }, 'shutdown failed');
+        resolve(1);
         },
       );
     };

@@ -192,4 +192,18 @@ describe('the driftless CLI', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toContain(`unknown target nope; configured: ${namespace}`);
   });
+
+  it('answers --help with the usage and exit 0, and a malformed option as a usage error, not Node\'s own message', async () => {
+    for (const args of [['--help'], ['help'], ['sync', '--help']]) {
+      const res = await cli(args);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/^usage: driftless <command>/);
+    }
+    const bogus = await cli(['sync', '--bogus']);
+    expect(bogus.code).toBe(2);
+    expect(bogus.stderr).toMatch(/^Unknown option '--bogus'\n\nusage: driftless/);
+    const port = await cli(['github-app', 'create', '--webhook-url', 'https://d.example.com/webhooks/github', '--port', 'abc']);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('--port "abc" is not a port number');
+  });
 });
