@@ -1,10 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
+import { DriftlessHarness } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 import { startDriftless, warmUp } from '../helpers/process.js';
 
@@ -38,13 +37,7 @@ describe('/metrics of a running driftless process', () => {
     ({ child, output } = started);
     await warmUp(started.port, h.secret);
 
-    const sha = await h.repo.commit('app', { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n' });
-    const body = pushPayload({ repo: h.repoName, cloneUrl: 'x', after: sha, paths: ['deploy/cm.yaml'] });
-    const res = await fetch(`http://127.0.0.1:${started.port}/webhooks/github`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomBytes(8).toString('hex'), 'x-hub-signature-256': sign(h.secret, body) },
-      body,
-    });
+    const { sha, res } = await h.commitAndPush('app', { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n' }, { url: `http://127.0.0.1:${started.port}` });
     expect(res.status).toBe(202);
     await expect.poll(() => h.statuses(sha).find((s) => s.state !== 'pending')?.state, { timeout: 60_000 }).toBe('success');
 

@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -9,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProviders, sourceFor } from '../../src/providers/index.js';
 import { remoteHead } from '../../src/sync/fetch.js';
 import { sandboxEnv } from '../../src/sync/render/sandbox.js';
-import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
+import { DriftlessHarness } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 import { startDriftless, warmUp } from '../helpers/process.js';
 
@@ -82,13 +81,7 @@ describe('behind an HTTP proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)', () => {
     ({ child, output } = started);
     await warmUp(started.port, h.secret);
 
-    const sha = await h.repo.commit('app', { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n' });
-    const body = pushPayload({ repo: h.repoName, cloneUrl: 'x', after: sha, paths: ['deploy/cm.yaml'] });
-    const res = await fetch(`http://127.0.0.1:${started.port}/webhooks/github`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomBytes(8).toString('hex'), 'x-hub-signature-256': sign(h.secret, body) },
-      body,
-    });
+    const { sha, res } = await h.commitAndPush('app', { 'deploy/cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: fast}\n' }, { url: `http://127.0.0.1:${started.port}` });
     expect(res.status).toBe(202);
     await expect.poll(() => h.statuses(sha).find((s) => s.state !== 'pending')?.state, { timeout: 60_000 }).toBe('success');
 

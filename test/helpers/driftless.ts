@@ -219,7 +219,8 @@ ${typeof options.extraYaml === 'function' ? options.extraYaml(h) : (options.extr
   }
 
   /** POSTs a signed GitHub push delivery; returns status and JSON body. */
-  async push(body: string, options: { deliveryId?: string; event?: string; signature?: string | null; contentType?: string } = {}) {
+  /** Delivers a push webhook to this harness's web, or to `options.url` (a Driftless process of the test's own). */
+  async push(body: string, options: { deliveryId?: string; event?: string; signature?: string | null; contentType?: string; url?: string } = {}) {
     const headers: Record<string, string> = {
       'content-type': options.contentType ?? 'application/json',
       'x-github-event': options.event ?? 'push',
@@ -227,12 +228,12 @@ ${typeof options.extraYaml === 'function' ? options.extraYaml(h) : (options.extr
     };
     const signature = options.signature === undefined ? sign(this.secret, body) : options.signature;
     if (signature !== null) headers['x-hub-signature-256'] = signature;
-    const res = await fetch(`${this.url}/webhooks/github`, { method: 'POST', headers, body });
+    const res = await fetch(`${options.url ?? this.url}/webhooks/github`, { method: 'POST', headers, body });
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
   }
 
-  /** Commits files and sends the push webhook for it. */
-  async commitAndPush(message: string, files: Record<string, string | null>, options: { deliveryId?: string } = {}) {
+  /** Commits files and sends the push webhook for it (to `options.url` when given). */
+  async commitAndPush(message: string, files: Record<string, string | null>, options: { deliveryId?: string; url?: string } = {}) {
     const before = await this.repo.head().catch(() => '0'.repeat(40));
     const sha = await this.repo.commit(message, files);
     const body = pushPayload({ repo: this.repoName, cloneUrl: 'https://example.invalid/x.git', before, after: sha, paths: Object.keys(files) });

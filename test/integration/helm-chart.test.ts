@@ -263,130 +263,92 @@ describe('the chart, rendered', () => {
   });
 });
 
-/** A ServiceMonitor CRD with the fields of monitoring.coreos.com/v1 the chart may use, and no others. */
-const serviceMonitorCrd = {
+/** A namespaced monitoring.coreos.com/v1 CRD whose `spec` has exactly the fields the chart may use, and no others. */
+const monitoringCrd = (kind: string, plural: string, spec: object) => ({
   apiVersion: 'apiextensions.k8s.io/v1',
   kind: 'CustomResourceDefinition',
-  metadata: { name: 'servicemonitors.monitoring.coreos.com' },
+  metadata: { name: `${plural}.monitoring.coreos.com` },
   spec: {
     group: 'monitoring.coreos.com',
     scope: 'Namespaced',
-    names: { kind: 'ServiceMonitor', listKind: 'ServiceMonitorList', plural: 'servicemonitors', singular: 'servicemonitor' },
+    names: { kind, listKind: `${kind}List`, plural, singular: plural.replace(/s$/, '') },
     versions: [
       {
         name: 'v1',
         served: true,
         storage: true,
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            required: ['spec'],
-            properties: {
-              apiVersion: { type: 'string' },
-              kind: { type: 'string' },
-              metadata: { type: 'object' },
-              spec: {
-                type: 'object',
-                required: ['selector'],
-                properties: {
-                  jobLabel: { type: 'string' },
-                  targetLabels: { type: 'array', items: { type: 'string' } },
-                  podTargetLabels: { type: 'array', items: { type: 'string' } },
-                  sampleLimit: { type: 'integer' },
-                  namespaceSelector: { type: 'object', properties: { any: { type: 'boolean' }, matchNames: { type: 'array', items: { type: 'string' } } } },
-                  selector: {
-                    type: 'object',
-                    properties: {
-                      matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
-                      matchExpressions: { type: 'array', items: { type: 'object', required: ['key', 'operator'], properties: { key: { type: 'string' }, operator: { type: 'string' }, values: { type: 'array', items: { type: 'string' } } } } },
-                    },
-                  },
-                  endpoints: {
-                    type: 'array',
-                    items: {
-                      type: 'object',
-                      properties: {
-                        port: { type: 'string' },
-                        targetPort: { 'x-kubernetes-int-or-string': true },
-                        path: { type: 'string' },
-                        scheme: { type: 'string', enum: ['http', 'https'] },
-                        interval: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
-                        scrapeTimeout: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
-                        honorLabels: { type: 'boolean' },
-                        honorTimestamps: { type: 'boolean' },
-                      },
-                    },
-                  },
-                },
-              },
-            },
-          },
-        },
+        schema: { openAPIV3Schema: { type: 'object', required: ['spec'], properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' }, spec } } },
       },
     ],
   },
-};
+});
 
-/** A PrometheusRule CRD with the fields of monitoring.coreos.com/v1 the chart uses, and no others. */
-const prometheusRuleCrd = {
-  apiVersion: 'apiextensions.k8s.io/v1',
-  kind: 'CustomResourceDefinition',
-  metadata: { name: 'prometheusrules.monitoring.coreos.com' },
-  spec: {
-    group: 'monitoring.coreos.com',
-    scope: 'Namespaced',
-    names: { kind: 'PrometheusRule', listKind: 'PrometheusRuleList', plural: 'prometheusrules', singular: 'prometheusrule' },
-    versions: [
-      {
-        name: 'v1',
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: {
-            type: 'object',
-            required: ['spec'],
-            properties: {
-              apiVersion: { type: 'string' },
-              kind: { type: 'string' },
-              metadata: { type: 'object' },
-              spec: {
-                type: 'object',
-                properties: {
-                  groups: {
-                    type: 'array',
-                    items: {
-                      type: 'object',
-                      required: ['name'],
-                      properties: {
-                        name: { type: 'string', minLength: 1 },
-                        interval: { type: 'string' },
-                        rules: {
-                          type: 'array',
-                          items: {
-                            type: 'object',
-                            required: ['expr'],
-                            properties: {
-                              alert: { type: 'string' },
-                              record: { type: 'string' },
-                              expr: { 'x-kubernetes-int-or-string': true },
-                              for: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
-                              labels: { type: 'object', additionalProperties: { type: 'string' } },
-                              annotations: { type: 'object', additionalProperties: { type: 'string' } },
-                            },
-                          },
-                        },
-                      },
-                    },
-                  },
-                },
+const serviceMonitorCrd = monitoringCrd('ServiceMonitor', 'servicemonitors', {
+  type: 'object',
+  required: ['selector'],
+  properties: {
+    jobLabel: { type: 'string' },
+    targetLabels: { type: 'array', items: { type: 'string' } },
+    podTargetLabels: { type: 'array', items: { type: 'string' } },
+    sampleLimit: { type: 'integer' },
+    namespaceSelector: { type: 'object', properties: { any: { type: 'boolean' }, matchNames: { type: 'array', items: { type: 'string' } } } },
+    selector: {
+      type: 'object',
+      properties: {
+        matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
+        matchExpressions: { type: 'array', items: { type: 'object', required: ['key', 'operator'], properties: { key: { type: 'string' }, operator: { type: 'string' }, values: { type: 'array', items: { type: 'string' } } } } },
+      },
+    },
+    endpoints: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          port: { type: 'string' },
+          targetPort: { 'x-kubernetes-int-or-string': true },
+          path: { type: 'string' },
+          scheme: { type: 'string', enum: ['http', 'https'] },
+          interval: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
+          scrapeTimeout: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
+          honorLabels: { type: 'boolean' },
+          honorTimestamps: { type: 'boolean' },
+        },
+      },
+    },
+  },
+});
+
+const prometheusRuleCrd = monitoringCrd('PrometheusRule', 'prometheusrules', {
+  type: 'object',
+  properties: {
+    groups: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name'],
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          interval: { type: 'string' },
+          rules: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['expr'],
+              properties: {
+                alert: { type: 'string' },
+                record: { type: 'string' },
+                expr: { 'x-kubernetes-int-or-string': true },
+                for: { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' },
+                labels: { type: 'object', additionalProperties: { type: 'string' } },
+                annotations: { type: 'object', additionalProperties: { type: 'string' } },
               },
             },
           },
         },
       },
-    ],
+    },
   },
-};
+});
 
 describe('the chart against the real API server', () => {
   const created: string[] = [];
