@@ -1,4 +1,4 @@
-import type { ChangeSummary } from './change.js';
+import type { ChangeSet, ChangeSummary } from './change.js';
 import type { SyncStage } from './revision.js';
 
 /**
@@ -70,4 +70,6 @@ export interface OutcomeRecord {
   message?: string;
   /** What the run changed (or had changed when it stopped), or the drift. */
   summary?: ChangeSummary;
+  /** The same objects one by one, with their diffs (Secret values masked) within a budget; absent from entries recorded before. */
+  changes?: ChangeSet;
 }

@@ -41,3 +41,19 @@ export function describePlan(summary: ChangeSummary): string {
   ].filter(([n]) => (n as number) > 0).map(([n, words]) => `${n} ${words}`);
   return parts.length ? parts.join(', ') : `no changes (${summary.unchanged} unchanged)`;
 }
+
+/** Diff text kept per history entry, in UTF-16 code units: 200 entries per target stay a few MiB of Redis at most. */
+export const historyDiffBudget = 64 * 1024;
+
+/**
+ * The writes of a ChangeSet as history keeps them: every written object, each with its (masked)
+ * diff while the entry's budget lasts; past it, objects are listed without their diffs.
+ */
+export function historyChanges(changes: readonly Change[], budget = historyDiffBudget): ChangeSet {
+  let left = budget;
+  return changes.filter(isWrite).map((c) => {
+    if (!c.diff || c.diff.length > left) return { ...c, diff: undefined };
+    left -= c.diff.length;
+    return c;
+  });
+}

@@ -8,7 +8,7 @@ import type { PendingRevision, SyncStage } from '../model/revision.js';
 import type { HistoryStore } from '../store/history.js';
 import type { PullHold } from '../model/pull.js';
 import type { RevisionStore } from '../store/revisions.js';
-import { isWrite, summarize, type Change } from './changeset.js';
+import { historyChanges, isWrite, summarize, type Change } from './changeset.js';
 import { applyPlan, planRevision, stage, SyncStageError, type PlannedRevision, type SyncDeps, type SyncResult, type SyncSource } from './pipeline.js';
 import { planChangeSet } from './plan.js';
 import { readPathsOutside } from './read-paths.js';
@@ -158,7 +158,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
     const [newest] = await deps.history.list(target.name, 1);
     if (!(newest?.result === 'drifted' && newest.revision === run.revision && newest.message === message)) {
       await deps.observer.drifted(run, drift, false);
-      await recordHistory(deps, run, { result: 'drifted', reason: 'DriftDetected', summary: summarize(drift), message }, timings, Date.now());
+      await recordHistory(deps, run, { result: 'drifted', reason: 'DriftDetected', summary: summarize(drift), message, changes: historyChanges(drift) }, timings, Date.now());
     }
     return { result: 'drifted', revision: run.revision, drift };
   }
@@ -230,7 +230,7 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: err.permanent ? 'failed' : 'errored', stage: err.stage, reason: err.message, permanent: err.permanent, at: Date.now(), changedCluster: changedCluster(err) });
     if (run.purpose === 'deploy') await revisions.markSettled(target.name, [run.revision]);
     const outcome = { result: err.permanent ? 'failed' : 'errored', reason: failureReason[err.stage], stage: err.stage, message: err.message, summary: err.applied.length ? summarize(err.applied) : undefined } as const;
-    await recordHistory(deps, run, outcome, err.timings, startedAt);
+    await recordHistory(deps, run, { ...outcome, changes: historyChanges(err.applied) }, err.timings, startedAt);
     const rollback = run.purpose === 'rollback' ? undefined : await rollBack(run, err, deps);
     await observer.finished(run, { ...outcome, rollback });
     throw err;
@@ -245,15 +245,15 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     run.purpose === 'heal' && planned
       ? { result: 'healed', reason: 'DriftHealed', summary: summarize(planned.drift), message: driftMessage(planned.drift, true) }
       : { result: 'succeeded', reason: 'ReconciliationSucceeded', summary };
-  await recordHistory(deps, run, outcome, timings, startedAt);
+  await recordHistory(deps, run, { ...outcome, changes: historyChanges(planned && run.purpose === 'heal' ? planned.drift : result.changes) }, timings, startedAt);
   await observer.finished(run, outcome);
   log.info({ summary, timings }, `${run.purpose} succeeded`);
   return { result: run.purpose === 'heal' ? 'healed' : 'deployed', revision: run.revision, changes: result.changes, timings };
 }
 
 async function recordHistory(deps: ReconcilerDeps, run: Pick<Run, 'revision' | 'trigger'>, outcome: OutcomeRecord, timings: SyncResult['timings'], startedAt: number): Promise<void> {
-  const { result, reason, stage, message, summary } = outcome;
-  await deps.history.record({ target: deps.target.name, revision: run.revision, trigger: run.trigger, result, reason, stage, message, summary, timings, startedAt, finishedAt: Date.now() });
+  const { result, reason, stage, message, summary, changes } = outcome;
+  await deps.history.record({ target: deps.target.name, revision: run.revision, trigger: run.trigger, result, reason, stage, message, summary, changes, timings, startedAt, finishedAt: Date.now() });
 }
 
 /**

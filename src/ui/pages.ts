@@ -198,7 +198,10 @@ export function timeline(d: TargetDetail, target: TargetConfig, links: Links) {
                     ${item.entry.reason && item.entry.result !== 'succeeded' && html` <span class="muted">${item.entry.reason}${item.entry.stage && ` at ${item.entry.stage}`}</span>`}
                     ${item.entry.message && html`<details><summary class="muted">why</summary>${item.entry.message}</details>`}
                   </td>
-                  <td>${summaryText(item.entry.summary)}<div class="timings">${timingsText(item.entry.timings)}</div></td>
+                  <td>
+                    ${summaryText(item.entry.summary)}<div class="timings">${timingsText(item.entry.timings)}</div>
+                    ${item.entry.changes?.length ? html`<details class="sync-diff"><summary class="muted">diff</summary>${changeList(item.entry.changes)}</details>` : ''}
+                  </td>
                 </tr>`
               : html`<tr class="action">
                   <td>${time(item.at)}</td>

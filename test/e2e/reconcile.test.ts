@@ -40,6 +40,9 @@ describe.each(['warn', 'heal'] as const)('the reconcile loop with drift: %s', (m
     expect(entry.message).toContain(`ConfigMap/${namespace}/a (changed)`);
     expect(entry.message).toContain(`ConfigMap/${namespace}/b (missing)`);
     expect(entry.message).not.toContain('keep');
+    // the objects themselves, with their diffs, for the dashboard's timeline
+    expect(entry.changes?.map((c) => c.subject).sort()).toEqual([`ConfigMap/${namespace}/a`, `ConfigMap/${namespace}/b`]);
+    expect(entry.changes?.find((c) => c.subject === `ConfigMap/${namespace}/a`)?.diff).toContain('by hand');
 
     if (mode === 'heal') {
       expect(await value(namespace, 'a')).toEqual({ value: '1' });

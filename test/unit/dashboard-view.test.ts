@@ -7,7 +7,9 @@ import { ApiTokens } from '../../src/server/auth/tokens.js';
 import { fleetRows, targetDetail, type DashboardData, type LiveStage } from '../../src/server/target-view.js';
 import type { HistoryEntry } from '../../src/store/history.js';
 import { badgeSvg } from '../../src/ui/badge.js';
+import { page } from '../../src/ui/html.js';
 import { links } from '../../src/ui/links.js';
+import { timeline } from '../../src/ui/pages.js';
 
 const config = parseConfig(
   `providers: { github: { webhookSecret: s }, gitlab: { webhookToken: t, url: "https://git.example.com/" } }\nclusters: { c: { kubeconfig: /dev/null } }\n` +
@@ -68,6 +70,16 @@ describe('sync state and health of a target', () => {
     expect(d.drift?.finishedAt).toBe(5);
     const healed = await targetDetail(data({ history: [entry('healed', C, 6), ...history] }), shop!);
     expect(healed.drift).toBeUndefined();
+  });
+
+  it('shows the diff of a sync in the timeline, from the changes history keeps', async () => {
+    const diff = '--- live/ConfigMap/shop/a\n+++ git/ConfigMap/shop/a\n-  value: "1"\n+  value: "2"';
+    const history = [entry('succeeded', A, 1, { changes: [{ subject: 'ConfigMap/shop/a', action: 'configured', file: 'deploy/a.yaml', diff }] })];
+    const d = await targetDetail(data({ history }), shop!);
+    const rendered = page({ title: 't', children: timeline(d, shop!, links(config)) });
+    expect(rendered).toContain('<summary class="muted">diff</summary>');
+    expect(rendered).toContain('<code>ConfigMap/shop/a</code> configured');
+    expect(rendered).toContain('+  value: &quot;2&quot;');
   });
 });
 

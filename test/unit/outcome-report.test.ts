@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { failureReason } from '../../src/model/outcome.js';
 import type { SyncStage } from '../../src/model/revision.js';
 import { reportOutcome } from '../../src/report/outcome.js';
+import { historyChanges } from '../../src/sync/changeset.js';
 import { previousHealthy, type HistoryEntry } from '../../src/store/history.js';
 
 const sha = 'abcdef0123456789abcdef0123456789abcdef01';
@@ -68,5 +69,21 @@ describe('previousHealthy: where a rollback without a revision goes', () => {
     expect(previousHealthy([entry('a', 'succeeded')], undefined)).toBe('a');
     expect(previousHealthy([entry('a', 'succeeded')], 'a')).toBeUndefined();
     expect(previousHealthy([], undefined)).toBeUndefined();
+  });
+});
+
+describe('historyChanges: the objects a history entry keeps', () => {
+  it('keeps the writes with their diffs while the budget lasts, then lists the rest without', () => {
+    const changes = [
+      { subject: 'ConfigMap/s/a', action: 'configured' as const, diff: 'x'.repeat(40) },
+      { subject: 'ConfigMap/s/u', action: 'unchanged' as const },
+      { subject: 'ConfigMap/s/b', action: 'created' as const, diff: 'y'.repeat(40) },
+      { subject: 'ConfigMap/s/c', action: 'deleted' as const, diff: 'z'.repeat(10) },
+    ];
+    expect(historyChanges(changes, 60)).toEqual([
+      { subject: 'ConfigMap/s/a', action: 'configured', diff: 'x'.repeat(40) },
+      { subject: 'ConfigMap/s/b', action: 'created', diff: undefined },
+      { subject: 'ConfigMap/s/c', action: 'deleted', diff: 'z'.repeat(10) },
+    ]);
   });
 });
