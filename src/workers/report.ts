@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, Worker } from 'bullmq';
 import { DriftlessError } from '../errors.js';
-import { ProviderError } from '../providers/types.js';
+import { ProviderError, type GitProvider } from '../providers/types.js';
 import { queueNames, reportLogFields, type ReportJobData, type ReportJobs, type StatusJobData } from '../queue/jobs.js';
 import { jobProcessor, type JobContext, type JobHandler, type JobHandlers } from '../queue/processor.js';
 import type { Runtime } from '../runtime.js';
@@ -15,13 +15,22 @@ import { sendNotification } from '../report/notify.js';
  * is dropped.
  */
 export function createReportWorker(rt: Runtime, options: { concurrency?: number } = {}): Worker<ReportJobData> {
+  /**
+   * The provider a status or check of `s` is posted through, once its place in the lifecycle is
+   * claimed; or why it is not posted (no provider, or a later status was posted already).
+   */
+  const claimedProvider = async (s: StatusJobData): Promise<GitProvider | { skipped: string }> => {
+    const target = rt.target(s.target);
+    if (!target) throw new UnrecoverableError(`target ${s.target} is not in the configuration`);
+    const provider = rt.providers[target.repo.provider];
+    if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
+    if (!(await rt.statusRanks.claim(rankKey(s), s.sha, s.rank))) return { skipped: 'a later status was posted already' };
+    return provider;
+  };
   const handlers: JobHandlers<ReportJobs> = {
     async status({ data: s, log }) {
-      const target = rt.target(s.target);
-      if (!target) throw new UnrecoverableError(`target ${s.target} is not in the configuration`);
-      const provider = rt.providers[target.repo.provider];
-      if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
-      if (!(await rt.statusRanks.claim(rankKey(s), s.sha, s.rank))) return { skipped: 'a later status was posted already' };
+      const provider = await claimedProvider(s);
+      if ('skipped' in provider) return provider;
       // as a GitHub App, the lifecycle is a check run's: queued → in_progress → completed
       if (provider.checks) await provider.checks.upsertCheckRun(s.repo, { name: s.context, sha: s.sha, runId: s.run, ...checkFromStatus(s.state, s.description) });
       else await provider.setStatus(s.repo, { sha: s.sha, context: s.context, state: s.state, description: s.description });
@@ -31,11 +40,8 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
 
     /** A preview's result: the check run with its plan, or (a token) the commit status. */
     async check({ data: c, log }) {
-      const target = rt.target(c.target);
-      if (!target) throw new UnrecoverableError(`target ${c.target} is not in the configuration`);
-      const provider = rt.providers[target.repo.provider];
-      if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
-      if (!(await rt.statusRanks.claim(rankKey(c), c.sha, c.rank))) return { skipped: 'a later status was posted already' };
+      const provider = await claimedProvider(c);
+      if ('skipped' in provider) return provider;
       if (!provider.checks) {
         await provider.setStatus(c.repo, { sha: c.sha, context: c.context, state: c.state, description: c.description });
         return { posted: c.state };
