@@ -7,13 +7,13 @@
 //   middle            src/commands/, src/events/ (routing), src/pulls/, src/report/, src/sync/
 //   adapters          src/providers/, src/kube/, src/store/, src/queue/jobs.ts, queues.ts, processor.ts
 //   config            src/config/
-//   model             src/model/ and the leaf helpers src/errors.ts, src/log.ts, src/metrics.ts, src/version.ts
+//   model             src/model/ and the leaf helpers src/errors.ts, src/log.ts, src/metrics.ts, src/tracing.ts, src/version.ts
 const root = '^src/(cli|services|runtime)[.]ts$|^src/cli/';
 const workers = '^src/workers/|^src/queue/schedule[.]ts$';
 const processors = `^src/(server|ui)/|${workers}`;
 const middle = '^src/(commands|events|pulls|report|sync)/';
 const adapters = '^src/(providers|kube|store)/|^src/queue/(jobs|queues|processor)[.]ts$';
-const model = '^src/(model|text)/|^src/(errors|log|metrics|version)[.]ts$';
+const model = '^src/(model|text)/|^src/(errors|log|metrics|tracing|version)[.]ts$';
 
 module.exports = {
   forbidden: [

@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job, type Processor } from 'bullmq';
 import { toJobError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { annotateActiveSpan } from '../tracing.js';
 import type { JobLogFields } from './jobs.js';
 
 /**
@@ -37,6 +38,8 @@ export function jobProcessor<Jobs>(handlers: JobHandlers<Jobs>, fields: JobLogFi
     const data = job.data as Jobs[typeof name];
     const bound = Object.fromEntries(Object.entries(fields[name](data)).filter(([, v]) => v !== undefined));
     const ctx: JobContext<Jobs[typeof name]> = { data, log: log.child({ job: job.name, ...bound }), signal: signal ?? new AbortController().signal, job, token };
+    // the span BullMQ opened for this job (tracing on) is found by the same fields as its log lines
+    annotateActiveSpan(Object.fromEntries(Object.entries(bound).map(([k, v]) => [`driftless.${k}`, typeof v === 'number' ? v : String(v)])));
     try {
       return await handlers[name](ctx);
     } catch (err) {

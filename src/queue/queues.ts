@@ -1,6 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
+import { queueTelemetry } from '../tracing.js';
 import { queueNames, type PullJobData, type ReportJobData, type SyncJobData } from './jobs.js';
 
 /** Retries with backoff for transient failures; permanent ones fail at once (UnrecoverableError). */
@@ -27,10 +28,10 @@ export interface Queues {
 }
 
 export function createQueues(connection: Redis, prefix: string, log: Logger): Queues {
-  const sync = new Queue<SyncJobData>(queueNames.sync, { connection, prefix, defaultJobOptions: syncJobOptions });
-  const report = new Queue<ReportJobData>(queueNames.report, { connection, prefix, defaultJobOptions: reportJobOptions });
+  const sync = new Queue<SyncJobData>(queueNames.sync, { connection, prefix, defaultJobOptions: syncJobOptions, ...queueTelemetry() });
+  const report = new Queue<ReportJobData>(queueNames.report, { connection, prefix, defaultJobOptions: reportJobOptions, ...queueTelemetry() });
   // previews and commands: retried like syncs, a wrong command is answered, not retried
-  const pulls = new Queue<PullJobData>(queueNames.pulls, { connection, prefix, defaultJobOptions: syncJobOptions });
+  const pulls = new Queue<PullJobData>(queueNames.pulls, { connection, prefix, defaultJobOptions: syncJobOptions, ...queueTelemetry() });
   // connection errors surface on each command too; these events only need to reach the log
   for (const q of [sync, report, pulls]) q.on('error', (err) => log.debug({ queue: q.name, err: err.message }, 'queue connection error'));
   return {

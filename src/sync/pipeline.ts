@@ -4,6 +4,7 @@ import type { KubeClient } from '../kube/client.js';
 import { KubeApiError } from '../kube/client.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from '../log.js';
+import { inSpan } from '../tracing.js';
 import { apply, InterruptedApplyError, PartialApplyError } from './apply.js';
 import type { Change } from './changeset.js';
 import { fetchRevision } from './fetch.js';
@@ -82,21 +83,23 @@ function planContext(target: TargetConfig, deps: SyncDeps): PlanContext {
   };
 }
 
-/** Runs one stage, timing it and tagging any failure with the stage's name. */
+/** Runs one stage, in its own span, timing it and tagging any failure with the stage's name. */
 export async function stage<T>(name: SyncStage, timings: SyncResult['timings'], deps: SyncDeps, work: () => Promise<T>): Promise<T> {
   deps.signal?.throwIfAborted();
-  await deps.onStage?.(name);
-  const started = performance.now();
-  try {
-    return await work();
-  } catch (err) {
-    // what apply wrote before it failed travels with the failure, whatever its cause
-    if (err instanceof InterruptedApplyError) throw new SyncStageError(name, err.cause, timings, err.applied);
-    throw new SyncStageError(name, err, timings, err instanceof PartialApplyError ? err.applied : []);
-  } finally {
-    timings[name] = Math.round(performance.now() - started);
-    deps.log.debug({ stage: name, ms: timings[name] }, 'stage finished');
-  }
+  return inSpan(`sync ${name}`, { attributes: { 'driftless.stage': name } }, async () => {
+    await deps.onStage?.(name);
+    const started = performance.now();
+    try {
+      return await work();
+    } catch (err) {
+      // what apply wrote before it failed travels with the failure, whatever its cause
+      if (err instanceof InterruptedApplyError) throw new SyncStageError(name, err.cause, timings, err.applied);
+      throw new SyncStageError(name, err, timings, err instanceof PartialApplyError ? err.applied : []);
+    } finally {
+      timings[name] = Math.round(performance.now() - started);
+      deps.log.debug({ stage: name, ms: timings[name] }, 'stage finished');
+    }
+  });
 }
 
 /** Rendered manifests of recent commits, per process: a resync of the deployed commit skips fetch and render. */

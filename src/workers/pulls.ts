@@ -4,6 +4,7 @@ import { targetsForPullRequest } from '../events/route.js';
 import { commentJob, jobId, pullLogFields, queueNames, type PullClosedJobData, type PullJobData, type PullJobs } from '../queue/jobs.js';
 import { jobProcessor, type JobContext, type JobHandlers } from '../queue/processor.js';
 import type { Runtime } from '../runtime.js';
+import { queueTelemetry } from '../tracing.js';
 import type { PullRef } from '../model/pull.js';
 import { runPreview } from '../pulls/preview.js';
 
@@ -19,6 +20,7 @@ export function createPullWorker(rt: Runtime, options: { concurrency?: number } 
     connection: rt.redis,
     prefix: rt.config.redis.prefix,
     concurrency: options.concurrency ?? 4,
+    ...queueTelemetry(),
   });
   worker.on('failed', (job, err) => rt.log.warn({ job: job?.name, err: err.message }, 'pull request job failed'));
   return worker;

@@ -4,6 +4,7 @@ import { ProviderError, type GitProvider } from '../providers/types.js';
 import { queueNames, reportLogFields, type ReportJobData, type ReportJobs, type StatusJobData } from '../queue/jobs.js';
 import { jobProcessor, type JobContext, type JobHandler, type JobHandlers } from '../queue/processor.js';
 import type { Runtime } from '../runtime.js';
+import { queueTelemetry } from '../tracing.js';
 import { checkFromStatus, previewCheck } from '../report/check.js';
 import { commentMarker, renderComment } from '../report/comment.js';
 import { sendNotification } from '../report/notify.js';
@@ -93,6 +94,7 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
     connection: rt.redis,
     prefix: rt.config.redis.prefix,
     concurrency: options.concurrency ?? 8,
+    ...queueTelemetry(),
   });
   worker.on('completed', () => rt.metrics.jobs.inc({ kind: 'report', result: 'posted' }));
   worker.on('failed', (job, err) => {
