@@ -15,6 +15,12 @@ export interface GitProvider {
    */
   gitCredentials(repo: string): Promise<GitCredentials | undefined>;
 
+  /**
+   * Whether it has credentials to write (a token, or a GitHub App). Without them the host refuses
+   * every status, comment and deployment, so reports are skipped rather than sent and retried;
+   * the client still serves clone URLs of public repositories.
+   */
+  readonly canReport: boolean;
   /** Largest comment body the host accepts, in characters. */
   readonly commentLimit: number;
   /** How the host links a pull/merge request in markdown: `#12` on GitHub, `!12` on GitLab. */

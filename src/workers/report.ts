@@ -23,8 +23,8 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
   const claimedProvider = async (s: StatusJobData): Promise<GitProvider | { skipped: string }> => {
     const target = rt.target(s.target);
     if (!target) throw new UnrecoverableError(`target ${s.target} is not in the configuration`);
-    const provider = rt.providers[target.repo.provider];
-    if (!provider) return { skipped: `providers.${target.repo.provider} is not configured` };
+    const provider = reporterFor(rt, target.repo.provider);
+    if ('skipped' in provider) return provider;
     if (!(await rt.statusRanks.claim(rankKey(s), s.sha, s.rank))) return { skipped: 'a later status was posted already' };
     return provider;
   };
@@ -67,8 +67,8 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
      * per pull request at a time, so an older render never lands after a newer one.
      */
     async comment({ data: { pr } }) {
-      const provider = rt.providers[pr.provider];
-      if (!provider) return { skipped: `providers.${pr.provider} is not configured` };
+      const provider = reporterFor(rt, pr.provider);
+      if ('skipped' in provider) return provider;
       const lock = await rt.commentLocks.acquire(pr);
       if (!lock) throw new DriftlessError('another render of this comment is running; retrying');
       try {
@@ -83,8 +83,9 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
 
     async deployment({ data }) {
       const target = rt.target(data.target);
-      const provider = target && rt.providers[target.repo.provider];
-      if (!provider) return { skipped: 'no provider for this target' };
+      if (!target) return { skipped: `target ${data.target} is not in the configuration` };
+      const provider = reporterFor(rt, target.repo.provider);
+      if ('skipped' in provider) return provider;
       await provider.recordDeployment(data.repo, { environment: data.target, sha: data.sha, ref: data.ref, state: data.state, description: data.description });
       return { deployment: data.state };
     },
@@ -102,6 +103,14 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
     rt.log.warn({ job: job?.name, err: err.message }, 'report job failed');
   });
   return worker;
+}
+
+/** The Git host's client if it may write there; a host without one, or without credentials, is skipped, saying why. */
+function reporterFor(rt: Runtime, host: keyof Runtime['providers']): GitProvider | { skipped: string } {
+  const provider = rt.providers[host];
+  if (!provider) return { skipped: `providers.${host} is not configured` };
+  if (!provider.canReport) return { skipped: `providers.${host} has no token${host === 'github' ? ' or app' : ''}: nothing is reported` };
+  return provider;
 }
 
 /**

@@ -65,6 +65,7 @@ function split(repo: string): { owner: string; repo: string } {
 export class GitHubProvider implements GitProvider {
   readonly commentLimit = 65536;
   readonly pullRequestPrefix = '#' as const;
+  readonly canReport: boolean;
   /** Check runs, as an App (a token may not write them). */
   readonly checks: CheckRunWriter | undefined;
   /** The token's client; unused as an App. */
@@ -76,6 +77,7 @@ export class GitHubProvider implements GitProvider {
     const limits = { ...defaultLimits, ...options.limits };
     const baseUrl = options.apiUrl.replace(/\/$/, '');
     const writes = writeGroups(limits);
+    this.canReport = Boolean(options.token ?? options.app);
     this.octokit = createGitHubApi({ auth: options.token, baseUrl, limits, writes });
     this.app = options.app && new GitHubApp({ ...options.app, baseUrl, limits, writes });
     if (this.app) {

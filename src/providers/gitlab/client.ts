@@ -1,8 +1,10 @@
-import { GitbeakerRequestError, Gitlab } from '@gitbeaker/rest';
+import { Gitlab } from '@gitbeaker/rest';
 import type { GitCredentials } from '../../model/git.js';
 import type { PermissionLevel } from '../../model/permission.js';
 import type { StatusState } from '../../model/status.js';
-import { ProviderError, type DeploymentState, type GitProvider, type PullRequestInfo } from '../types.js';
+import type { DeploymentState, GitProvider, PullRequestInfo } from '../types.js';
+import { failure, GitLabApiError } from './api-error.js';
+import { deploymentStatusOnGitLab, maxDescription, mergeRequestStates, roleOfAccessLevel, stateOnGitLab, type GitLabDeploymentStatus } from './vocabulary.js';
 
 /** Options of GitLabProvider. */
 export interface GitLabProviderOptions {
@@ -14,82 +16,8 @@ export interface GitLabProviderOptions {
   queryTimeoutMs?: number;
 }
 
-/** GitLab's commit status states Driftless uses. */
-type GitLabStatusState = 'pending' | 'running' | 'success' | 'failed' | 'canceled';
-
-const stateOnGitLab: Record<StatusState, GitLabStatusState> = {
-  pending: 'pending',
-  running: 'running',
-  success: 'success',
-  failure: 'failed',
-  error: 'failed',
-  // a newer commit was deployed instead: GitLab has a state for exactly that
-  superseded: 'canceled',
-};
-
-/** GitLab refuses descriptions longer than this. */
-const maxDescription = 255;
-
-/** The deployment statuses GitLab's API accepts (it sets `created` itself, never on request). */
-export type GitLabDeploymentStatus = 'running' | 'success' | 'failed' | 'canceled';
-
-/**
- * Driftless's deployment states on GitLab. `queued` has none: the API refuses `created`, and a
- * deployment claimed `running` before the deploy starts could stay so if a newer commit wins.
- */
-const deploymentStatusOnGitLab: Record<DeploymentState, GitLabDeploymentStatus | undefined> = {
-  queued: undefined,
-  in_progress: 'running',
-  success: 'success',
-  failure: 'failed',
-};
-
-/** GitLab access levels as GitHub's roles; below guest (minimal access, 5) is no access to the code. */
-const roleOfAccessLevel: [minimum: number, role: PermissionLevel][] = [
-  [50, 'admin'],
-  [40, 'maintain'],
-  [30, 'write'],
-  [20, 'triage'],
-  [10, 'read'],
-];
-
-const mergeRequestStates: Record<string, PullRequestInfo['state']> = {
-  opened: 'open',
-  // locked: GitLab is merging it right now
-  locked: 'open',
-  merged: 'merged',
-  closed: 'closed',
-};
-
 /** What an upsert did. */
 export type UpsertAction = 'created' | 'updated' | 'unchanged';
-
-/** A GitLab API call that failed; `status` is the HTTP status (0 when there was no answer). */
-export class GitLabApiError extends ProviderError {
-  constructor(
-    status: number,
-    readonly method: string,
-    readonly endpoint: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super('gitlab', status || undefined, `API ${method} ${endpoint} answered ${status || 'nothing'}: ${message}`, options);
-  }
-}
-
-/** The HTTP status, message and request of a gitbeaker failure, if it was one. */
-function failure(error: unknown): { status: number; description: string; method?: string; endpoint?: string } | undefined {
-  if (!(error instanceof GitbeakerRequestError)) return undefined;
-  const cause = error.cause as { description?: string; response?: { status?: number }; request?: { method?: string; url?: string } } | undefined;
-  let endpoint: string | undefined;
-  try {
-    // the path only: the token travels in a header, but keep query strings out of messages anyway
-    endpoint = cause?.request?.url ? new URL(cause.request.url).pathname.replace(/^.*?\/api\/v4\//, '') : undefined;
-  } catch {
-    endpoint = undefined;
-  }
-  return { status: cause?.response?.status ?? 0, description: cause?.description ?? error.message, method: cause?.request?.method, endpoint };
-}
 
 /** Numeric project ids stay numbers so gitbeaker does not treat them as paths. */
 const projectRef = (repo: string): string | number => (/^[1-9][0-9]*$/.test(repo) ? Number(repo) : repo);
@@ -129,12 +57,14 @@ interface DeploymentLike {
 export class GitLabProvider implements GitProvider {
   readonly commentLimit = 1_000_000;
   readonly pullRequestPrefix = '!' as const;
+  readonly canReport: boolean;
   private readonly api: InstanceType<typeof Gitlab<false>>;
   private readonly url: string;
   private currentUser: Promise<number> | undefined;
 
   constructor(private readonly options: GitLabProviderOptions) {
     this.url = options.url.replace(/\/+$/, '');
+    this.canReport = Boolean(options.token);
     if (!/^https?:\/\//.test(this.url)) throw new Error(`providers.gitlab.url must be an http(s) URL, got ${JSON.stringify(options.url)}`);
     // no `token` key at all without a token: gitbeaker would send the header "undefined"
     this.api = new Gitlab({ host: this.url, queryTimeout: options.queryTimeoutMs ?? 30_000, ...(options.token ? { token: options.token } : {}) });
