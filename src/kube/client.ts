@@ -47,7 +47,18 @@ const transientNetwork = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMED
 export interface RequestOptions {
   body?: unknown;
   contentType?: string;
+  /** The Accept header; `application/json` unless given (a metadata-only list asks for another). */
+  accept?: string;
   query?: Record<string, string | undefined>;
+}
+
+/** One request as it leaves for the API server (each retry is one more). */
+export interface SentRequest {
+  method: string;
+  /** The URL path, without the query. */
+  path: string;
+  query: Readonly<Record<string, string>>;
+  accept: string;
 }
 
 /**
@@ -60,6 +71,7 @@ export class KubeClient {
   private readonly agent: https.Agent | http.Agent;
   private readonly server: URL;
   private authCache?: { headers: http.OutgoingHttpHeaders; tls: https.RequestOptions; at: number };
+  private readonly listeners = new Set<(request: SentRequest) => void>();
 
   private constructor(private readonly kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -81,6 +93,15 @@ export class KubeClient {
 
   get serverUrl(): string {
     return this.server.toString();
+  }
+
+  /**
+   * Calls `listener` with every request sent from now on: what a request counter (a metric, a
+   * test that a sync asks no more than it should) needs. Returns the function that removes it.
+   */
+  onRequest(listener: (request: SentRequest) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Auth headers and TLS material; refreshed every minute so rotating tokens keep working. */
@@ -112,12 +133,17 @@ export class KubeClient {
     const url = new URL(path, this.server);
     for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
     const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: http.OutgoingHttpHeaders = { ...authHeaders, accept: 'application/json' };
+    const accept = options.accept ?? 'application/json';
+    const headers: http.OutgoingHttpHeaders = { ...authHeaders, accept };
     if (payload) {
       headers['content-type'] = options.contentType ?? 'application/json';
       headers['content-length'] = payload.length;
     }
     const transport = url.protocol === 'https:' ? https : http;
+    if (this.listeners.size > 0) {
+      const sent: SentRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), accept };
+      for (const listener of this.listeners) listener(sent);
+    }
     return new Promise<T>((resolve, reject) => {
       const req = transport.request(url, { ...tls, method, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];

@@ -79,6 +79,44 @@ export async function listObjects(client: KubeClient, info: ResourceInfo, namesp
   return items;
 }
 
+/** An object as a metadata-only list returns it: all of `metadata`, nothing of spec or status. */
+export interface ObjectMetadata {
+  metadata: KubeObject['metadata'];
+}
+
+/**
+ * Asks for a PartialObjectMetadataList (meta.k8s.io/v1), as client-go's metadata client does
+ * (k8s.io/client-go/metadata), with plain JSON last: an aggregated API server that cannot
+ * convert answers with full objects, which carry the same metadata.
+ */
+const metadataListAccept = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+
+/**
+ * The metadata of every object of a kind in one namespace (cluster-scoped / undefined: all):
+ * which objects exist, with their labels and annotations, without transferring their spec.
+ * A failure is a KubeApiError (same status and reason) that says which list failed.
+ */
+export async function listMetadata(client: KubeClient, info: ResourceInfo, namespace: string | undefined): Promise<ObjectMetadata[]> {
+  const items: ObjectMetadata[] = [];
+  let continueToken: string | undefined;
+  try {
+    do {
+      // an empty PartialObjectMetadataList has `items: null`
+      const page = await client.request<{ items: ObjectMetadata[] | null; metadata?: { continue?: string } }>('GET', resourcePath(info, namespace), {
+        accept: metadataListAccept,
+        query: { limit: '500', continue: continueToken },
+      });
+      for (const item of page.items ?? []) items.push({ metadata: item.metadata });
+      continueToken = page.metadata?.continue || undefined;
+    } while (continueToken);
+  } catch (err) {
+    if (!(err instanceof KubeApiError)) throw err;
+    const where = namespace === undefined ? '' : ` in namespace ${namespace}`;
+    throw new KubeApiError(err.status, err.reason, `listing which ${info.kind} objects exist${where} (metadata-only LIST of ${info.plural}; Driftless needs list permission on it) failed: ${err.message}`, err.details);
+  }
+  return items;
+}
+
 /** Deletes an object (dependents in the background); an object already gone counts as deleted. */
 export async function deleteObject(client: KubeClient, info: ResourceInfo, namespace: string | undefined, name: string): Promise<void> {
   try {

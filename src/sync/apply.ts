@@ -5,6 +5,7 @@ import { getObject, jsonPatch, serverSideApply } from '../kube/objects.js';
 import { ManifestError, type ObjectProblem } from '../errors.js';
 import { appliesObject, type Change } from './changeset.js';
 import { needsParent, unionScope, writeInventory, type ApplySetParent } from './inventory.js';
+import { existingIn } from './live.js';
 import { byBatch } from './order.js';
 import type { Plan, PlanContext, PlannedObject } from './plan.js';
 import { ownershipKeys } from './ownership.js';
@@ -128,19 +129,31 @@ export async function apply(plan: Plan, ctx: PlanContext, options: { crdTimeoutM
 
 /**
  * Refuses the sync, before any write, when an object it planned to create exists now: another
- * target (or person) created it in between, and Git's copy here would take it over.
+ * target (or person) created it in between, and Git's copy here would take it over. One request
+ * per kind and namespace (see `existingIn`), not one per object.
  */
 async function stillAbsent(creates: readonly PlannedObject[], ctx: PlanContext): Promise<void> {
+  const slots = new Map<string, PlannedObject[]>();
+  for (const o of creates) {
+    if (o.deferred) continue; // its CRD or namespace is created by this sync: nobody else can have made it
+    const key = `${o.info.apiVersion}/${o.info.kind} ${o.desired.metadata.namespace ?? ''}`;
+    const slot = slots.get(key) ?? [];
+    slot.push(o);
+    slots.set(key, slot);
+  }
   const limit = pLimit(ctx.policy.concurrency);
   const problems: ObjectProblem[] = [];
   await Promise.all(
-    creates.map((o) =>
+    [...slots.values()].map((planned) =>
       limit(async () => {
-        if (o.deferred) return; // its CRD or namespace is created by this sync: nobody else can have made it
-        const live = await getObject(ctx.client, o.info, o.desired.metadata.namespace, o.desired.metadata.name);
-        if (!live) return;
-        const holder = live.metadata.annotations?.[ownershipKeys.target];
-        problems.push({ subject: o.change.subject, file: o.manifest.file, message: `was created by ${holder ? `target ${holder}` : 'another writer'} after this sync planned it; nothing was written` });
+        const { info, desired } = planned[0]!;
+        const existing = await existingIn(ctx.client, info, desired.metadata.namespace, planned.map((o) => o.desired.metadata.name));
+        for (const o of planned) {
+          const live = existing.get(o.desired.metadata.name);
+          if (!live) continue;
+          const holder = live.metadata.annotations?.[ownershipKeys.target];
+          problems.push({ subject: o.change.subject, file: o.manifest.file, message: `was created by ${holder ? `target ${holder}` : 'another writer'} after this sync planned it; nothing was written` });
+        }
       }),
     ),
   );

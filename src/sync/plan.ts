@@ -3,13 +3,14 @@ import type { OwnershipConfig } from '../config/schema.js';
 import { KubeApiError, type KubeClient } from '../kube/client.js';
 import type { Discovery, ResourceInfo } from '../kube/discovery.js';
 import { crdKind, formatGroupKind, isKind, namespaceKind } from '../kube/keys.js';
-import { getObject, listObjects, serverSideApply, type KubeObject } from '../kube/objects.js';
+import { serverSideApply, type KubeObject } from '../kube/objects.js';
 import { ManifestError, type ObjectProblem } from '../errors.js';
 import { subjectOf, type Manifest } from './manifest.js';
 import type { Change, ChangeSet } from './changeset.js';
 import { stampApplied, unchangedSinceApplied } from './applied.js';
 import { differs, objectDiff } from './diff.js';
-import { applySetKeys, readInventory, unionScope, type ApplySetParent, type InventoryScope } from './inventory.js';
+import { applySetKeys, readInventory, type ApplySetParent, type InventoryScope } from './inventory.js';
+import { readLive, type Declared } from './live.js';
 import { findDuplicates, identityKey, normalise } from './normalise.js';
 import { isMember, markAdopted, ownershipKeys, ownershipOf, refusal } from './ownership.js';
 import { guardPrune } from './prune-guard.js';
@@ -150,30 +151,6 @@ async function resolve(manifests: readonly Manifest[], ctx: PlanContext) {
   return { resolved: unique, problems: [...problems, ...duplicates] };
 }
 
-/** Live objects carrying this ApplySet's label, keyed by identity: members, and copies of the label that are not. */
-async function listLabelled(ctx: PlanContext, scope: InventoryScope): Promise<Map<string, { info: ResourceInfo; live: KubeObject }>> {
-  const labelled = new Map<string, { info: ResourceInfo; live: KubeObject }>();
-  const selector = `${applySetKeys.partOf}=${ctx.parent.id}`;
-  const limit = pLimit(ctx.policy.concurrency);
-  const lists: Promise<void>[] = [];
-  for (const groupKind of scope.groupKinds) {
-    const info = await ctx.discovery.resourceForGroupKind(groupKind);
-    if (!info) continue; // the kind is gone from the cluster (CRD deleted): nothing left to prune
-    const namespaces = info.namespaced ? [...scope.namespaces] : [undefined];
-    for (const ns of namespaces) {
-      lists.push(
-        limit(async () => {
-          for (const live of await listObjects(ctx.client, info, ns, selector)) {
-            labelled.set(identityKey(info, live.metadata.namespace, live.metadata.name), { info, live });
-          }
-        }),
-      );
-    }
-  }
-  await Promise.all(lists);
-  return labelled;
-}
-
 /**
  * One declared object against its live version: who owns it (a refusal is added to `problems`),
  * what takeover it needs, and the change its server-side dry run shows.
@@ -237,8 +214,7 @@ function pruneChange(live: KubeObject, prune: boolean): Change {
 /**
  * The plan: every object validated by a server-side dry run, compared with the live object,
  * and the members Git no longer holds. Nothing is written to the cluster. If any object fails,
- * or is not this target's to write, a ManifestError lists every such object with its file
- * file; a prune beyond the target's limit fails with a PruneGuardError.
+ * or is not this target's to write, a ManifestError lists every such object with its file; a prune beyond the target's limit fails with a PruneGuardError.
  */
 export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Promise<Plan> {
   const { client, policy, parent } = ctx;
@@ -251,17 +227,17 @@ export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Pr
     scope.groupKinds.add(formatGroupKind(r.info.apiVersion, r.info.kind));
     if (r.info.namespaced && r.desired.metadata.namespace) scope.namespaces.add(r.desired.metadata.namespace);
   }
-  const labelled = await listLabelled(ctx, unionScope(previousScope, scope));
+  const declared = resolved.filter((r) => !r.crdPending).map((r): Declared => ({ info: r.info, key: r.key, namespace: r.desired.metadata.namespace, name: r.desired.metadata.name }));
+  const { labelled, unlabelled } = await readLive({ client, discovery: ctx.discovery, applySetId: parent.id, concurrency: policy.concurrency }, declared, previousScope, scope);
   const newNamespaces = new Set(resolved.filter((r) => isKind(r.desired, namespaceKind)).map((r) => r.desired.metadata.name));
 
   const limit = pLimit(policy.concurrency);
   const objects = await Promise.all(
     resolved.map((r) =>
       limit(async () => {
-        const { namespace, name } = r.desired.metadata;
-        const live = r.crdPending ? undefined : (labelled.get(r.key)?.live ?? (await getObject(client, r.info, namespace, name)));
+        const live = r.crdPending ? undefined : (labelled.get(r.key)?.live ?? unlabelled.get(r.key));
         labelled.delete(r.key);
-        const namespacePending = !live && r.info.namespaced && newNamespaces.has(namespace ?? '');
+        const namespacePending = !live && r.info.namespaced && newNamespaces.has(r.desired.metadata.namespace ?? '');
         return planObject(r, live, namespacePending, ctx, problems);
       }),
     ),
