@@ -1,5 +1,6 @@
 import { createAppAuth } from '@octokit/auth-app';
 import { ProviderError } from '../types.js';
+import { statusOf } from './errors.js';
 import { createGitHubApi, type GitHubApi, type GitHubLimits, type WriteGroups } from './octokit.js';
 
 /** A GitHub App's credentials (`providers.github.app`). */
@@ -55,8 +56,6 @@ export interface GitHubAppOptions extends GitHubAppCredentials {
   limits: GitHubLimits;
   writes: WriteGroups;
 }
-
-const statusOf = (err: unknown): number | undefined => (err as { status?: number } | undefined)?.status;
 
 /**
  * A GitHub App's clients: the App itself (a JWT signed RS256 with its private key, for

@@ -4,7 +4,9 @@ import type { StatusState } from '../../model/status.js';
 import { ProviderError, type CheckRunWriter, type DeploymentState, type GitProvider, type PullRequestInfo } from '../types.js';
 import { GitHubApp, type GitHubAppCredentials } from './app.js';
 import { GitHubCheckRuns } from './checks.js';
-import { createGitHubApi, defaultLimits, orderedWrite, rateLimitRetryAt, writeGroups, type GitHubApi, type GitHubLimits } from './octokit.js';
+import { providerError, rateLimited, statusOf } from './errors.js';
+import { createGitHubApi, defaultLimits, orderedWrite, writeGroups, type GitHubApi, type GitHubLimits } from './octokit.js';
+import { finished, maxDescription, roles, stateOnGitHub } from './vocabulary.js';
 
 /** Options of GitHubProvider. */
 export interface GitHubProviderOptions {
@@ -22,39 +24,7 @@ export interface GitHubProviderOptions {
   limits?: Partial<GitHubLimits>;
 }
 
-const stateOnGitHub: Record<StatusState, 'pending' | 'success' | 'failure' | 'error'> = {
-  pending: 'pending',
-  running: 'pending',
-  success: 'success',
-  failure: 'failure',
-  error: 'error',
-  // its change is deployed as part of the newer commit: not a failure of this commit
-  superseded: 'success',
-};
-
-/** GitHub's built-in repository roles, weakest first; custom roles have other names. */
-const roles: readonly PermissionLevel[] = ['read', 'triage', 'write', 'maintain', 'admin'];
-
-/** Deployment states after which a deployment is finished; a new run of the same commit gets a new deployment. */
-const finished: readonly string[] = ['success', 'failure', 'error', 'inactive'];
-
-/** GitHub refuses status and deployment descriptions longer than this. */
-const maxDescription = 140;
-
 type Author = { login: string; type?: string } | null | undefined;
-
-const statusOf = (err: unknown): number | undefined => (err as { status?: number } | undefined)?.status;
-
-/** GitHub answers an exhausted rate limit with 403 (or 429) and no remaining requests, or a secondary limit with retry-after. */
-function rateLimited(err: unknown): boolean {
-  return rateLimitRetryAt(err) !== undefined || /rate limit/i.test(err instanceof Error ? err.message : '');
-}
-
-/** A failed call as a ProviderError; a rate limit the throttling plugin did not wait out carries when it lifts. */
-function providerError(err: unknown, what: string): ProviderError {
-  if (err instanceof ProviderError) return err;
-  return new ProviderError('github', statusOf(err), `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err, rateLimited: rateLimited(err), retryAt: rateLimitRetryAt(err) });
-}
 
 function split(repo: string): { owner: string; repo: string } {
   const [owner = '', name = ''] = repo.split('/');
