@@ -39,7 +39,7 @@ export function jobProcessor<Jobs>(handlers: JobHandlers<Jobs>, fields: JobLogFi
     const bound = Object.fromEntries(Object.entries(fields[name](data)).filter(([, v]) => v !== undefined));
     const ctx: JobContext<Jobs[typeof name]> = { data, log: log.child({ job: job.name, ...bound }), signal: signal ?? new AbortController().signal, job, token };
     // the span BullMQ opened for this job (tracing on) is found by the same fields as its log lines
-    annotateActiveSpan(Object.fromEntries(Object.entries(bound).map(([k, v]) => [`driftless.${k}`, typeof v === 'number' ? v : String(v)])));
+    annotateActiveSpan(Object.fromEntries(Object.entries(bound).map(([k, v]) => [`driftless.${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`, typeof v === 'number' ? v : String(v)])));
     try {
       return await handlers[name](ctx);
     } catch (err) {
