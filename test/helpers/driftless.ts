@@ -146,6 +146,8 @@ export class DriftlessHarness {
      * and mints installation tokens living `tokenLifetimeSeconds`; the git server takes those.
      */
     githubApp?: { tokenLifetimeSeconds?: number };
+    /** `providers.github` with a webhook secret only (no token, no App); the git server then needs no credentials. */
+    githubWithoutCredentials?: boolean;
     /** Where Driftless reaches its parts, e.g. through a TcpProxy for fault injection. */
     endpoints?: {
       /** Rewrites the git server's clone URL. */
@@ -158,21 +160,21 @@ export class DriftlessHarness {
     h.repo = await TestRepo.create();
     // the provider token is also the clone token, as with a GitHub App installation token
     const app = options.githubApp && { appId: 4242, slug: 'driftless', ...testAppKey(), installations: { [h.repoName]: 77 }, tokenLifetimeSeconds: options.githubApp.tokenLifetimeSeconds };
-    h.git = await GitHttpServer.start({ token: app ? (password) => h.github.acceptsToken(password) : h.githubToken });
+    h.git = await GitHttpServer.start({ token: app ? (password) => h.github.acceptsToken(password) : options.githubWithoutCredentials ? undefined : h.githubToken });
     const served = h.git.add(h.repo, h.repoName);
     const cloneUrl = options.endpoints?.cloneUrl?.(served) ?? served;
     h.github = await GitHubStandIn.start(app ? { app } : { token: h.githubToken });
     h.gitlab = await GitLabStandIn.start({ token: h.githubToken });
     h.cacheDir = await mkdtemp(path.join(os.tmpdir(), 'driftless-cache-'));
-    let githubAuth = `token: "${h.githubToken}"`;
+    let githubAuth = options.githubWithoutCredentials ? '' : `token: "${h.githubToken}", `;
     if (app) {
       const keyFile = path.join(h.cacheDir, 'app.pem');
       await writeFile(keyFile, app.privateKey, { mode: 0o600 });
-      githubAuth = `app: { appId: ${app.appId}, privateKeyFile: "${keyFile}" }`;
+      githubAuth = `app: { appId: ${app.appId}, privateKeyFile: "${keyFile}" }, `;
     }
     const yaml = `
 providers:
-  github: { webhookSecret: "${h.secret}", ${githubAuth}, apiUrl: "${h.github.url}", writeInterval: 1ms${options.githubYaml ? `, ${options.githubYaml}` : ''} }
+  github: { webhookSecret: "${h.secret}", ${githubAuth}apiUrl: "${h.github.url}", writeInterval: 1ms${options.githubYaml ? `, ${options.githubYaml}` : ''} }
   gitlab: { webhookToken: "${h.secret}", token: "${h.githubToken}", url: "${h.gitlab.url}" }
   generic: { secret: "${h.secret}" }
 clusters:
