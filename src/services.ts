@@ -8,14 +8,9 @@ import { GenericWebhook } from './providers/generic/webhook.js';
 import { GitHubWebhook } from './providers/github/webhook.js';
 import { GitLabWebhook } from './providers/gitlab/webhook.js';
 import type { WebhookReceiver } from './providers/types.js';
-import { createPullWorker } from './workers/pulls.js';
-import { scheduleReconciles } from './queue/schedule.js';
-import { createSyncWorker } from './workers/sync.js';
-import { createReportWorker } from './workers/report.js';
 import { createRuntime } from './runtime.js';
 import { checkRedis, pingRedis } from './store/redis-check.js';
 import { waitForReplicas } from './store/redis-connection.js';
-import { checkHelm } from './sync/render/helm-binary.js';
 import { createApp } from './server/app.js';
 import { targetInfos } from './store/target-status.js';
 import { createDashboard } from './ui/dashboard.js';
@@ -88,11 +83,16 @@ export async function startWeb(config: Config, file: string, log: Logger, metric
   };
 }
 
+/** The workers' modules: git, helm, kustomize, the reconciler, reporting. Imported here only, so the web never loads them. */
+const workerModules = () =>
+  Promise.all([import('./workers/sync.js'), import('./workers/report.js'), import('./workers/pulls.js'), import('./queue/schedule.js'), import('./sync/render/helm-binary.js')]);
+
 /**
  * Sync and report workers and the reconcile schedule. With `port`, the worker also serves its
  * own /healthz, /readyz and /metrics (a worker-only process has no web to do it).
  */
 export async function startWorkers(config: Config, log: Logger, options: { metrics?: Metrics; port?: number } = {}): Promise<Service> {
+  const [{ createSyncWorker }, { createReportWorker }, { createPullWorker }, { scheduleReconciles }, { checkHelm }] = await workerModules();
   const metrics = options.metrics ?? new Metrics();
   const rt = createRuntime(config, log, 'worker', metrics);
   try {

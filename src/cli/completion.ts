@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { load } from 'js-yaml';
+import { resolveConfigPath } from './config-path.js';
+import { printLine } from './output.js';
+import { UsageError, type CommandLine } from './usage.js';
 
 /** What an option's value completes to: a file, a configured target, one of a few words, or nothing. */
 type ValueKind = 'file' | 'target' | 'none' | readonly string[];
@@ -158,4 +161,19 @@ export async function configuredTargetNames(file: string): Promise<string[]> {
   } catch {
     return [];
   }
+}
+
+/** `completion bash|zsh`: prints the shell's completion script. */
+export async function completion({ positionals }: CommandLine): Promise<number> {
+  const shell = positionals[0];
+  if (shell !== 'bash' && shell !== 'zsh') throw new UsageError('completion needs a shell: bash or zsh');
+  process.stdout.write(shell === 'bash' ? bashCompletion() : zshCompletion());
+  return 0;
+}
+
+/** `__complete targets`: called by the completion scripts for --target; prints nothing rather than an error. */
+export async function complete({ positionals, options }: CommandLine): Promise<number> {
+  const file = positionals[0] === 'targets' ? resolveConfigPath(options.config) : undefined;
+  if (file) for (const name of await configuredTargetNames(file)) printLine(name);
+  return 0;
 }

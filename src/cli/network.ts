@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { EnvHttpProxyAgent, setGlobalDispatcher, type ProxyAgent } from 'undici';
+import type { EnvHttpProxyAgent, ProxyAgent } from 'undici';
 import { ConfigError } from '../errors.js';
 
 /** Whether the environment names an HTTP(S) proxy, in either spelling. */
@@ -17,9 +17,10 @@ const proxied = (env: NodeJS.ProcessEnv) => ['HTTPS_PROXY', 'https_proxy', 'HTTP
  * - git gets `GIT_SSL_CAINFO`: Node's authorities plus `caFile`, written once to
  *   `<cacheDir>/ca-<sha256>.pem`; its proxy variables come from the environment (see gitNetworkEnv).
  * The Kubernetes client is left alone: it reaches API servers directly. An unreadable `caFile`
- * is a ConfigError naming `configFile`.
+ * is a ConfigError naming `configFile`. Without a proxy or `caFile`, undici (a second copy of
+ * Node's own fetch, ~10 MB) is not loaded.
  */
-export function configureNetwork(git: { caFile?: string; cacheDir: string }, configFile: string, env: NodeJS.ProcessEnv = process.env): void {
+export async function configureNetwork(git: { caFile?: string; cacheDir: string }, configFile: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let ca: string[] | undefined;
   if (git.caFile) {
     let extra: string;
@@ -40,7 +41,8 @@ export function configureNetwork(git: { caFile?: string; cacheDir: string }, con
     env.GIT_SSL_CAINFO = file;
   }
   if (!proxied(env) && !ca) return;
+  const { EnvHttpProxyAgent: Agent, setGlobalDispatcher } = await import('undici');
   // EnvHttpProxyAgent hands its options to the ProxyAgents it makes: requestTls is TLS to the host through the tunnel
   const options: EnvHttpProxyAgent.Options & Pick<ProxyAgent.Options, 'requestTls' | 'proxyTls'> = ca ? { connect: { ca }, requestTls: { ca }, proxyTls: { ca } } : {};
-  setGlobalDispatcher(new EnvHttpProxyAgent(options));
+  setGlobalDispatcher(new Agent(options));
 }

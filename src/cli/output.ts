@@ -1,4 +1,5 @@
 import { dump } from 'js-yaml';
+import { UsageError } from './usage.js';
 
 /** How a read-only command prints its result: `human` (the default, for people), `json` or `yaml` (for scripts). */
 export type OutputFormat = 'human' | 'json' | 'yaml';
@@ -19,4 +20,22 @@ export function parseOutputFormat(value: string | undefined): { format: OutputFo
  */
 export function formatData(value: unknown, format: 'json' | 'yaml'): string {
   return format === 'json' ? `${JSON.stringify(value, null, 2)}\n` : dump(value, { noRefs: true, lineWidth: -1, skipInvalid: true });
+}
+
+/** The `-o`/`--output` of a command line; anything but json or yaml is a usage error. */
+export function outputFormat(value: string | undefined): OutputFormat {
+  const parsed = parseOutputFormat(value);
+  if ('error' in parsed) throw new UsageError(parsed.error);
+  return parsed.format;
+}
+
+/** A multi-line failure (`plan failed for 2 objects:` then one line each) on one line, objects included. */
+export function oneLine(text: string, max = 400): string {
+  const line = text.replace(/\s*\n\s*(- )?/g, ' ').trim();
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+}
+
+/** Writes one line of a command's answer to stdout. */
+export function printLine(text: string): void {
+  process.stdout.write(`${text}\n`);
 }

@@ -10,7 +10,6 @@ import type { ApiOptions } from '../server/api.js';
 import { oauthProviders } from '../server/auth/oauth.js';
 import { cookieSettings } from '../server/auth/principal.js';
 import { ApiTokens } from '../server/auth/tokens.js';
-import { liveObjects } from '../server/objects.js';
 import { targetDetail, type DashboardData } from '../server/target-view.js';
 import { markup } from './html.js';
 import { links } from './links.js';
@@ -94,7 +93,8 @@ export function createDashboard(config: Config, rt: Runtime): Dashboard {
       data,
       actions,
       actionLog,
-      objects: async (target) => liveObjects(rt.cluster(target.cluster), target),
+      // the cluster's objects, their health checks and the Kubernetes client load with the first target page that lists them
+      objects: async (target) => (await import('../server/objects.js')).liveObjects(rt.cluster(target.cluster), target),
       links: link,
       live,
       publicBadges: new Set(config.dashboard.publicBadges),

@@ -69,7 +69,7 @@ describe('git.caFile: a private CA trusted by git and by Node fetch', () => {
       await expect(remoteHead(httpsClone, 'main', credentials)).rejects.toThrow(/certificate|issuer|CA/i);
       await expect(fetch(`${httpsUrl}/`)).rejects.toThrow();
 
-      configureNetwork({ caFile: ca.caFile, cacheDir: path.join(dir, 'cache') }, path.join(dir, 'driftless.yaml'));
+      await configureNetwork({ caFile: ca.caFile, cacheDir: path.join(dir, 'cache') }, path.join(dir, 'driftless.yaml'));
       expect(process.env.GIT_SSL_CAINFO).toMatch(/cache\/ca-[0-9a-f]{16}\.pem$/);
       // the bundle keeps the public authorities and adds the private one
       const bundle = await readFile(process.env.GIT_SSL_CAINFO!, 'utf8');
@@ -86,8 +86,8 @@ describe('git.caFile: a private CA trusted by git and by Node fetch', () => {
 
   it('names git.caFile when the file is missing or holds no certificate', async () => {
     const file = path.join(dir, 'driftless.yaml');
-    expect(() => configureNetwork({ caFile: path.join(dir, 'missing.pem'), cacheDir: dir }, file, {})).toThrow(ConfigError);
+    await expect(configureNetwork({ caFile: path.join(dir, 'missing.pem'), cacheDir: dir }, file, {})).rejects.toThrow(ConfigError);
     await writeFile(path.join(dir, 'empty.pem'), 'not a certificate\n');
-    expect(() => configureNetwork({ caFile: path.join(dir, 'empty.pem'), cacheDir: dir }, file, {})).toThrow(/git\.caFile: .*empty\.pem holds no PEM certificate/);
+    await expect(configureNetwork({ caFile: path.join(dir, 'empty.pem'), cacheDir: dir }, file, {})).rejects.toThrow(/git\.caFile: .*empty\.pem holds no PEM certificate/);
   });
 });
