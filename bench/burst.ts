@@ -1,5 +1,6 @@
 // Row 5: 50 pushes in 5 s to one target (a webhook every 100 ms, each commit changing one ConfigMap),
-// through the real web and worker. Counted: syncs that applied (history entries "succeeded"),
+// through the real web and worker. The branch moves with each push, as it does on a git host, so a
+// sync that starts mid-burst finds an older head than the last commit. Counted: syncs that applied (history entries "succeeded"),
 // whether the last commit is what runs, and terminal commit statuses in the GitHub stand-in.
 // Baseline: a CI job per push applies 50 times; its time is 50 runs of row 2's CI job.
 import type { BenchContext } from './lib/context.js';
@@ -26,11 +27,12 @@ const terminalStates = new Set(['success', 'failure', 'error']);
 
 export async function benchBurst(ctx: BenchContext, fx: DeployFixture): Promise<BurstResult> {
   const pushes = 50;
-  // the 50 commits first (git is slow on a busy machine), then their webhooks every 100 ms:
-  // what Driftless sees is the same as 50 pushes in 5 s
+  // the 50 commits first (git is slow on a busy machine), the branch put back, then per push the
+  // branch moved to its commit and the webhook sent, every 100 ms: what Driftless sees is 50 pushes in 5 s
   const repo = fx.repo('app');
   const commits: { sha: string; before: string; rev: string }[] = [];
-  let before = await repo.head();
+  const start0 = await repo.head();
+  let before = start0;
   for (let i = 0; i < pushes; i++) {
     const rev = `burst-${ctx.runId}-${i}`;
     // one ConfigMap changes per commit: configmap-0000 of the 50-object set
@@ -38,12 +40,14 @@ export async function benchBurst(ctx: BenchContext, fx: DeployFixture): Promise<
     commits.push({ sha, before, rev });
     before = sha;
   }
+  await repo.git(['update-ref', 'refs/heads/main', start0]);
   const startWall = Date.now();
   const start = performance.now();
   const shas: string[] = [];
   for (const [i, c] of commits.entries()) {
     const wait = start + i * 100 - performance.now();
     if (wait > 0) await sleep(wait);
+    await repo.git(['update-ref', 'refs/heads/main', c.sha]);
     await fx.push('app', c.sha, [`${targets.app.path}/configmap-0000.yaml`], c.before);
     shas.push(c.sha);
   }
@@ -60,7 +64,7 @@ export async function benchBurst(ctx: BenchContext, fx: DeployFixture): Promise<
   const applies = entries.filter((h) => h.result === 'succeeded').length;
   const superseded = entries.filter((h) => h.result === 'superseded').length;
   const live = await getObject(ctx.admin.client, ctx.admin.info('ConfigMap'), targets.app.namespace, 'configmap-0000');
-  const deployed = await ctx.redis.hget(`${fx.prefix}:target:${targets.app.name}:state`, 'deployedSha');
+  const deployed = await ctx.redis.hget(`${fx.prefix}:target:${targets.app.name}:state`, 'deployed');
   const lastDeployed = deployed === last && live?.metadata.annotations?.[revAnnotation] === rev;
   const r: BurstResult = { pushes, spanS, applies, superseded, lastDeployed, terminal: terminalCount(), settleMs: lastEntry.finishedAt - startWall };
   ctx.progress(`burst: ${applies} applies, ${superseded} superseded, last sha deployed: ${lastDeployed}, ${r.terminal}/${pushes} terminal statuses, settled after ${r.settleMs} ms`);

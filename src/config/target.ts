@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { permissionLevels, type PermissionLevel } from '../model/permission.js';
+import { debounceSchema } from './debounce.js';
 import { duration } from './duration.js';
 import { healthCheckProblems, healthSchema } from './health.js';
 import { helmSchema } from './helm.js';
@@ -43,6 +44,8 @@ export const targetSchema = z
     /** What healthy means beyond the built-in checks: custom CEL checks per kind, load balancer addresses. */
     health: healthSchema.prefault({}),
     rollback: z.enum(['onFailure', 'never']).default('onFailure'),
+    /** A burst of pushes deploys once, after it: quiet time and longest wait (see debounceSchema). */
+    debounce: debounceSchema.prefault({}),
     reconcile: z
       .strictObject({
         interval: duration.prefault('5m'),

@@ -7,6 +7,17 @@ const keepFailures = 100;
 /** How many settled revisions are remembered per target: a delivery older than that may be settled twice. */
 const keepSettled = 1_000;
 
+/** A target's pushes as a push's sync sees them before it takes the lock; times in milliseconds since the epoch. */
+export interface PushActivity {
+  /** How many revisions are pending (what deliveries named that no sync has settled). */
+  pending: number;
+  /** When the oldest and the newest pending delivery arrived (the web's clock). */
+  oldest?: number;
+  newest?: number;
+  /** When the target's last sync that deployed, healed or attempted a revision ended (the worker's clock). */
+  lastRunEndedAt?: number;
+}
+
 /** The outcome of one run of a revision, as the reconciler records it. */
 export interface AttemptRecord extends LastAttempt {
   /**
@@ -49,6 +60,27 @@ export class RevisionStore {
       const meta = metas[i] ? (JSON.parse(metas[i]) as Omit<PendingRevision, 'sha'>) : undefined;
       return { sha, receivedAt: meta?.receivedAt ?? 0, trigger: meta?.trigger ?? { kind: 'push', deliveryId: 'unknown', actor: 'unknown' } };
     });
+  }
+
+  /**
+   * How many revisions are pending, when the oldest and newest arrived, and when the last run
+   * ended: what a push's sync needs to tell a burst from a lone push (quietUntil), in one round trip.
+   */
+  async activity(target: string): Promise<PushActivity> {
+    const key = this.keys.pending(target);
+    const rows = await this.redis.multi().zcard(key).zrange(key, '0', '0', 'WITHSCORES').zrange(key, '-1', '-1', 'WITHSCORES').hmget(this.keys.state(target), 'deployedAt', 'lastAttempt').exec();
+    const [pending, first, last, state] = (rows ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return value;
+    }) as [number, string[], string[], (string | null)[]];
+    const [deployedAt, lastAttempt] = state;
+    const ends = [deployedAt ? Number(deployedAt) : undefined, lastAttempt ? (JSON.parse(lastAttempt) as LastAttempt).at : undefined].filter((t) => t !== undefined);
+    return {
+      pending,
+      oldest: first[1] === undefined ? undefined : Number(first[1]),
+      newest: last[1] === undefined ? undefined : Number(last[1]),
+      lastRunEndedAt: ends.length > 0 ? Math.max(...ends) : undefined,
+    };
   }
 
   /** Removes revisions a sync has settled (deployed, failed or superseded); later deliveries stay. */

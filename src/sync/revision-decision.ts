@@ -1,4 +1,5 @@
 import type { PendingRevision, RevisionFailure, RevisionState } from '../model/revision.js';
+import type { PushActivity } from '../store/revisions.js';
 
 /** Everything the choice of a revision depends on, gathered when the sync starts. */
 export interface RevisionDecisionInput {
@@ -98,4 +99,28 @@ function decide(input: RevisionDecisionInput): RevisionDecision {
   }
   const reason = pendingEntry ? `${short(head)} is the new branch head` : `the branch head ${short(head)} was never deployed (a lost webhook?)`;
   return { action: 'deploy', revision: head, pendingEntry, reason, superseded, dropped: [], releaseHold };
+}
+
+/** A target's debounce settings, in milliseconds (`targets[].debounce`). */
+export interface DebounceSettings {
+  enabled: boolean;
+  quiet: number;
+  maxWait: number;
+}
+
+/**
+ * When a push's sync should run, as a debounce: undefined for now, else the time (milliseconds
+ * since the epoch) to look again. Only a burst waits: several pending revisions, or a newest one
+ * that arrived while a sync of the target ran (it had to wait anyway). A burst runs once no push
+ * came for `quiet`, or once its oldest push has waited `maxWait`, so a steady stream still
+ * deploys. A lone push to a quiet target runs at once: push → applied has no fixed delay.
+ * Source: CI's quiet period and "auto-cancel redundant builds" (see debounceSchema).
+ */
+export function quietUntil(activity: PushActivity, now: number, debounce: DebounceSettings): number | undefined {
+  const { pending, oldest, newest, lastRunEndedAt } = activity;
+  if (!debounce.enabled || pending === 0 || oldest === undefined || newest === undefined) return undefined;
+  const burst = pending > 1 || (lastRunEndedAt !== undefined && newest < lastRunEndedAt);
+  if (!burst) return undefined;
+  const until = Math.min(newest + debounce.quiet, oldest + debounce.maxWait);
+  return until > now ? until : undefined;
 }

@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.js';
 import { remoteHead } from '../sync/fetch.js';
 import { SyncStageError } from '../sync/pipeline.js';
 import { reconcile, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
+import { quietUntil } from '../sync/revision-decision.js';
 import { jobId, queueNames, syncLogFields, type SyncJobData, type SyncJobs } from '../queue/jobs.js';
 import { jobProcessor, type JobContext } from '../queue/processor.js';
 
@@ -56,6 +57,13 @@ async function processSync(rt: Runtime, kind: keyof SyncJobs, ctx: JobContext<Sy
   const { job, token, log } = ctx;
   const target = rt.target(job.data.target);
   if (!target) throw new UnrecoverableError(`target ${job.data.target} is not in the configuration`);
+  if (kind === 'sync' && job.data.trigger.kind === 'push' && !job.data.revision) {
+    const settled = await debounce(rt, target, ctx);
+    if (settled) {
+      rt.metrics.jobs.inc({ kind, result: settled.result });
+      return settled;
+    }
+  }
   const lock = await rt.syncLocks.acquire(target.name);
   if (!lock) {
     // another worker syncs this target: step aside without holding a worker slot
@@ -90,6 +98,22 @@ async function processSync(rt: Runtime, kind: keyof SyncJobs, ctx: JobContext<Sy
     signal.removeEventListener('abort', onAbort);
     if (!handBack) await lock.release();
   }
+}
+
+/**
+ * A push's sync in a burst waits until the pushes stop (target.debounce, quietUntil), delayed in
+ * the queue rather than holding a worker slot or the target's lock; the burst then deploys once,
+ * its newest commit, and the other jobs find their revision settled. A push whose revision a
+ * sync settled already ends here, without the lock or a look at the git host.
+ */
+async function debounce(rt: Runtime, target: TargetConfig, { job, token, log }: JobContext<SyncJobData>): Promise<ReconcileResult | undefined> {
+  const activity = await rt.revisions.activity(target.name);
+  if (activity.pending === 0) return { result: 'skipped', reason: 'nothing pending' };
+  const until = quietUntil(activity, Date.now(), target.debounce);
+  if (until === undefined) return undefined;
+  log.debug({ pending: activity.pending, until: new Date(until).toISOString() }, 'pushes keep arriving: waiting for them to stop');
+  await job.moveToDelayed(until, token);
+  throw new DelayedError();
 }
 
 async function runJob(rt: Runtime, target: TargetConfig, kind: keyof SyncJobs, { job }: JobContext<SyncJobData>, signal: AbortSignal): Promise<ReconcileResult> {
