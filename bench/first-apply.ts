@@ -2,13 +2,13 @@
 // namespaces, so both start from nothing) with `kubectl apply --server-side -R -f dir`; Driftless
 // gets the push of a commit with the same objects and its worker process does the whole sync.
 // Both are timed from start to the watch event of the last object; the API server's /metrics
-// give the mutating-request p99 of each window.
+// give the mutating-request p99 of each window, and the requests each tool sent for its objects.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchContext } from './lib/context.js';
 import { bulkNamespaces, targets, type DeployFixture } from './lib/fixture.js';
-import { apiMetrics, apiWindow } from './lib/kube.js';
+import { apiMetrics, apiWindow, kindNames, type Admin } from './lib/kube.js';
 import { asFiles, objectSet } from './lib/manifests.js';
 import { environmentPids } from './lib/env.js';
 import { cpuWindow, memoryOf, PeakSampler, resetPeak, run } from './lib/proc.js';
@@ -30,6 +30,40 @@ export function describeCpu(w: ApiWindow): string {
   return `${parts.join(', ')} CPU-s in ${w.cpu.wallS.toFixed(1)} s (${(total / w.cpu.wallS).toFixed(2)} cores)`;
 }
 
+/**
+ * Resources a tool's own requests in this row go to: the set's four kinds and Secrets (Driftless's
+ * ApplySet parent). kube-controller-manager works on other resources (ReplicaSets, EndpointSlices,
+ * Events) or on subresources (deployments/status), so these counts are the tool's alone.
+ * Discovery and OpenAPI (non-resource URLs, cached after a process's first use) are left out, for
+ * both tools alike, and so is WATCH (the bench's own watches).
+ */
+const setResources = new Set([...kindNames.map((k) => `${k.toLowerCase()}s`), 'secrets']);
+
+/** `apiserver_request_total` of the set's resources (subresource none), by `VERB` or `VERB dry-run`. */
+async function setRequests(admin: Admin): Promise<Map<string, number>> {
+  const text = await admin.text('/metrics');
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(/^apiserver_request_total\{([^}]*)\} (\S+)$/gm)) {
+    const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]));
+    if (labels.component !== 'apiserver' || labels.subresource || !setResources.has(labels.resource ?? '') || labels.verb === 'WATCH') continue;
+    const key = `${labels.verb}${labels.dry_run ? ' dry-run' : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(m[2]));
+  }
+  return counts;
+}
+
+/** A tool's requests for its objects in one window: by verb, and per object. */
+export interface OwnRequests {
+  byVerb: Record<string, number>;
+  perObject: number;
+}
+
+function ownRequests(before: Map<string, number>, after: Map<string, number>, objects: number): OwnRequests {
+  const byVerb: Record<string, number> = {};
+  for (const [key, n] of after) if (n - (before.get(key) ?? 0) > 0) byVerb[key] = n - (before.get(key) ?? 0);
+  return { byVerb, perObject: Object.values(byVerb).reduce((a, b) => a + b, 0) / objects };
+}
+
 export interface FirstApplyResult {
   objects: number;
   sha: string;
@@ -40,6 +74,12 @@ export interface FirstApplyResult {
   /** Sync stage timings from Driftless's history, ms. */
   stages: Record<string, number>;
   driftlessApi: ApiWindow;
+  /** API requests Driftless sent for the set (see `setResources`) per object; the goal is ≤ 2.05. */
+  requestsPerObject: number;
+  /** Those requests by verb (`APPLY dry-run` is the validation, `LIST` what exists, `GET` one object). */
+  requestsByVerb: Record<string, number>;
+  /** The same of kubectl's window. */
+  kubectlRequests: OwnRequests;
   kubectlMs: number;
   kubectlExitMs: number;
   kubectlObjectsPerS: number;
@@ -75,15 +115,17 @@ export async function benchFirstApply(ctx: BenchContext, fx: DeployFixture): Pro
   const kubectlPeak = new PeakSampler(() => (kubectlPid ? [{ name: 'kubectl', pid: kubectlPid }] : [])).start();
   const pids = environmentPids(ctx.env);
   let before = await apiMetrics(ctx.admin);
+  let ownBefore = await setRequests(ctx.admin);
   let cpu = cpuWindow(pids);
   const kStarted = performance.now();
   const k = await run(ctx.env.kubectl, ['apply', '--server-side', '-R', '-f', kubectlDir], { env: kubectlEnv(ctx), onSpawn: (pid) => (kubectlPid = pid) });
   const kExit = performance.now() - kStarted;
   const kLast = await fx.watch.waitFor(kc, rev, count, 120_000);
   const kubectlApi: ApiWindow = { ...apiWindow(before, await apiMetrics(ctx.admin)), cpu: cpu.stop() };
+  const kubectlRequests = ownRequests(ownBefore, await setRequests(ctx.admin), count);
   const kubectlPeakKb = kubectlPeak.stop().get('kubectl') ?? Number.NaN;
   const kubectlMs = kLast - kStarted;
-  ctx.progress(`first apply kubectl: ${count} objects in ${Math.round(kubectlMs)} ms (exit ${Math.round(kExit)} ms, ${k.stdout.split('\n').length - 1} lines), mutating p99 ${Math.round(kubectlApi.mutatingP99Ms)} ms; ${describeCpu(kubectlApi)}`);
+  ctx.progress(`first apply kubectl: ${count} objects in ${Math.round(kubectlMs)} ms (exit ${Math.round(kExit)} ms, ${k.stdout.split('\n').length - 1} lines), mutating p99 ${Math.round(kubectlApi.mutatingP99Ms)} ms, ${kubectlRequests.perObject.toFixed(3)} requests/object ${JSON.stringify(kubectlRequests.byVerb)}; ${describeCpu(kubectlApi)}`);
 
   await settle(ctx, kc, 'bulk');
 
@@ -91,16 +133,18 @@ export async function benchFirstApply(ctx: BenchContext, fx: DeployFixture): Pro
   resetPeak(fx.worker.pid);
   const workerPeak = new PeakSampler(() => [{ name: 'worker', pid: fx.worker.pid }], 100).start();
   before = await apiMetrics(ctx.admin);
+  ownBefore = await setRequests(ctx.admin);
   cpu = cpuWindow({ ...pids, worker: fx.worker.pid });
   const pushed = await fx.push('bulk', sha, Object.keys(files));
   const dLast = await fx.watch.waitFor(dl, rev, count, 300_000);
   // the window of the row: up to the last object; the health wait that follows is not part of it
   const driftlessApi: ApiWindow = { ...apiWindow(before, await apiMetrics(ctx.admin)), cpu: cpu.stop() };
+  const own = ownRequests(ownBefore, await setRequests(ctx.admin), count);
   const entry = await fx.finished('bulk', sha, pushed.postedWall, 300_000);
   const workerPeakKb = Math.max(workerPeak.stop().get('worker') ?? 0, memoryOf(fx.worker.pid)?.hwmKb ?? 0);
   const driftlessMs = dLast - pushed.postedAt;
   ctx.progress(
-    `first apply driftless: ${count} objects in ${Math.round(driftlessMs)} ms (stages ${JSON.stringify(entry.timings)}), mutating p99 ${Math.round(driftlessApi.mutatingP99Ms)} ms, worker peak ${Math.round(workerPeakKb / 1024)} MB; ${describeCpu(driftlessApi)}`,
+    `first apply driftless: ${count} objects in ${Math.round(driftlessMs)} ms (stages ${JSON.stringify(entry.timings)}), mutating p99 ${Math.round(driftlessApi.mutatingP99Ms)} ms, ${own.perObject.toFixed(3)} requests/object ${JSON.stringify(own.byVerb)}, worker peak ${Math.round(workerPeakKb / 1024)} MB; ${describeCpu(driftlessApi)}`,
   );
   return {
     objects: count,
@@ -110,6 +154,9 @@ export async function benchFirstApply(ctx: BenchContext, fx: DeployFixture): Pro
     driftlessObjectsPerS: count / (driftlessMs / 1000),
     stages: entry.timings,
     driftlessApi,
+    requestsPerObject: own.perObject,
+    requestsByVerb: own.byVerb,
+    kubectlRequests,
     kubectlMs,
     kubectlExitMs: kExit,
     kubectlObjectsPerS: count / (kubectlMs / 1000),
