@@ -2,7 +2,7 @@ import https from 'node:https';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { KubeConfig } from '@kubernetes/client-node';
-import pRetry from 'p-retry';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** How to reach a cluster: a kubeconfig file (and context) or the pod's service account. */
 export type ClusterConnection = { inCluster?: false; kubeconfig: string; context?: string } | { inCluster: true };
@@ -43,6 +43,12 @@ const load = createRequire(import.meta.url);
 const kubeConfigClass = (): typeof KubeConfig => (load('@kubernetes/client-node') as { KubeConfig: typeof KubeConfig }).KubeConfig;
 
 const transientNetwork = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
+
+/** Waits before each retry of a request, ms: four retries within 1.5 s. */
+const retryDelaysMs = [100, 200, 400, 800];
+
+const retryable = (err: unknown): boolean =>
+  err instanceof KubeApiError ? !err.permanent && (err.status === 429 || err.status === 503) : transientNetwork.has((err as NodeJS.ErrnoException).code ?? '');
 
 export interface RequestOptions {
   body?: unknown;
@@ -119,13 +125,17 @@ export class KubeClient {
    * ("storage is (re)initializing", 503) and dropped connections are retried briefly here, so
    * a sync does not fail on what clears up in a second; everything else is the caller's.
    */
-  request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    return pRetry(() => this.once<T>(method, path, options), {
-      retries: 4,
-      minTimeout: 100,
-      factor: 2,
-      shouldRetry: (err) => (err instanceof KubeApiError ? !err.permanent && (err.status === 429 || err.status === 503) : transientNetwork.has((err as NodeJS.ErrnoException).code ?? '')),
-    });
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    // a plain loop rather than p-retry, whose set-up per call (retry operation, timers, abort
+    // signal) took 0.4 of the worker's CPU-s in a first apply of 1,000 objects that never retried
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(method, path, options);
+      } catch (err) {
+        if (attempt === retryDelaysMs.length || !retryable(err)) throw err;
+        await sleep(retryDelaysMs[attempt]);
+      }
+    }
   }
 
   private async once<T>(method: string, path: string, options: RequestOptions): Promise<T> {
