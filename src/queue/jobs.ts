@@ -10,6 +10,11 @@ export interface SyncJobData {
   target: string;
   revision?: string;
   trigger: Trigger;
+  /**
+   * The commit a push delivery named, for its "queued" status, which the worker reports when it
+   * first takes the job (not the webhook's request path). Not what is deployed: that is the branch head.
+   */
+  commit?: string;
 }
 
 export type { StatusState };
@@ -140,7 +145,7 @@ export function commentJob(pr: PullRef, ...id: string[]): QueuedJob<Pick<ReportJ
 /** Per job name: the fields every log line of such a job carries (delivery, target, commit, pull request). */
 export type JobLogFields<Jobs> = { [N in keyof Jobs]: (data: Jobs[N]) => Record<string, string | number | undefined> };
 
-const syncFields = (d: SyncJobData) => ({ deliveryId: d.trigger.deliveryId, target: d.target, commit: d.revision, pr: d.trigger.pr });
+const syncFields = (d: SyncJobData) => ({ deliveryId: d.trigger.deliveryId, target: d.target, commit: d.revision ?? d.commit, pr: d.trigger.pr });
 
 export const syncLogFields: JobLogFields<SyncJobs> = { sync: syncFields, reconcile: syncFields };
 

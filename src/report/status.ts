@@ -33,7 +33,7 @@ export function statusJob(
   state: StatusState,
   description: string,
   progress = 0,
-): { name: 'status'; data: StatusJobData; opts: { jobId: string } } {
+): { name: 'status'; data: StatusJobData; opts: { jobId: string; priority?: number } } {
   const data: StatusJobData = {
     target: input.target,
     repo: input.repo,
@@ -46,7 +46,11 @@ export function statusJob(
   };
   // one job per phase and delivery: a redelivered webhook cannot post "queued" over "success"
   const step = progress > 0 ? `${phase}-${Math.round(progress * 100)}` : phase;
-  return { name: 'status', data, opts: { jobId: jobId('status', data.context, input.sha, step, input.trigger.deliveryId) } };
+  const id = jobId('status', data.context, input.sha, step, input.trigger.deliveryId);
+  // "queued" gives way to every other status (BullMQ takes prioritized jobs after the rest): in a
+  // burst, a commit settled before its "queued" was posted skips it (the rank), so the one write
+  // a second GitHub allows goes to terminal statuses first
+  return { name: 'status', data, opts: phase === 'queued' ? { jobId: id, priority: 1 } : { jobId: id } };
 }
 
 /** The terminal report of a pull request's preview: a check run with the plan as a GitHub App, else the status `statusJob` would post. */

@@ -1,11 +1,10 @@
 import type { TargetConfig } from '../config/schema.js';
 import { parseComment } from '../commands/parser.js';
-import { candidatesForPush, targetsForPullRequest, targetsForPush, targetsOfRepo } from '../events/route.js';
+import { candidatesForPush, targetsForPullRequest, targetsForPush, targetsOfRepo, touches } from '../events/route.js';
 import type { CommentEvent, PullRequestEvent, PushEvent } from '../providers/types.js';
 import type { Trigger } from '../model/trigger.js';
 import { jobId, type JobQueues } from '../queue/jobs.js';
-import { statusJob } from '../report/status.js';
-import type { DeliveryStore } from '../store/deliveries.js';
+import type { DeliveryStore, PendingPush } from '../store/deliveries.js';
 import type { RevisionStore } from '../store/revisions.js';
 
 /** What Intake writes to: the Redis-backed stores and queues in production, in-memory ones in unit tests. */
@@ -13,7 +12,7 @@ export interface IntakeDeps {
   deliveries: Pick<DeliveryStore, 'claim' | 'done' | 'forget'>;
   /** BullMQ's queues in production; unit tests pass in-memory ones. */
   queues: JobQueues;
-  revisions: Pick<RevisionStore, 'addPending' | 'readPaths'>;
+  revisions: Pick<RevisionStore, 'readPaths'>;
   targets: readonly TargetConfig[];
   /**
    * Resolves once a delivery's writes are safe from the loss of the Redis primary (replicas
@@ -30,33 +29,43 @@ export type IntakeOutcome =
 
 /**
  * Turns verified deliveries into durable work, all in Redis before the webhook is answered:
- * for a push, the pending revision per target, a sync job and a "queued" status; for a pull
+ * for a push, the pending revision per target (in the script that claims the delivery) and a
+ * sync job per target, which reports the commit's "queued" status from the worker; for a pull
  * request, preview jobs (or, closed, a job that releases its locks); for a comment that is a
  * command, a command job. Deliveries are deduplicated by their id.
  */
 export class Intake {
   constructor(private readonly deps: IntakeDeps) {}
 
-  acceptPush(deliveryId: string, push: PushEvent): Promise<IntakeOutcome> {
-    const { queues, revisions } = this.deps;
-    return this.once(push.provider, deliveryId, async () => {
-      const candidates = candidatesForPush(this.deps.targets, push);
-      // what each target's last render read outside its path (a kustomize base) counts as its path too
-      const readPaths = push.changedPaths && candidates.length > 0 ? await revisions.readPaths(candidates.map((t) => t.name)) : undefined;
-      const targets = targetsForPush(candidates, push, readPaths);
-      if (targets.length === 0) return { outcome: 'ignored', reason: push.deleted ? 'branch deleted' : 'no target follows this branch and path' };
-      const trigger: Trigger = { kind: 'push', deliveryId, actor: push.actor };
-      const receivedAt = Date.now();
-      await revisions.addPending(
-        targets.map((t) => t.name),
-        { sha: push.after, receivedAt, trigger },
-      );
-      await Promise.all([
-        queues.sync.addBulk(targets.map((t) => ({ name: 'sync', data: { target: t.name, trigger }, opts: { jobId: jobId('push', push.provider, deliveryId, t.name) } }))),
-        queues.report.addBulk(targets.map((t) => statusJob({ target: t.name, repo: t.repo.path, sha: push.after, trigger }, 'queued', 'pending', 'queued'))),
-      ]);
-      return { outcome: 'queued', targets: targets.map((t) => t.name) };
-    });
+  async acceptPush(deliveryId: string, push: PushEvent): Promise<IntakeOutcome> {
+    const { queues } = this.deps;
+    const targets = await this.routePush(push);
+    if (targets.length === 0) {
+      const ignored: IntakeOutcome = { outcome: 'ignored', reason: push.deleted ? 'branch deleted' : 'no target follows this branch and path' };
+      return this.once(push.provider, deliveryId, () => Promise.resolve(ignored));
+    }
+    const trigger: Trigger = { kind: 'push', deliveryId, actor: push.actor };
+    const pending: PendingPush = { targets: targets.map((t) => t.name), revision: { sha: push.after, receivedAt: Date.now(), trigger } };
+    return this.once(
+      push.provider,
+      deliveryId,
+      async () => {
+        await queues.sync.addBulk(targets.map((t) => ({ name: 'sync', data: { target: t.name, trigger, commit: push.after }, opts: { jobId: jobId('push', push.provider, deliveryId, t.name) } })));
+        return { outcome: 'queued', targets: targets.map((t) => t.name) };
+      },
+      pending,
+    );
+  }
+
+  /**
+   * The targets a push deploys. What a target's last render read outside its path (a kustomize
+   * base) counts as its path too; it is looked up only for candidates the push misses by path.
+   */
+  private async routePush(push: PushEvent): Promise<TargetConfig[]> {
+    const candidates = candidatesForPush(this.deps.targets, push);
+    const missed = candidates.filter((t) => !touches(t.path, push.changedPaths));
+    const readPaths = missed.length > 0 ? await this.deps.revisions.readPaths(missed.map((t) => t.name)) : undefined;
+    return targetsForPush(candidates, push, readPaths);
   }
 
   acceptPullRequest(deliveryId: string, event: PullRequestEvent): Promise<IntakeOutcome> {
@@ -88,10 +97,13 @@ export class Intake {
     });
   }
 
-  /** Runs `work` once per delivery id; a redelivery is answered "duplicate". */
-  private async once(provider: string, deliveryId: string, work: () => Promise<IntakeOutcome>): Promise<IntakeOutcome> {
+  /**
+   * Runs `work` once per delivery id; a redelivery is answered "duplicate". A push's pending
+   * revisions are written by the claim itself, so a duplicate writes nothing.
+   */
+  private async once(provider: string, deliveryId: string, work: () => Promise<IntakeOutcome>, pending?: PendingPush): Promise<IntakeOutcome> {
     const { deliveries } = this.deps;
-    if (!(await deliveries.claim(provider, deliveryId))) return { outcome: 'duplicate' };
+    if (!(await deliveries.claim(provider, deliveryId, pending))) return { outcome: 'duplicate' };
     try {
       if (this.deps.replicated) {
         // the work before its "done": replication keeps the order, so a promoted replica that

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { PendingRevision } from '../model/revision.js';
 import type { Keys } from './keys.js';
 
 /** Seconds a delivery id is remembered: GitHub and GitLab redeliver within days, not weeks. */
@@ -6,16 +7,51 @@ const rememberDeliverySeconds = 7 * 24 * 3600;
 /** While a delivery is being queued its id is held briefly, so a crash mid-way does not eat the redelivery. */
 const inFlightSeconds = 60;
 
+/**
+ * Claims a delivery id and, only when the claim is new, records a push's revision as pending per
+ * target (first delivery of a sha keeps its trigger): one round trip, nothing written for a duplicate.
+ * KEYS: the delivery, then per target its pending set and pending meta hash.
+ * ARGV: in-flight seconds, receivedAt (ms), sha, the meta JSON. Returns 1 when claimed, 0 for a duplicate.
+ */
+const claimScript = `
+if not redis.call('set', KEYS[1], 'in-flight', 'EX', ARGV[1], 'NX') then return 0 end
+for i = 2, #KEYS, 2 do
+  redis.call('zadd', KEYS[i], 'NX', ARGV[2], ARGV[3])
+  redis.call('hsetnx', KEYS[i + 1], ARGV[3], ARGV[4])
+end
+return 1`;
+
+/** A push's revision, pending for each of its targets once its delivery is claimed. */
+export interface PendingPush {
+  targets: readonly string[];
+  revision: PendingRevision;
+}
+
+type ClaimCommand = (numKeys: number, ...keysAndArgs: (string | number)[]) => Promise<number>;
+
 /** Webhook delivery ids already taken in, so a redelivery is answered "duplicate". */
 export class DeliveryStore {
+  private readonly claimCommand: ClaimCommand;
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
-  ) {}
+  ) {
+    // a named command: EVALSHA with the script loaded once per connection, not its text per delivery
+    if (!('driftlessClaimDelivery' in redis)) redis.defineCommand('driftlessClaimDelivery', { lua: claimScript });
+    const command = (redis as unknown as Record<'driftlessClaimDelivery', ClaimCommand>).driftlessClaimDelivery;
+    this.claimCommand = command.bind(redis);
+  }
 
-  /** Holds the delivery id while it is queued; false when it was taken in (or is being) already. */
-  async claim(provider: string, deliveryId: string): Promise<boolean> {
-    return (await this.redis.set(this.keys.delivery(provider, deliveryId), 'in-flight', 'EX', inFlightSeconds, 'NX')) === 'OK';
+  /**
+   * Holds the delivery id while it is queued and, for a push, records its pending revisions in
+   * the same script; false when it was taken in (or is being) already, and then nothing is written.
+   */
+  async claim(provider: string, deliveryId: string, push?: PendingPush): Promise<boolean> {
+    const pendingKeys = push?.targets.flatMap((t) => [this.keys.pending(t), this.keys.pendingMeta(t)]) ?? [];
+    const meta = push ? JSON.stringify({ receivedAt: push.revision.receivedAt, trigger: push.revision.trigger }) : '';
+    const claimed = await this.claimCommand(1 + pendingKeys.length, this.keys.delivery(provider, deliveryId), ...pendingKeys, inFlightSeconds, push?.revision.receivedAt ?? 0, push?.revision.sha ?? '', meta);
+    return claimed === 1;
   }
 
   /** Remembers the delivery as taken in. Sent at once, so it pipelines with the work it guards. */

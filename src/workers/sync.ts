@@ -1,5 +1,6 @@
 import { DelayedError, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { TargetConfig } from '../config/schema.js';
+import { statusJob } from '../report/status.js';
 import { syncObserver } from '../report/sync-report.js';
 import type { Runtime } from '../runtime.js';
 import { remoteHead } from '../sync/fetch.js';
@@ -101,14 +102,20 @@ async function processSync(rt: Runtime, kind: keyof SyncJobs, ctx: JobContext<Sy
 }
 
 /**
- * A push's sync in a burst waits until the pushes stop (target.debounce, quietUntil), delayed in
- * the queue rather than holding a worker slot or the target's lock; the burst then deploys once,
- * its newest commit, and the other jobs find their revision settled. A push whose revision a
- * sync settled already ends here, without the lock or a look at the git host.
+ * The first steps of a push's sync, before the lock. A push whose revision a sync settled already
+ * ends here, without the lock or a look at the git host. Otherwise its "queued" status is reported
+ * (once, when the worker first takes the job). In a burst it then waits until the pushes stop
+ * (target.debounce, quietUntil), delayed in the queue rather than holding a worker slot or the
+ * lock; the burst deploys once, its newest commit, and the other jobs find their revision settled.
  */
 async function debounce(rt: Runtime, target: TargetConfig, { job, token, log }: JobContext<SyncJobData>): Promise<ReconcileResult | undefined> {
   const activity = await rt.revisions.activity(target.name);
   if (activity.pending === 0) return { result: 'skipped', reason: 'nothing pending' };
+  // the delivery's "queued" status, once: made here rather than on the webhook's request path
+  if (job.data.commit && job.attemptsStarted <= 1) {
+    const queued = statusJob({ target: target.name, repo: target.repo.path, sha: job.data.commit, trigger: job.data.trigger }, 'queued', 'pending', 'queued');
+    await rt.queues.report.add(queued.name, queued.data, queued.opts);
+  }
   const until = quietUntil(activity, Date.now(), target.debounce);
   if (until === undefined) return undefined;
   log.debug({ pending: activity.pending, until: new Date(until).toISOString() }, 'pushes keep arriving: waiting for them to stop');

@@ -3,23 +3,27 @@ import { configSchema } from '../../src/config/schema.js';
 import type { PendingRevision } from '../../src/model/revision.js';
 import type { CommentEvent, PushEvent } from '../../src/providers/types.js';
 import { commentEvent, pullRequestEvent, pushEvent } from '../helpers/events.js';
-import type { JobQueue, PullJobs, QueuedJob, ReportJobs, StatusJobData, SyncJobs } from '../../src/queue/jobs.js';
+import type { JobQueue, PullJobs, QueuedJob, ReportJobs, SyncJobs } from '../../src/queue/jobs.js';
+import type { PendingPush } from '../../src/store/deliveries.js';
 import { Intake, type IntakeDeps } from '../../src/server/intake.js';
 
 // Intake with in-memory stand-ins for its Redis-backed delivery store, revision store and
-// queues (IntakeDeps): what it claims, enqueues and records, without Redis. The Redis side of
-// deduplication (SET NX) is covered by test/e2e/github-push.test.ts and gitlab-push.test.ts.
+// queues (IntakeDeps): what it claims, enqueues and records, without Redis. The Redis side (the
+// claim script, a failed write) is test/integration/delivery-store.test.ts; end to end,
+// test/e2e/github-push.test.ts and gitlab-push.test.ts.
 
 type DeliveryStore = IntakeDeps['deliveries'];
 type RevisionStore = IntakeDeps['revisions'];
 
-/** Delivery ids as DeliveryStore keeps them: claimed once per provider until forgotten. */
+/** Delivery ids as DeliveryStore keeps them: claimed once per provider until forgotten; a new claim records its pending revisions. */
 class MemoryDeliveries implements DeliveryStore {
   readonly seen = new Map<string, 'in-flight' | 'done'>();
-  claim(provider: string, deliveryId: string): Promise<boolean> {
+  readonly pending = new Map<string, PendingRevision[]>();
+  claim(provider: string, deliveryId: string, push?: PendingPush): Promise<boolean> {
     const key = `${provider}/${deliveryId}`;
     if (this.seen.has(key)) return Promise.resolve(false);
     this.seen.set(key, 'in-flight');
+    for (const t of push?.targets ?? []) this.pending.set(t, [...(this.pending.get(t) ?? []), push!.revision]);
     return Promise.resolve(true);
   }
   done(provider: string, deliveryId: string): Promise<void> {
@@ -55,13 +59,8 @@ class MemoryQueue<Jobs> implements JobQueue<Jobs> {
 }
 
 class MemoryRevisions implements RevisionStore {
-  readonly pending = new Map<string, PendingRevision[]>();
   readonly asked: string[][] = [];
   constructor(private readonly read: Record<string, string[]> = {}) {}
-  addPending(targets: readonly string[], revision: PendingRevision): Promise<void> {
-    for (const t of targets) this.pending.set(t, [...(this.pending.get(t) ?? []), revision]);
-    return Promise.resolve();
-  }
   readPaths(targets: readonly string[]): Promise<Map<string, string[]>> {
     this.asked.push([...targets]);
     return Promise.resolve(new Map(targets.map((t) => [t, this.read[t] ?? []])));
@@ -94,13 +93,14 @@ const pullRequest = pullRequestEvent;
 const comment = (over: Partial<CommentEvent> = {}) => commentEvent({ body: '/deploy prod', ...over });
 
 describe('Intake deduplicates deliveries by id', () => {
-  it('enqueues a push delivered twice once: one pending revision, one sync job and one "queued" status per target', async () => {
+  it('enqueues a push delivered twice once: one pending revision and one sync job per target, carrying the commit for its "queued" status', async () => {
     const t = intake();
     expect(await t.intake.acceptPush('d-1', push())).toEqual({ outcome: 'queued', targets: ['prod', 'dev'] });
     expect(await t.intake.acceptPush('d-1', push())).toEqual({ outcome: 'duplicate' });
-    expect(t.queues.sync.jobs.map((j) => j.data.target)).toEqual(['prod', 'dev']);
-    expect(t.queues.report.jobs.map((j) => [(j.data as StatusJobData).target, (j.data as StatusJobData).state])).toEqual([['prod', 'pending'], ['dev', 'pending']]);
-    expect([...t.revisions.pending].map(([target, revisions]) => [target, revisions.map((r) => r.sha)])).toEqual([['prod', ['b'.repeat(40)]], ['dev', ['b'.repeat(40)]]]);
+    expect(t.queues.sync.jobs.map((j) => [j.data.target, j.data.commit])).toEqual([['prod', 'b'.repeat(40)], ['dev', 'b'.repeat(40)]]);
+    // no second job: the worker reports "queued" when it takes the sync job
+    expect(t.queues.report.jobs).toEqual([]);
+    expect([...t.deliveries.pending].map(([target, revisions]) => [target, revisions.map((r) => r.sha)])).toEqual([['prod', ['b'.repeat(40)]], ['dev', ['b'.repeat(40)]]]);
     expect(t.deliveries.seen.get('github/d-1')).toBe('done');
   });
 
@@ -145,16 +145,13 @@ describe('Intake deduplicates deliveries by id', () => {
 
   it('forgets a delivery whose work failed, so the redelivery is taken in; its jobs keep their ids', async () => {
     const t = intake();
-    t.queues.report.failNext = new Error('READONLY You cannot write against a read only replica');
+    t.queues.sync.failNext = new Error('READONLY You cannot write against a read only replica');
     await expect(t.intake.acceptPush('d-1', push())).rejects.toThrow(/READONLY/);
     expect(t.deliveries.seen.has('github/d-1')).toBe(false);
-    const firstIds = t.queues.sync.jobs.map((j) => j.opts.jobId);
-    expect(firstIds).toHaveLength(2);
+    expect(t.queues.sync.jobs).toEqual([]);
 
     expect((await t.intake.acceptPush('d-1', push())).outcome).toBe('queued');
-    // the sync jobs the failed attempt added collapse with the redelivery's in BullMQ (same ids)
-    expect(t.queues.sync.jobs.map((j) => j.opts.jobId)).toEqual([...firstIds, ...firstIds]);
-    expect(t.queues.report.jobs).toHaveLength(2);
+    expect(t.queues.sync.jobs.map((j) => j.opts.jobId)).toEqual(['push.github.d-1.prod', 'push.github.d-1.dev']);
   });
 });
 
@@ -163,6 +160,12 @@ describe('Intake routes what it takes in', () => {
     const t = intake({ prod: ['base'] });
     expect(await t.intake.acceptPush('d-1', push({ changedPaths: ['base/deployment.yaml'] }))).toEqual({ outcome: 'queued', targets: ['prod'] });
     expect(t.revisions.asked).toEqual([['prod', 'dev']]);
+  });
+
+  it('does not look up read paths when the push reaches every candidate by its own path', async () => {
+    const t = intake();
+    expect(await t.intake.acceptPush('d-1', push())).toEqual({ outcome: 'queued', targets: ['prod', 'dev'] });
+    expect(t.revisions.asked).toEqual([]);
   });
 
   it('does not look up read paths when the host did not list the changes: every candidate is reached', async () => {

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import type { JobQueues, SyncJobData } from '../../src/queue/jobs.js';
+import { Intake } from '../../src/server/intake.js';
+import { DeliveryStore } from '../../src/store/deliveries.js';
+import { keys } from '../../src/store/keys.js';
+import { RevisionStore } from '../../src/store/revisions.js';
+import { pushEvent } from '../helpers/events.js';
+
+// Intake's writes against a real Redis and real BullMQ queues, a prefix of their own per test:
+// the claim script (dedup and the pending revisions in one round trip), and a failed write that
+// leaves the delivery redeliverable.
+const redis = new Redis(process.env.REDIS_URL!);
+afterAll(() => redis.quit());
+
+const sha = (c: string) => c.repeat(40);
+const trigger = (id: string) => ({ kind: 'push' as const, deliveryId: id, actor: 'dev' });
+
+function stores() {
+  const prefix = `intake-${randomBytes(4).toString('hex')}`;
+  const k = keys(prefix);
+  return { prefix, k, deliveries: new DeliveryStore(redis, k), revisions: new RevisionStore(redis, k) };
+}
+
+describe('DeliveryStore.claim', () => {
+  it('claims a delivery once and records its revision as pending per target; a duplicate writes nothing', async () => {
+    const { deliveries, revisions } = stores();
+    expect(await deliveries.claim('github', 'd-1', { targets: ['prod', 'dev'], revision: { sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') } })).toBe(true);
+    expect(await deliveries.claim('github', 'd-1', { targets: ['prod'], revision: { sha: sha('b'), receivedAt: 6, trigger: trigger('d-1') } })).toBe(false);
+    expect(await revisions.pending('prod')).toEqual([{ sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') }]);
+    expect(await revisions.pending('dev')).toEqual([{ sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') }]);
+    // another host's delivery of the same id is its own
+    expect(await deliveries.claim('gitlab', 'd-1')).toBe(true);
+  });
+
+  it('keeps the first delivery of a sha as its trigger, and a forgotten delivery can be claimed again', async () => {
+    const { deliveries, revisions } = stores();
+    await deliveries.claim('github', 'd-1', { targets: ['prod'], revision: { sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') } });
+    await deliveries.claim('github', 'd-2', { targets: ['prod'], revision: { sha: sha('a'), receivedAt: 9, trigger: trigger('d-2') } });
+    expect(await revisions.pending('prod')).toEqual([{ sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') }]);
+    await deliveries.forget('github', 'd-2');
+    expect(await deliveries.claim('github', 'd-2')).toBe(true);
+  });
+});
+
+describe('Intake on a real Redis', () => {
+  const { targets } = configSchema.parse({
+    providers: { github: { webhookSecret: 's' } },
+    clusters: { c: { inCluster: true } },
+    targets: [{ name: 'prod', repo: 'github:acme/shop', path: 'overlays/prod', cluster: 'c', namespace: 'shop' }],
+  });
+  const push = pushEvent({ changedPaths: ['overlays/prod/kustomization.yaml'] });
+
+  function intakeOn(prefix: string, connection: Redis, s: ReturnType<typeof stores>) {
+    const queue = new Queue<SyncJobData>('sync', { connection, prefix });
+    const queues = { sync: queue, report: queue, pulls: queue } as unknown as JobQueues;
+    return { queue, intake: new Intake({ deliveries: s.deliveries, revisions: s.revisions, queues, targets }) };
+  }
+
+  it('queues a push once: a redelivery is a duplicate, and one sync job carries the commit', async () => {
+    const s = stores();
+    const { queue, intake } = intakeOn(s.prefix, redis, s);
+    expect(await intake.acceptPush('d-1', push)).toEqual({ outcome: 'queued', targets: ['prod'] });
+    expect(await intake.acceptPush('d-1', push)).toEqual({ outcome: 'duplicate' });
+    const jobs = await queue.getJobs(['waiting']);
+    expect(jobs.map((j) => [j.id, j.data.commit])).toEqual([['push.github.d-1.prod', push.after]]);
+    expect(await redis.get(s.k.delivery('github', 'd-1'))).toBe('done');
+    expect((await s.revisions.pending('prod')).map((p) => p.sha)).toEqual([push.after]);
+  });
+
+  it('forgets a delivery whose job could not be written, so its redelivery is queued', async () => {
+    const s = stores();
+    const { queue, intake } = intakeOn(s.prefix, redis, s);
+    // BullMQ's add begins with INCR of the queue's id counter: a hash there makes Redis refuse it
+    const counter = `${s.prefix}:sync:id`;
+    await redis.hset(counter, 'not', 'a counter');
+    await expect(intake.acceptPush('d-1', push)).rejects.toThrow(/WRONGTYPE/);
+    expect(await redis.exists(s.k.delivery('github', 'd-1'))).toBe(0);
+
+    await redis.del(counter);
+    expect(await intake.acceptPush('d-1', push)).toEqual({ outcome: 'queued', targets: ['prod'] });
+    expect((await queue.getJobs(['waiting'])).map((j) => j.id)).toEqual(['push.github.d-1.prod']);
+  });
+});
