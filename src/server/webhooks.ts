@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { inSpan, SpanKind } from '../tracing.js';
 import { WebhookError, type WebhookReceiver } from '../providers/types.js';
 import { BodyError, readVerifiedBody, UnauthenticatedBudget } from './body.js';
 import type { Intake } from './intake.js';
@@ -77,12 +78,15 @@ export function webhookRouter(options: WebhookOptions & { log: Logger; metrics: 
           return answer(res, 200, { result: 'ignored', reason: event.reason });
         }
         if (!deliveryId) throw new WebhookError(400, 'missing delivery id header');
-        const outcome =
+        // the root of the delivery's trace (tracing on): the jobs it queues carry it to the workers
+        const attributes = { 'driftless.delivery_id': deliveryId, 'driftless.provider': receiver.provider, 'driftless.repo': event.repo, ...(event.kind === 'push' && { 'driftless.commit': event.after }) };
+        const outcome = await inSpan(`webhook ${receiver.provider} ${event.kind}`, { kind: SpanKind.SERVER, attributes }, () =>
           event.kind === 'push'
-            ? await options.intake.acceptPush(deliveryId, event)
+            ? options.intake.acceptPush(deliveryId, event)
             : event.kind === 'pull_request'
-              ? await options.intake.acceptPullRequest(deliveryId, event)
-              : await options.intake.acceptComment(deliveryId, event);
+              ? options.intake.acceptPullRequest(deliveryId, event)
+              : options.intake.acceptComment(deliveryId, event),
+        );
         log.info({ ...outcome, event: event.kind, repo: event.repo, commit: event.kind === 'push' ? event.after : undefined }, 'delivery accepted');
         if (outcome.outcome === 'duplicate') {
           res.locals.result = 'duplicate';
