@@ -3,6 +3,7 @@ import type { TargetConfig } from '../config/schema.js';
 import { statusJob } from '../report/status.js';
 import { syncObserver } from '../report/sync-report.js';
 import type { Runtime } from '../runtime.js';
+import { queueTelemetry } from '../tracing.js';
 import { remoteHead } from '../sync/fetch.js';
 import { SyncStageError } from '../sync/pipeline.js';
 import { reconcile, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
@@ -37,6 +38,7 @@ export function createSyncWorker(rt: Runtime, options: SyncWorkerOptions = {}): 
     connection: rt.redis,
     prefix: rt.config.redis.prefix,
     concurrency: options.concurrency ?? 4,
+    ...queueTelemetry(),
   });
   worker.on('failed', (job, err) => rt.log.warn({ target: job?.data.target, deliveryId: job?.data.trigger.deliveryId, err: err.message }, 'sync job failed'));
   // e.g. a handed-back job whose processor ends after its lock moved on: nothing to do but say so
