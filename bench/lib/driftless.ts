@@ -17,6 +17,8 @@ export interface BenchTarget {
   allowedNamespaces?: readonly string[];
   /** API requests in flight per sync; the product's default when unset. */
   concurrency?: number;
+  /** reconcile.interval as the config writes it (`30s`); the product's default when unset. */
+  reconcile?: string;
 }
 
 export interface ConfigInput {
@@ -41,7 +43,7 @@ export function writeConfig(file: string, c: ConfigInput): string {
     path: ${t.path}
     cluster: test
     namespace: ${t.namespace}
-    allowedNamespaces: [${(t.allowedNamespaces ?? [t.namespace]).join(', ')}]${t.concurrency ? `\n    concurrency: ${t.concurrency}` : ''}`,
+    allowedNamespaces: [${(t.allowedNamespaces ?? [t.namespace]).join(', ')}]${t.concurrency ? `\n    concurrency: ${t.concurrency}` : ''}${t.reconcile ? `\n    reconcile: { interval: ${t.reconcile} }` : ''}`,
     )
     .join('\n');
   writeFileSync(

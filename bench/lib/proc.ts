@@ -124,7 +124,7 @@ export class PeakSampler {
 export function run(
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; onSpawn?: (pid: number) => void } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; onSpawn?: (pid: number) => void; /** exit codes that count as success (`kubectl diff` exits 1 when it finds a difference) */ okExit?: readonly number[] } = {},
 ): Promise<{ stdout: string; stderr: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -139,7 +139,7 @@ export function run(
       const ms = performance.now() - started;
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
-      if (code === 0) resolve({ stdout, stderr, ms });
+      if ((options.okExit ?? [0]).includes(code ?? -1)) resolve({ stdout, stderr, ms });
       else reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${stderr.trim().split('\n').slice(-5).join('\n')}`));
     });
   });
