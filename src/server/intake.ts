@@ -9,7 +9,7 @@ import type { RevisionStore } from '../store/revisions.js';
 
 /** What Intake writes to: the Redis-backed stores and queues in production, in-memory ones in unit tests. */
 export interface IntakeDeps {
-  deliveries: Pick<DeliveryStore, 'claim' | 'done' | 'forget'>;
+  deliveries: Pick<DeliveryStore, 'claim' | 'done' | 'forget' | 'connected'>;
   /** BullMQ's queues in production; unit tests pass in-memory ones. */
   queues: JobQueues;
   revisions: Pick<RevisionStore, 'readPaths'>;
@@ -46,15 +46,43 @@ export class Intake {
     }
     const trigger: Trigger = { kind: 'push', deliveryId, actor: push.actor };
     const pending: PendingPush = { targets: targets.map((t) => t.name), revision: { sha: push.after, receivedAt: Date.now(), trigger } };
-    return this.once(
-      push.provider,
-      deliveryId,
-      async () => {
-        await queues.sync.addBulk(targets.map((t) => ({ name: 'sync', data: { target: t.name, trigger, commit: push.after }, opts: { jobId: jobId('push', push.provider, deliveryId, t.name) } })));
-        return { outcome: 'queued', targets: targets.map((t) => t.name) };
-      },
-      pending,
-    );
+    const jobs = targets.map((t) => ({ name: 'sync' as const, data: { target: t.name, trigger, commit: push.after }, opts: { jobId: jobId('push', push.provider, deliveryId, t.name) } }));
+    const queued: IntakeOutcome = { outcome: 'queued', targets: targets.map((t) => t.name) };
+    if (this.deps.replicated) {
+      const work = async () => {
+        await queues.sync.addBulk(jobs);
+        return queued;
+      };
+      return this.once(push.provider, deliveryId, work, pending);
+    }
+    return this.claimWithJobs(push.provider, deliveryId, pending, () => queues.sync.addBulk(jobs), queued);
+  }
+
+  /**
+   * A push in one round trip: the claim (which writes the pending revisions and remembers the
+   * delivery as done) and the sync jobs are sent together, the claim first. The jobs are
+   * idempotent by id, so a duplicate's add is a no-op (or, once BullMQ removed the completed job,
+   * a sync that finds its revision settled and ends before the lock). A failed write forgets the
+   * delivery, so its redelivery is taken in; pending revisions written already are kept, harmless
+   * (the same sha, the same trigger).
+   */
+  private async claimWithJobs(provider: string, deliveryId: string, pending: PendingPush, addJobs: () => Promise<unknown>, queued: IntakeOutcome): Promise<IntakeOutcome> {
+    const { deliveries } = this.deps;
+    // the claim is sent first: the pending revisions exist before a worker can take a job
+    const claimed = deliveries.claim(provider, deliveryId, pending, 'done');
+    // BullMQ waits for a connection that is down rather than fail, while the claim fails at once
+    // (no offline queue): without a connection only the claim is sent, and the sender gets its 503
+    const added = deliveries.connected ? addJobs() : undefined;
+    // awaited below, or not needed once the claim decided
+    added?.catch(() => undefined);
+    try {
+      if (!(await claimed)) return { outcome: 'duplicate' };
+      await (added ?? addJobs());
+      return queued;
+    } catch (err) {
+      await deliveries.forget(provider, deliveryId).catch(() => undefined);
+      throw err;
+    }
   }
 
   /**

@@ -11,13 +11,14 @@ const inFlightSeconds = 60;
  * Claims a delivery id and, only when the claim is new, records a push's revision as pending per
  * target (first delivery of a sha keeps its trigger): one round trip, nothing written for a duplicate.
  * KEYS: the delivery, then per target its pending set and pending meta hash.
- * ARGV: in-flight seconds, receivedAt (ms), sha, the meta JSON. Returns 1 when claimed, 0 for a duplicate.
+ * ARGV: the claim's state (`in-flight` or `done`), its seconds, receivedAt (ms), sha, the meta JSON.
+ * Returns 1 when claimed, 0 for a duplicate.
  */
 const claimScript = `
-if not redis.call('set', KEYS[1], 'in-flight', 'EX', ARGV[1], 'NX') then return 0 end
+if not redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX') then return 0 end
 for i = 2, #KEYS, 2 do
-  redis.call('zadd', KEYS[i], 'NX', ARGV[2], ARGV[3])
-  redis.call('hsetnx', KEYS[i + 1], ARGV[3], ARGV[4])
+  redis.call('zadd', KEYS[i], 'NX', ARGV[3], ARGV[4])
+  redis.call('hsetnx', KEYS[i + 1], ARGV[4], ARGV[5])
 end
 return 1`;
 
@@ -44,14 +45,22 @@ export class DeliveryStore {
   }
 
   /**
-   * Holds the delivery id while it is queued and, for a push, records its pending revisions in
-   * the same script; false when it was taken in (or is being) already, and then nothing is written.
+   * Holds the delivery id while it is queued (`in-flight`, the default) or remembers it at once as
+   * taken in (`done`, when its work is sent in the same round trip) and, for a push, records its
+   * pending revisions in the same script; false when it was taken in (or is being) already, and
+   * then nothing is written.
    */
-  async claim(provider: string, deliveryId: string, push?: PendingPush): Promise<boolean> {
+  async claim(provider: string, deliveryId: string, push?: PendingPush, state: 'in-flight' | 'done' = 'in-flight'): Promise<boolean> {
     const pendingKeys = push?.targets.flatMap((t) => [this.keys.pending(t), this.keys.pendingMeta(t)]) ?? [];
     const meta = push ? JSON.stringify({ receivedAt: push.revision.receivedAt, trigger: push.revision.trigger }) : '';
-    const claimed = await this.claimCommand(1 + pendingKeys.length, this.keys.delivery(provider, deliveryId), ...pendingKeys, inFlightSeconds, push?.revision.receivedAt ?? 0, push?.revision.sha ?? '', meta);
+    const seconds = state === 'done' ? rememberDeliverySeconds : inFlightSeconds;
+    const claimed = await this.claimCommand(1 + pendingKeys.length, this.keys.delivery(provider, deliveryId), ...pendingKeys, state, seconds, push?.revision.receivedAt ?? 0, push?.revision.sha ?? '', meta);
     return claimed === 1;
+  }
+
+  /** Whether the connection is up: a write sent now is answered, not held until Redis is back. */
+  get connected(): boolean {
+    return this.redis.status === 'ready';
   }
 
   /** Remembers the delivery as taken in. Sent at once, so it pipelines with the work it guards. */

@@ -7,6 +7,7 @@ import type { JobQueues, SyncJobData } from '../../src/queue/jobs.js';
 import { Intake } from '../../src/server/intake.js';
 import { DeliveryStore } from '../../src/store/deliveries.js';
 import { keys } from '../../src/store/keys.js';
+import { waitForReplicas } from '../../src/store/redis-connection.js';
 import { RevisionStore } from '../../src/store/revisions.js';
 import { pushEvent } from '../helpers/events.js';
 
@@ -54,10 +55,10 @@ describe('Intake on a real Redis', () => {
   });
   const push = pushEvent({ changedPaths: ['overlays/prod/kustomization.yaml'] });
 
-  function intakeOn(prefix: string, connection: Redis, s: ReturnType<typeof stores>) {
+  function intakeOn(prefix: string, connection: Redis, s: ReturnType<typeof stores>, replicated?: () => Promise<void>) {
     const queue = new Queue<SyncJobData>('sync', { connection, prefix });
     const queues = { sync: queue, report: queue, pulls: queue } as unknown as JobQueues;
-    return { queue, intake: new Intake({ deliveries: s.deliveries, revisions: s.revisions, queues, targets }) };
+    return { queue, intake: new Intake({ deliveries: s.deliveries, revisions: s.revisions, queues, targets, replicated }) };
   }
 
   it('queues a push once: a redelivery is a duplicate, and one sync job carries the commit', async () => {
@@ -83,5 +84,18 @@ describe('Intake on a real Redis', () => {
     await redis.del(counter);
     expect(await intake.acceptPush('d-1', push)).toEqual({ outcome: 'queued', targets: ['prod'] });
     expect((await queue.getJobs(['waiting'])).map((j) => j.id)).toEqual(['push.github.d-1.prod']);
+  });
+
+  it('with replicas to wait for, a delivery they did not acknowledge is forgotten (answered 503), and one they did is done', async () => {
+    const s = stores();
+    // the test Redis has no replica: WAIT for one times out
+    const unreplicated = intakeOn(s.prefix, redis, s, () => waitForReplicas(redis, 1, 50));
+    await expect(unreplicated.intake.acceptPush('d-1', push)).rejects.toThrow();
+    expect(await redis.exists(s.k.delivery('github', 'd-1'))).toBe(0);
+
+    const replicated = intakeOn(s.prefix, redis, s, () => waitForReplicas(redis, 0, 50));
+    expect(await replicated.intake.acceptPush('d-1', push)).toEqual({ outcome: 'queued', targets: ['prod'] });
+    expect(await redis.get(s.k.delivery('github', 'd-1'))).toBe('done');
+    expect(await replicated.intake.acceptPush('d-1', push)).toEqual({ outcome: 'duplicate' });
   });
 });

@@ -19,10 +19,11 @@ type RevisionStore = IntakeDeps['revisions'];
 class MemoryDeliveries implements DeliveryStore {
   readonly seen = new Map<string, 'in-flight' | 'done'>();
   readonly pending = new Map<string, PendingRevision[]>();
-  claim(provider: string, deliveryId: string, push?: PendingPush): Promise<boolean> {
+  readonly connected = true;
+  claim(provider: string, deliveryId: string, push?: PendingPush, state: 'in-flight' | 'done' = 'in-flight'): Promise<boolean> {
     const key = `${provider}/${deliveryId}`;
     if (this.seen.has(key)) return Promise.resolve(false);
-    this.seen.set(key, 'in-flight');
+    this.seen.set(key, state);
     for (const t of push?.targets ?? []) this.pending.set(t, [...(this.pending.get(t) ?? []), push!.revision]);
     return Promise.resolve(true);
   }
@@ -42,7 +43,7 @@ interface Job<Data> {
   opts: { jobId: string };
 }
 
-/** A queue that records what was added; `failNext` makes the next add fail as a Redis error would. */
+/** A queue that records what was added, once per job id as BullMQ does; `failNext` makes the next add fail as a Redis error would. */
 class MemoryQueue<Jobs> implements JobQueue<Jobs> {
   readonly jobs: Job<Jobs[keyof Jobs]>[] = [];
   failNext?: Error;
@@ -53,7 +54,10 @@ class MemoryQueue<Jobs> implements JobQueue<Jobs> {
     const failure = this.failNext;
     this.failNext = undefined;
     if (failure) return Promise.reject(failure);
-    this.jobs.push(...jobs.map((j) => ({ name: j.name, data: j.data as Jobs[keyof Jobs], opts: { jobId: j.opts?.jobId ?? '' } })));
+    for (const j of jobs) {
+      const jobId = j.opts?.jobId ?? '';
+      if (!this.jobs.some((known) => known.opts.jobId === jobId)) this.jobs.push({ name: j.name, data: j.data as Jobs[keyof Jobs], opts: { jobId } });
+    }
     return Promise.resolve(jobs);
   }
 }
