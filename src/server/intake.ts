@@ -48,14 +48,18 @@ export class Intake {
     const pending: PendingPush = { targets: targets.map((t) => t.name), revision: { sha: push.after, receivedAt: Date.now(), trigger } };
     const jobs = targets.map((t) => ({ name: 'sync' as const, data: { target: t.name, trigger, commit: push.after }, opts: { jobId: jobId('push', push.provider, deliveryId, t.name) } }));
     const queued: IntakeOutcome = { outcome: 'queued', targets: targets.map((t) => t.name) };
+    // one target (the usual push) is one add: addBulk builds an ioredis pipeline, whose constructor
+    // copies every script BullMQ defined on the connection, the web's largest cost per delivery
+    const [only] = jobs;
+    const addJobs = () => (jobs.length === 1 && only ? queues.sync.add(only.name, only.data, only.opts) : queues.sync.addBulk(jobs));
     if (this.deps.replicated) {
       const work = async () => {
-        await queues.sync.addBulk(jobs);
+        await addJobs();
         return queued;
       };
       return this.once(push.provider, deliveryId, work, pending);
     }
-    return this.claimWithJobs(push.provider, deliveryId, pending, () => queues.sync.addBulk(jobs), queued);
+    return this.claimWithJobs(push.provider, deliveryId, pending, addJobs, queued);
   }
 
   /**
