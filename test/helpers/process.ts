@@ -64,7 +64,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** `driftless all` running as its own process, as a pod runs it, and what it has logged. */
+/** `driftless all` (or `serve`, or `worker`) running as its own process, as a pod runs it, and what it has logged. */
 export interface DriftlessProcess {
   child: ChildProcess;
   port: number;
@@ -75,12 +75,13 @@ export interface DriftlessProcess {
 }
 
 /**
- * Starts `driftless all --config <file>` (through tsx, from the sources) on `port` and waits
- * until `/readyz` answers 200, for at most `timeoutMs` (default 30 s).
+ * Starts `driftless <command> --config <file>` (through tsx, from the sources; `all` unless
+ * `command` says otherwise) on `port` and waits until `/readyz` answers 200, for at most
+ * `timeoutMs` (default 30 s).
  */
-export async function startDriftless(configFile: string, options: { port?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<DriftlessProcess> {
+export async function startDriftless(configFile: string, options: { command?: 'all' | 'serve' | 'worker'; port?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<DriftlessProcess> {
   const port = options.port ?? (await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/cli.ts'), 'all', '--config', configFile], {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'src/cli.ts'), options.command ?? 'all', '--config', configFile], {
     cwd: projectRoot,
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
