@@ -76,9 +76,9 @@ const MAX_GIT_OUTPUT_BYTES = 64 * 1024 * 1024;
  * output. Rejects with `git <command>: <reason>`, carrying git's standard error, when it does not
  * exit 0. `timeoutMs` defaults to 120 s.
  */
-async function git(args: string[], options: { cwd?: string; credentials?: GitCredentials; timeoutMs?: number } = {}): Promise<string> {
+async function git(args: string[], options: { cwd?: string; credentials?: GitCredentials; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   const timeoutMs = options.timeoutMs ?? 120_000;
-  const result = await runChild('git', args, { cwd: options.cwd, env: gitEnv(options.credentials), timeoutMs, maxOutputBytes: MAX_GIT_OUTPUT_BYTES });
+  const result = await runChild('git', args, { cwd: options.cwd, env: { ...gitEnv(options.credentials), ...options.env }, timeoutMs, maxOutputBytes: MAX_GIT_OUTPUT_BYTES });
   if (result.outcome === 'exited' && result.code === 0) return result.stdout;
   const stderr = 'stderr' in result ? result.stderr.trim() : '';
   throw Object.assign(new Error(`git ${args[0]}: ${failure(result, timeoutMs)}`), { stderr: stderr || undefined });
@@ -142,11 +142,16 @@ export async function fetchRevision(options: FetchOptions): Promise<Checkout> {
   const { sha } = options;
   const mirror = mirrorDir(options.cacheDir, options.cloneUrl);
   const dir = await mkdtemp(path.join(options.cacheDir, `checkout-${sha.slice(0, 7)}-`));
+  // an index of its own, beside the checkout: the mirror's one index would be locked by every
+  // other sync of this repository checking out at the same time (index.lock: File exists)
+  const index = `${dir}.index`;
   try {
-    await git(['--work-tree', dir, 'checkout', '--quiet', '--force', sha, '--', '.'], { cwd: mirror });
+    await git(['--work-tree', dir, 'checkout', '--quiet', '--force', sha, '--', '.'], { cwd: mirror, env: { GIT_INDEX_FILE: index } });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw classify(err, `checking out ${sha.slice(0, 7)}`);
+  } finally {
+    await rm(index, { force: true });
   }
   return { dir, sha, remove: () => rm(dir, { recursive: true, force: true }) };
 }

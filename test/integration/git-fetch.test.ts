@@ -54,4 +54,24 @@ describe('fetching a commit over HTTPS with a token', () => {
     expect(err).toBeInstanceOf(FetchError);
     expect((err as FetchError).permanent).toBe(true);
   });
+
+  it('checks out many commits of one repository at once (targets of a monorepo pushed together), each with its own files', async () => {
+    const shas = [head];
+    for (let i = 1; i <= 5; i++) shas.push(await origin.commit(`change ${i}`, { 'deploy/web.yaml': `kind: Deployment # ${i}\n`, [`apps/app-${i}.yaml`]: `n: ${i}\n` }));
+    await ensureCommits({ cacheDir, cloneUrl: url, credentials, shas });
+    // 4 checkouts of each commit, all at once: one shared index made all but one fail with index.lock
+    const checkouts = await Promise.all(shas.flatMap((sha) => Array.from({ length: 4 }, () => fetchRevision({ cacheDir, cloneUrl: url, credentials, sha }))));
+    try {
+      for (const [n, checkout] of checkouts.entries()) {
+        const i = Math.floor(n / 4);
+        expect(checkout.sha).toBe(shas[i]);
+        expect(await fs.readFile(path.join(checkout.dir, 'deploy/web.yaml'), 'utf8')).toBe(i === 0 ? 'kind: Deployment\n' : `kind: Deployment # ${i}\n`);
+        expect((await fs.readdir(checkout.dir)).sort()).toEqual(i === 0 ? ['deploy'] : ['apps', 'deploy']);
+      }
+    } finally {
+      await Promise.all(checkouts.map((c) => c.remove()));
+    }
+    // no index files are left beside the checkouts
+    expect((await fs.readdir(cacheDir)).filter((f) => f.endsWith('.index'))).toEqual([]);
+  });
 });
