@@ -2,12 +2,16 @@
 // test environment (Redis + kube-apiserver), a real git server and the GitHub API stand-in,
 // pushes a commit, sends the signed webhook and shows what got deployed and reported; then
 // pushes a change that updates one object and removes another, and shows the update and the prune.
+// It leaves nothing behind: Driftless is stopped (and its jobs finished) before the stand-ins
+// close, then the namespace and the demo's Redis keys are deleted.
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { GitHubStandIn } from '../test/helpers/github-standin.js';
 import { GitHttpServer, TestRepo } from '../test/helpers/git.js';
 import { pushPayload, sign } from '../test/helpers/driftless.js';
@@ -103,9 +107,35 @@ try {
   console.log(history.stdout.trimEnd());
   say('demo complete: success was reported once the Deployment was ready; the update changed web-config in place (new resourceVersion), the Service was pruned, the Deployment was left untouched');
 } finally {
-  driftless?.kill('SIGTERM');
+  if (driftless && driftless.exitCode === null) {
+    // a graceful stop finishes the report jobs in flight; the stand-ins must outlive them
+    const exited = once(driftless, 'exit');
+    driftless.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000).unref())]);
+    driftless.kill('SIGKILL');
+  }
+  await kubectl('delete', 'namespace', namespace, '--wait=false').catch(() => undefined);
+  await deleteRedisKeys(`demo-${namespace}:`);
   await github.close();
   await git.close();
   await repo.remove();
   await rm(work, { recursive: true, force: true });
+}
+
+/** Deletes the demo's keys (its prefix: the stores' and BullMQ's queues) from the shared test Redis. */
+async function deleteRedisKeys(prefix: string): Promise<void> {
+  const redis = new Redis(env.REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.unlink(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch (err) {
+    console.error(`could not delete the demo's Redis keys (${prefix}*): ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    redis.disconnect();
+  }
 }
