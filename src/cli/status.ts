@@ -4,13 +4,13 @@ import { configure } from './context.js';
 import { formatData, oneLine, printLine } from './output.js';
 import type { CommandLine } from './usage.js';
 
-/** `status`: one line per target; JSON/YAML: the TargetStatus list, as `GET /api/targets` has it. */
+/** `status`: one line per target; JSON/YAML: `{ targets: TargetStatus[] }`, the same document as `GET /api/targets`. */
 export async function status(line: CommandLine): Promise<number> {
   const { config, format, log } = await configure(line, 'stderr');
   const rt = createRuntime(config, log, 'worker');
   try {
     const statuses = await targetStatuses(rt);
-    if (format !== 'human') process.stdout.write(formatData(statuses, format));
+    if (format !== 'human') process.stdout.write(formatData({ targets: statuses }, format));
     else for (const s of statuses) printLine(statusLine(s));
     return 0;
   } finally {

@@ -124,8 +124,10 @@ describe('the driftless CLI', () => {
     expect(res.stdout).toMatch(new RegExp(`^${namespace}  github:${h.repoName}@main  applied: [0-9a-f]{7} `));
     const json = await cli(['status', '--config', configFile, '-o', 'json']);
     expect(json.code).toBe(0);
-    const statuses = JSON.parse(json.stdout) as { target: string; condition: string; deployed: { sha: string } }[];
-    expect(statuses).toEqual([expect.objectContaining({ target: namespace, condition: 'applied', deployed: expect.objectContaining({ sha: expect.stringMatching(/^[0-9a-f]{40}$/) }) })]);
+    // the document GET /api/targets answers, so one jq filter reads both
+    const statuses = JSON.parse(json.stdout) as { targets: { target: string; condition: string; deployed: { sha: string } }[] };
+    expect(Object.keys(statuses)).toEqual(['targets']);
+    expect(statuses.targets).toEqual([expect.objectContaining({ target: namespace, condition: 'applied', deployed: expect.objectContaining({ sha: expect.stringMatching(/^[0-9a-f]{40}$/) }) })]);
     expect(load((await cli(['status', '--config', configFile, '-o', 'yaml'])).stdout)).toEqual(statuses);
   });
 
@@ -135,7 +137,7 @@ describe('the driftless CLI', () => {
     expect(fromEnv.stdout).toContain(`${namespace}  github:`);
     const fromCwd = await cli(['status', '-o', 'json'], { cwd: path.dirname(configFile) });
     expect(fromCwd.code).toBe(0);
-    expect(JSON.parse(fromCwd.stdout)).toEqual([expect.objectContaining({ target: namespace })]);
+    expect(JSON.parse(fromCwd.stdout)).toEqual({ targets: [expect.objectContaining({ target: namespace })] });
     const flagWins = await cli(['validate-config', '--config', configFile], { env: { DRIFTLESS_CONFIG: '/nonexistent/driftless.yaml' } });
     expect(flagWins.code).toBe(0);
     const none = await cli(['status'], { cwd: os.tmpdir() });
