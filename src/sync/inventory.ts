@@ -100,6 +100,12 @@ export function needsParent(previous: InventoryScope, next: InventoryScope): boo
   return previous.groupKinds.size > 0 || next.groupKinds.size > 0;
 }
 
+/** Both scopes hold the same kinds and namespaces: writing one over the other changes nothing. */
+export function sameScope(a: InventoryScope, b: InventoryScope): boolean {
+  const same = (x: Set<string>, y: Set<string>) => x.size === y.size && [...x].every((v) => y.has(v));
+  return same(a.groupKinds, b.groupKinds) && same(a.namespaces, b.namespaces);
+}
+
 export function unionScope(a: InventoryScope, b: InventoryScope): InventoryScope {
   return { groupKinds: new Set([...a.groupKinds, ...b.groupKinds]), namespaces: new Set([...a.namespaces, ...b.namespaces]) };
 }

@@ -4,7 +4,7 @@ import { formatGroupKind, isKind, namespaceKind } from '../kube/keys.js';
 import { deleteObject, jsonPatch } from '../kube/objects.js';
 import { DriftlessError, ManifestError, type ObjectProblem } from '../errors.js';
 import type { Change } from './changeset.js';
-import { needsParent, writeInventory, type InventoryScope } from './inventory.js';
+import { needsParent, sameScope, unionScope, writeInventory, type InventoryScope } from './inventory.js';
 import { batches, byBatch } from './order.js';
 import { releasePatch } from './ownership.js';
 import type { Plan, PlanContext, PrunableObject } from './plan.js';
@@ -101,7 +101,9 @@ export async function prune(plan: Plan, ctx: PlanContext): Promise<Change[]> {
     // recorded until it is gone, so a delete that fails is tried again
     keep(scope, parentNamespace);
   }
-  if (needsParent(plan.previousScope, scope)) await writeInventory(ctx.client, ctx.parent, scope);
+  // apply wrote the union of the old and new scope; when nothing was pruned that is this scope
+  const written = unionScope(plan.previousScope, plan.scope);
+  if (needsParent(plan.previousScope, scope) && !sameScope(written, scope)) await writeInventory(ctx.client, ctx.parent, scope);
   if (parentNamespace?.change.action === 'deleted') await remove([parentNamespace]);
   if (failures.problems.length > 0) throw new ManifestError('prune', failures.problems);
   if (failures.transient) throw new DriftlessError('prune could not delete every object; the next sync retries', { cause: failures.transient });
