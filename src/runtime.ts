@@ -50,8 +50,8 @@ export interface Runtime {
  * instead of queueing in memory. Workers block on Redis, which BullMQ requires to never time out.
  */
 const redisOptions: Record<'web' | 'worker', RedisOptions> = {
-  // concurrent deliveries share round trips: ioredis sends their commands in one pipeline
-  web: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000, connectTimeout: 1_000, enableAutoPipelining: true },
+  // no auto-pipelining: each flush built an ioredis Pipeline that copies BullMQ's ~45 scripts onto it
+  web: { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 1_000, connectTimeout: 1_000 },
   worker: { maxRetriesPerRequest: null },
 };
 

@@ -22,6 +22,10 @@ export function createApp(options: AppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // req.protocol follows X-Forwarded-Proto only from a proxy on the same host or network (the ingress)
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // first, so a delivery passes no other route or middleware on its way
+  if (options.webhooks) app.use(webhookRouter({ ...options.webhooks, log: options.log, metrics: options.metrics }));
   app.get('/metrics', async (_req, res) => {
     res.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics());
   });
@@ -36,11 +40,8 @@ export function createApp(options: AppOptions): Express {
       res.status(503).json({ status: 'not ready', reason: `Redis: ${err instanceof Error ? err.message : String(err)}` });
     }
   });
-  // req.protocol follows X-Forwarded-Proto only from a proxy on the same host or network (the ingress)
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   if (options.api) app.use(apiRouter(options.api));
   if (options.ui) app.use(options.ui);
-  if (options.webhooks) app.use(webhookRouter({ ...options.webhooks, log: options.log, metrics: options.metrics }));
   app.use(bodyErrorHandler(options.log));
   return app;
 }
