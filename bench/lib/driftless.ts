@@ -32,7 +32,7 @@ export interface ConfigInput {
   targets: readonly BenchTarget[];
 }
 
-/** Writes a driftless.yaml for the bench's processes; secrets inline, as only the bench reads it. */
+/** Writes a driftless.yaml for the bench's processes; secrets inline, as only the bench reads it. `BENCH_SYNC_CONCURRENCY` sets `worker.syncConcurrency`. */
 export function writeConfig(file: string, c: ConfigInput): string {
   const targets = c.targets
     .map(
@@ -57,7 +57,7 @@ ${targets}
 server: { port: 0 }
 redis: { url: "${c.redisUrl}", prefix: "${c.prefix}" }
 git: { cacheDir: "${c.cacheDir}" }
-`,
+${process.env.BENCH_SYNC_CONCURRENCY ? `worker: { syncConcurrency: ${process.env.BENCH_SYNC_CONCURRENCY} }\n` : ''}`,
   );
   return file;
 }

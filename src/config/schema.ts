@@ -8,6 +8,7 @@ import { serverSchema } from './server.js';
 import { gitSchema, redisSchema } from './storage.js';
 import { targetSchema } from './target.js';
 import { dashboardSchema } from './ui.js';
+import { workerSchema } from './worker.js';
 
 export { notificationEvents, type NotificationEvent } from '../model/notification.js';
 export { permissionLevels, type PermissionLevel } from '../model/permission.js';
@@ -23,6 +24,7 @@ export const configSchema = z
     clusters: z.record(z.string().min(1), clusterSchema),
     targets: z.array(targetSchema).min(1),
     server: serverSchema.prefault({}),
+    worker: workerSchema.prefault({}),
     redis: redisSchema.prefault({}),
     git: gitSchema.prefault({}),
     notifications: z.array(notificationSchema).default([]),
@@ -72,6 +74,7 @@ export type GithubProviderConfig = NonNullable<ProvidersConfig['github']>;
 export type GitlabProviderConfig = NonNullable<ProvidersConfig['gitlab']>;
 export type GenericProviderConfig = NonNullable<ProvidersConfig['generic']>;
 export type ServerConfig = Config['server'];
+export type WorkerConfig = Config['worker'];
 export type RedisConfig = Config['redis'];
 export type GitConfig = Config['git'];
 export type NotificationConfig = Config['notifications'][number];

@@ -15,7 +15,7 @@ import { jobProcessor, type JobContext } from '../queue/processor.js';
 const lockRetryMs = 1_000;
 
 export interface SyncWorkerOptions {
-  /** Jobs processed at once by this worker (different targets; one target is always serial). */
+  /** Jobs processed at once by this worker (different targets; one target is always serial); default `worker.syncConcurrency`. */
   concurrency?: number;
 }
 
@@ -37,7 +37,7 @@ export function createSyncWorker(rt: Runtime, options: SyncWorkerOptions = {}): 
   const worker = new Worker<SyncJobData>(queueNames.sync, jobProcessor<SyncJobs>({ sync: run('sync'), reconcile: run('reconcile') }, syncLogFields, rt.log), {
     connection: rt.redis,
     prefix: rt.config.redis.prefix,
-    concurrency: options.concurrency ?? 4,
+    concurrency: options.concurrency ?? rt.config.worker.syncConcurrency,
     ...queueTelemetry(),
   });
   worker.on('failed', (job, err) => rt.log.warn({ target: job?.data.target, deliveryId: job?.data.trigger.deliveryId, err: err.message }, 'sync job failed'));
