@@ -17,6 +17,8 @@ export interface FleetOptions {
   reconcile?: string;
   /** One namespace for every target instead of one each. */
   sharedNamespace?: string;
+  /** A repository per target (`bench/<name>-<id>`, holding only its folder) instead of one monorepo. */
+  repoPerTarget?: boolean;
 }
 
 /** When all of a push's targets had recorded their sync. */
@@ -33,7 +35,7 @@ export interface FleetDone {
 
 /**
  * Many targets of one repository (`t-0000/`, `t-0001/`, …; a monorepo, as Flux's benchmark has one
- * GitRepository for its Kustomizations), with the real deploy path: git over smart HTTP, the
+ * GitRepository for its Kustomizations), or of a repository each (`repoPerTarget`), with the real deploy path: git over smart HTTP, the
  * GitHub stand-in, and `driftless serve` / `driftless worker` as separate processes that the row
  * starts when it wants to time their start.
  */
@@ -46,6 +48,8 @@ export class FleetFixture {
   configFile!: string;
   cloneUrl!: string;
   repo!: TestRepo;
+  /** Each target's repository: `repo` for all of them, or one each with `repoPerTarget`. */
+  readonly repos = new Map<string, TestRepo>();
   git!: GitHttpServer;
   github!: GitHubStandIn;
   web?: { child: Child; url: string };
@@ -69,10 +73,14 @@ export class FleetFixture {
     fx.cloneUrl = fx.git.add(fx.repo, fx.repoName);
     for (let i = 0; i < options.targets; i++) {
       const id = String(i).padStart(4, '0');
+      const name = `${options.name}-${id}`;
+      const repo = options.repoPerTarget ? await TestRepo.create() : fx.repo;
+      const repoName = options.repoPerTarget ? `bench/${name}` : fx.repoName;
+      fx.repos.set(name, repo);
       fx.targets.push({
-        name: `${options.name}-${id}`,
-        repo: fx.repoName,
-        cloneUrl: fx.cloneUrl,
+        name,
+        repo: repoName,
+        cloneUrl: options.repoPerTarget ? fx.git.add(repo, repoName) : fx.cloneUrl,
         path: `t-${id}`,
         namespace: options.sharedNamespace ?? `bench-${options.name}-${id}`,
         concurrency: ctx.concurrency,
@@ -116,9 +124,11 @@ export class FleetFixture {
 
   /**
    * Commits every target's files at once (`files(target path)` gives one target's, paths relative
-   * to it) and sends one signed push webhook naming a changed file in every target's folder.
+   * to it) and sends one signed push webhook naming a changed file in every target's folder; with
+   * a repository per target, a commit and a webhook per repository (`shas` by target).
    */
-  async commitAndPush(message: string, files: (dir: string) => Record<string, string>): Promise<{ sha: string; postedAt: number; postedWall: number }> {
+  async commitAndPush(message: string, files: (dir: string) => Record<string, string>): Promise<{ sha: string; shas: Map<string, string>; postedAt: number; postedWall: number }> {
+    if (this.options.repoPerTarget) return this.commitAndPushEach(message, files);
     const all: Record<string, string> = {};
     const changed: string[] = [];
     for (const t of this.targets) {
@@ -133,14 +143,37 @@ export class FleetFixture {
     const postedAt = performance.now();
     const status = await post(this.web!.url, delivery);
     if (status !== 202) throw new Error(`push of ${sha.slice(0, 7)} to the ${this.options.name} fleet answered ${status}`);
-    return { sha, postedAt, postedWall };
+    return { sha, shas: new Map(this.targets.map((t) => [t.name, sha])), postedAt, postedWall };
+  }
+
+  private async commitAndPushEach(message: string, files: (dir: string) => Record<string, string>) {
+    // from before the commits: a target's scheduled reconcile may deploy its new head before its webhook
+    const postedWall = Date.now();
+    const postedAt = performance.now();
+    const commits = await Promise.all(
+      this.targets.map(async (t) => {
+        const repo = this.repos.get(t.name)!;
+        const own = files(t.path);
+        const before = await repo.head().catch(() => undefined);
+        const sha = await repo.commit(message, own);
+        return { t, sha, delivery: pushDelivery(this.secret, { repo: t.repo, before, after: sha, paths: Object.keys(own).slice(0, 1) }) };
+      }),
+    );
+    for (const c of commits) {
+      const status = await post(this.web!.url, c.delivery);
+      if (status !== 202) throw new Error(`push of ${c.sha.slice(0, 7)} to ${c.t.name} answered ${status}`);
+    }
+    return { sha: commits[0]!.sha, shas: new Map(commits.map((c) => [c.t.name, c.sha])), postedAt, postedWall };
   }
 
   /**
-   * Waits until every target recorded a successful sync of `sha` that started after `sinceWall`.
-   * An errored attempt is waited past (the queue retries it) and counted; a failed one throws.
+   * Waits until every target recorded a successful sync of `sha` (or its own, by target name) that
+   * started after `sinceWall`. An errored attempt is waited past (the queue retries it) and
+   * counted; a failed one throws.
    */
-  async allSucceeded(sha: string, sinceWall: number, timeoutMs: number): Promise<FleetDone> {
+  async allSucceeded(shas: string | ReadonlyMap<string, string>, sinceWall: number, timeoutMs: number): Promise<FleetDone> {
+    const shaOf = (target: string) => (typeof shas === 'string' ? shas : shas.get(target)!);
+    const sha = shaOf(this.targets[0]!.name);
     const done = new Map<string, HistoryEntry>();
     const errored = new Set<string>();
     return until(
@@ -150,11 +183,11 @@ export class FleetFixture {
         const open = this.targets.filter((t) => !done.has(t.name));
         const histories = await Promise.all(open.map((t) => history(this.ctx.redis, this.prefix, t.name, 20)));
         open.forEach((t, i) => {
-          const ours = histories[i]!.filter((h) => h.revision === sha && h.startedAt >= sinceWall - 5 && h.result !== 'superseded');
+          const ours = histories[i]!.filter((h) => h.revision === shaOf(t.name) && h.startedAt >= sinceWall - 5 && h.result !== 'superseded');
           for (const e of ours) if (e.result === 'errored') errored.add(`${t.name}@${e.startedAt}`);
           const e = ours[0];
           if (e?.result === 'succeeded') done.set(t.name, e);
-          else if (e && e.result !== 'errored') throw new Error(`${t.name}: sync of ${sha.slice(0, 7)} ${e.result}: ${e.message ?? ''}`);
+          else if (e && e.result !== 'errored') throw new Error(`${t.name}: sync of ${shaOf(t.name).slice(0, 7)} ${e.result}: ${e.message ?? ''}`);
         });
         if (done.size < this.targets.length) return undefined;
         const entries = [...done.values()];
@@ -184,6 +217,7 @@ export class FleetFixture {
     await this.github?.close();
     await this.git?.close();
     await this.repo?.remove();
+    for (const repo of new Set(this.repos.values())) await repo.remove();
     if (this.cacheDir) await rm(this.cacheDir, { recursive: true, force: true });
     await dropPrefix(this.ctx.redis, this.prefix);
   }
