@@ -83,9 +83,14 @@ function writer(ctx: PlanContext, applied: Change[]) {
   const takenOver = new Set<PlannedObject>();
   return async (objects: PlannedObject[], dryRun = false): Promise<void> => {
     const problems: ObjectProblem[] = [];
+    // the first error that is not the object's fault (the API server unreachable) ends the batch:
+    // no write starts after it, and the batch fails only once the writes in flight have settled,
+    // so nothing of this attempt lands after it has failed (a retry plans against what is there)
+    let failed: { error: unknown } | undefined;
     await Promise.all(
       objects.map((o) =>
         limit(async () => {
+          if (failed) return;
           try {
             if (o.takeover && !takenOver.has(o)) {
               await takeOver(ctx, o);
@@ -94,12 +99,13 @@ function writer(ctx: PlanContext, applied: Change[]) {
             await serverSideApply(ctx.client, o.info, o.desired, { dryRun });
             if (!dryRun) applied.push(o.change);
           } catch (err) {
-            if (!(err instanceof KubeApiError && err.permanent)) throw err;
-            problems.push({ subject: o.change.subject, file: o.manifest.file, message: err.message });
+            if (err instanceof KubeApiError && err.permanent) problems.push({ subject: o.change.subject, file: o.manifest.file, message: err.message });
+            else failed ??= { error: err };
           }
         }),
       ),
     );
+    if (failed) throw failed.error;
     if (problems.length > 0) throw new PartialApplyError(problems, applied);
   };
 }
