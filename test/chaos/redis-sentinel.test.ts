@@ -19,8 +19,11 @@ import { recordResult, terminalStatuses } from './lib.js';
 // (quorum 2), real redis-server and redis-sentinel processes (Debian's; scripts/debian-tools).
 // Driftless finds the primary through the Sentinels and acknowledges a delivery only once a
 // replica holds it (redis.minReplicasToAcknowledge: 1). The primary is SIGKILLed in the middle of
-// a burst of pushes: no acknowledged delivery is lost, each ends with one terminal status, the
+// a burst of pushes: no acknowledged delivery is lost, each ends with one terminal outcome, the
 // workers carry on against the promoted replica, and the head is deployed once.
+// The worker's own writes (a job's completion, a status's rank) are not acknowledged by a
+// replica, so a job that ended just before the kill can run again on the promoted replica and
+// post its outcome a second time: the same outcome, never another one (at-least-once reports).
 
 const processes: ChildProcess[] = [];
 let driftless: DriftlessProcess | undefined;
@@ -119,10 +122,13 @@ it('a Sentinel failover mid-burst loses no acknowledged delivery and the workers
   const head = await h.repo.head();
   const value = async () => ((await getObject(client, (await discovery.resourceFor('v1', 'ConfigMap'))!, namespace, 'app'))?.data as { value?: string } | undefined)?.value;
   await expect.poll(value, { timeout: 90_000, interval: 500 }).toBe('16');
-  const notOnce = () => acknowledged.filter((sha) => terminalStatuses(h!, sha, namespace).length !== 1).map((sha) => ({ sha: sha.slice(0, 7), statuses: h!.statuses(sha).map((s) => `${s.state} ${s.description}`) }));
+  // newest first: the commit's last status is terminal, and every terminal status it got says the same
+  const outcomes = (sha: string) => new Set(terminalStatuses(h!, sha, namespace).map((s) => `${s.state} ${s.description}`));
+  const settled = (sha: string) => outcomes(sha).size === 1 && h!.statuses(sha).find((s) => s.context === `driftless/${namespace}`)?.state !== 'pending';
+  const notOnce = () => acknowledged.filter((sha) => !settled(sha)).map((sha) => ({ sha: sha.slice(0, 7), statuses: h!.statuses(sha).map((s) => `${s.state} ${s.description}`) }));
   await expect.poll(notOnce, { timeout: 90_000, interval: 500 }).toEqual([]);
   const convergeMs = Date.now() - killedAt;
-  expect(terminalStatuses(h, head, namespace).map((s) => s.description)).toEqual([expect.stringMatching(/^deployed/)]);
+  expect([...outcomes(head)]).toEqual([expect.stringMatching(/^success deployed/)]);
 
   // one of the replicas is the primary now, and the history it holds has the head, deployed once
   const promoted = connectRedis({ ...h.config.redis, sentinel: { ...sentinel, tls: false } }, { maxRetriesPerRequest: 3 });
@@ -142,7 +148,7 @@ it('a Sentinel failover mid-burst loses no acknowledged delivery and the workers
     recordResult({
       case: 'redis-sentinel-failover',
       fault: 'Redis primary (of 1 primary, 2 replicas, 3 Sentinels) SIGKILLed after 8 of 16 pushes; a replica promoted',
-      asserted: `${acknowledged.length} acknowledged deliveries (${refused.length} redelivered after 503), each with exactly one terminal status; head deployed; ${deploys.length} deploys, none twice`,
+      asserted: `${acknowledged.length} acknowledged deliveries (${refused.length} redelivered after 503), each ending with one terminal outcome (${acknowledged.filter((sha) => terminalStatuses(h!, sha, namespace).length > 1).length} of them posted twice, identically, after the failover); head deployed; ${deploys.length} deploys, none twice`,
       convergeMs,
     });
   } finally {
