@@ -67,10 +67,12 @@ describe('OpenTelemetry tracing, with the web and the worker as separate process
     await expect
       .poll(() => stages.filter((stage) => inTrace().some((s) => s.name === `sync ${stage}`)), { timeout: 15_000 })
       .toEqual(stages);
-    // the success status is posted by a report job of the same trace
+    // the success status is posted by a report job of the same trace; the sync job's own span
+    // ends (and is exported) only once the whole job has, which can be after those reports
     await expect
       .poll(() => inTrace().some((s) => s.service === 'test-worker' && s.kind === kind.consumer && s.name === 'process report' && s.attributes['driftless.commit'] === sha), { timeout: 15_000 })
       .toBe(true);
+    await expect.poll(() => inTrace().some((s) => s.service === 'test-worker' && s.kind === kind.consumer && s.name === 'process sync'), { timeout: 15_000 }).toBe(true);
 
     const spans = inTrace();
     // the web enqueued the sync (a producer span under the webhook), and the worker's job span
