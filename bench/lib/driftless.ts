@@ -32,6 +32,11 @@ export interface ConfigInput {
   targets: readonly BenchTarget[];
 }
 
+/** The parts of a config a fixture's stand-ins and the bench environment fix: everything but the targets. */
+export function fixtureConfig(fx: { secret: string; token: string; github: { url: string }; prefix: string; cacheDir: string }, env: { kubeconfig: string; redisUrl: string }): Omit<ConfigInput, 'targets'> {
+  return { secret: fx.secret, token: fx.token, apiUrl: fx.github.url, kubeconfig: env.kubeconfig, redisUrl: env.redisUrl, prefix: fx.prefix, cacheDir: fx.cacheDir };
+}
+
 /** Writes a driftless.yaml for the bench's processes; secrets inline, as only the bench reads it. `BENCH_SYNC_CONCURRENCY` sets `worker.syncConcurrency`. */
 export function writeConfig(file: string, c: ConfigInput): string {
   const targets = c.targets

@@ -5,7 +5,7 @@ import type { HistoryEntry } from '../../src/store/history.js';
 import { GitHubStandIn } from '../../test/helpers/github-standin.js';
 import { GitHttpServer, TestRepo } from '../../test/helpers/git.js';
 import type { BenchContext } from './context.js';
-import { dropPrefix, history, post, pushDelivery, randomHex, startServe, startWorker, writeConfig, type BenchTarget } from './driftless.js';
+import { dropPrefix, history, post, pushDelivery, randomHex, startServe, startWorker, fixtureConfig, writeConfig, type BenchTarget } from './driftless.js';
 import { SetWatch } from './kube.js';
 import type { Child } from './proc.js';
 import { until } from './stats.js';
@@ -44,7 +44,7 @@ export class DeployFixture {
   web!: { child: Child; url: string };
   worker!: Child;
   watch!: SetWatch;
-  private cacheDir!: string;
+  cacheDir!: string;
 
   private constructor(private readonly ctx: BenchContext) {
     this.prefix = `bench-${ctx.runId}-deploy`;
@@ -63,16 +63,7 @@ export class DeployFixture {
       fx.cloneUrls.set(key, fx.git.add(repo, t.repo));
       benchTargets.push({ ...t, cloneUrl: fx.cloneUrls.get(key)!, concurrency: ctx.concurrency });
     }
-    const config = writeConfig(path.join(ctx.outDir, 'deploy.yaml'), {
-      secret: fx.secret,
-      token: fx.token,
-      apiUrl: fx.github.url,
-      kubeconfig: ctx.env.kubeconfig,
-      redisUrl: ctx.env.redisUrl,
-      prefix: fx.prefix,
-      cacheDir: fx.cacheDir,
-      targets: benchTargets,
-    });
+    const config = writeConfig(path.join(ctx.outDir, 'deploy.yaml'), { ...fixtureConfig(fx, ctx.env), targets: benchTargets });
     fx.watch = await SetWatch.start(ctx.admin);
     fx.web = await startServe('web', config, { outDir: ctx.outDir, profile: ctx.profile });
     fx.worker = await startWorker('worker', config, { outDir: ctx.outDir, profile: ctx.profile });

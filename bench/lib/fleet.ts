@@ -5,7 +5,7 @@ import type { HistoryEntry } from '../../src/store/history.js';
 import { GitHubStandIn } from '../../test/helpers/github-standin.js';
 import { GitHttpServer, TestRepo } from '../../test/helpers/git.js';
 import type { BenchContext } from './context.js';
-import { dropPrefix, history, post, pushDelivery, randomHex, startServe, startWorker, writeConfig, type BenchTarget } from './driftless.js';
+import { dropPrefix, history, post, pushDelivery, randomHex, startServe, startWorker, fixtureConfig, writeConfig, type BenchTarget } from './driftless.js';
 import type { Child } from './proc.js';
 import { median, until } from './stats.js';
 
@@ -54,7 +54,7 @@ export class FleetFixture {
   github!: GitHubStandIn;
   web?: { child: Child; url: string };
   worker?: Child;
-  private cacheDir!: string;
+  cacheDir!: string;
 
   private constructor(
     private readonly ctx: BenchContext,
@@ -87,16 +87,7 @@ export class FleetFixture {
         reconcile: options.reconcile,
       });
     }
-    fx.configFile = writeConfig(path.join(ctx.outDir, `${options.name}.yaml`), {
-      secret: fx.secret,
-      token: fx.token,
-      apiUrl: fx.github.url,
-      kubeconfig: ctx.env.kubeconfig,
-      redisUrl: ctx.env.redisUrl,
-      prefix: fx.prefix,
-      cacheDir: fx.cacheDir,
-      targets: fx.targets,
-    });
+    fx.configFile = writeConfig(path.join(ctx.outDir, `${options.name}.yaml`), { ...fixtureConfig(fx, ctx.env), targets: fx.targets });
     return fx;
   }
 
