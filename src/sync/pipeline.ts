@@ -7,13 +7,14 @@ import type { Logger } from '../log.js';
 import { inSpan } from '../tracing.js';
 import { apply, InterruptedApplyError, PartialApplyError } from './apply.js';
 import type { Change } from './changeset.js';
-import { fetchRevision } from './fetch.js';
+import { fetchRevision, type Checkout } from './fetch.js';
 import type { GitSource } from '../model/git.js';
 import { applySetParent } from './inventory.js';
 import { plan, type Plan, type PlanContext } from './plan.js';
 import { prune } from './prune.js';
 import { renderManifests, type Rendered } from './render/index.js';
 import { chooseRenderer } from './render/helm-target.js';
+import { needsWholeTree, targetScope } from './render/scope.js';
 import { planHooks, runHooks, splitHooks, type PlannedHook } from './hooks.js';
 import { waitHealthy, type WaitOptions } from './wait.js';
 import type { SyncStage } from '../model/revision.js';
@@ -122,6 +123,23 @@ async function planRendered(output: Rendered, ctx: PlanContext): Promise<{ plan:
   return { plan: await plan(objects, ctx), hooks: await planHooks(hooks, ctx) };
 }
 
+/**
+ * The commit checked out for the target's render: only the target's path when its render reads
+ * nothing else (plain manifests without links), which spares a monorepo's every target writing
+ * every other target's files; the whole tree otherwise.
+ */
+async function checkoutFor(source: SyncSource, deps: SyncDeps): Promise<Checkout> {
+  const { target } = source;
+  const checkout = await fetchRevision({ cacheDir: deps.cacheDir, cloneUrl: source.cloneUrl, credentials: source.credentials, sha: source.sha, scope: targetScope(target.path) });
+  try {
+    if (checkout.scope !== undefined && (await needsWholeTree(target.render, checkout.dir, checkout.scope))) await checkout.widen();
+    return checkout;
+  } catch (err) {
+    await checkout.remove();
+    throw err;
+  }
+}
+
 /** fetch → render → plan: what the sync would do, without writing anything to the cluster. */
 export async function planRevision(source: SyncSource, deps: SyncDeps, timings: SyncResult['timings'] = {}): Promise<PlannedRevision> {
   const { target } = source;
@@ -134,9 +152,7 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
     const result = await stage('plan', timings, deps, () => planRendered(cached, ctx));
     return { ...result, ctx, read: cached.read };
   }
-  const checkout = await stage('fetch', timings, deps, () =>
-    fetchRevision({ cacheDir: deps.cacheDir, cloneUrl: source.cloneUrl, credentials: source.credentials, sha: source.sha }),
-  );
+  const checkout = await stage('fetch', timings, deps, () => checkoutFor(source, deps));
   try {
     const output = await stage('render', timings, deps, async () => {
       const { mode, helm } = await chooseRenderer(target, checkout.dir, deps.kube, deps.cacheDir);

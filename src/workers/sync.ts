@@ -156,7 +156,9 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, request
     source: (sha) => rt.source(target, sha),
     branchHead: async () => {
       const { cloneUrl, credentials } = await rt.source(target, '');
-      return remoteHead(cloneUrl, target.branch, credentials);
+      // the clocks of the web (which queued) and of this worker agree far better than the
+      // provider's delivery takes, so a listing started after `queuedAt` is after the push
+      return remoteHead(cloneUrl, target.branch, credentials, { notBefore: queuedAt });
     },
     pullHold: () => rt.holds.holder(target.name),
     kube: client,

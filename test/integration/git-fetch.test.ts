@@ -75,3 +75,83 @@ describe('fetching a commit over HTTPS with a token', () => {
     expect((await fs.readdir(cacheDir)).filter((f) => f.endsWith('.index'))).toEqual([]);
   });
 });
+
+describe('what a checkout holds and how often the remote is asked', () => {
+  let server: GitHttpServer;
+  let origin: TestRepo;
+  let url: string;
+  let cacheDir: string;
+
+  beforeAll(async () => {
+    server = await GitHttpServer.start({ token: TOKEN });
+    origin = await TestRepo.create();
+    url = server.add(origin, 'acme/fleet');
+    cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), 'driftless-fetch-scope-'));
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await origin.remove();
+    await fs.rm(cacheDir, { recursive: true, force: true });
+  });
+
+  const uploads = () => server.requests.filter((r) => r.method === 'POST' && r.url.endsWith('/git-upload-pack')).length;
+  const listings = () => server.requests.filter((r) => r.method === 'GET' && r.url.includes('/info/refs')).length;
+  const files = async (dir: string) => (await fs.readdir(dir, { recursive: true })).map(String).sort();
+
+  it('checks out only the scope, and the rest of the tree when widened', async () => {
+    const sha = await origin.commit('two targets', { 'team-a/app.yaml': 'a: 1\n', 'team-b/app.yaml': 'b: 1\n', 'README.md': '# fleet\n' });
+    const checkout = await fetchRevision({ cacheDir, cloneUrl: url, credentials, sha, scope: 'team-a' });
+    try {
+      expect(checkout.scope).toBe('team-a');
+      expect(await files(checkout.dir)).toEqual(['team-a', 'team-a/app.yaml']);
+      await checkout.widen();
+      expect(checkout.scope).toBeUndefined();
+      expect(await files(checkout.dir)).toEqual(['README.md', 'team-a', 'team-a/app.yaml', 'team-b', 'team-b/app.yaml']);
+    } finally {
+      await checkout.remove();
+    }
+  });
+
+  it('reads a scope literally, and gives the whole tree for a path the commit lacks (the render names it)', async () => {
+    const sha = await origin.commit('a star in a name', { 'team-*/app.yaml': 'star: 1\n' });
+    const literal = await fetchRevision({ cacheDir, cloneUrl: url, credentials, sha, scope: 'team-*' });
+    const missing = await fetchRevision({ cacheDir, cloneUrl: url, credentials, sha, scope: 'team-c' });
+    try {
+      expect(await files(literal.dir)).toEqual(['team-*', 'team-*/app.yaml']);
+      expect(missing.scope).toBeUndefined();
+      expect(await files(missing.dir)).toContain('team-b/app.yaml');
+    } finally {
+      await Promise.all([literal.remove(), missing.remove()]);
+    }
+  });
+
+  it('fetches a new commit once for the many syncs of one repository that ask for it at once', async () => {
+    const sha = await origin.commit('ten targets', Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`t${i}/app.yaml`, `n: ${i}\n`])));
+    const before = uploads();
+    const checkouts = await Promise.all(Array.from({ length: 10 }, (_, i) => fetchRevision({ cacheDir, cloneUrl: url, credentials, sha, scope: `t${i}` })));
+    try {
+      expect(uploads() - before).toBe(1);
+      for (const [i, checkout] of checkouts.entries()) expect(await fs.readFile(path.join(checkout.dir, `t${i}/app.yaml`), 'utf8')).toBe(`n: ${i}\n`);
+    } finally {
+      await Promise.all(checkouts.map((c) => c.remove()));
+    }
+  });
+
+  it('lists a branch once for the syncs queued before the listing started, and anew for one queued after it', async () => {
+    const queuedAt = Date.now();
+    const first = await origin.commit('listed', { 'team-a/app.yaml': 'a: 2\n' });
+    const before = listings();
+    const heads = await Promise.all(Array.from({ length: 5 }, () => remoteHead(url, 'main', credentials, { notBefore: queuedAt })));
+    expect(heads).toEqual(Array(5).fill(first));
+    expect(listings() - before).toBe(1);
+    // a done listing still answers a sync queued before it started
+    expect(await remoteHead(url, 'main', credentials, { notBefore: queuedAt })).toBe(first);
+    expect(listings() - before).toBe(1);
+
+    const second = await origin.commit('pushed after the listing', { 'team-a/app.yaml': 'a: 3\n' });
+    expect(await remoteHead(url, 'main', credentials, { notBefore: Date.now() })).toBe(second);
+    expect(await remoteHead(url, 'main', credentials)).toBe(second);
+    expect(listings() - before).toBe(3);
+  });
+});
