@@ -5,6 +5,9 @@ import path from 'node:path';
 
 export const root = path.resolve(import.meta.dirname, '../..');
 
+/** The test environment every suite shares (`--shared-env`). */
+export const sharedDir = path.join(root, '.testenv');
+
 /** What `scripts/testenv up` wrote: the real Redis and API server every row runs against. */
 export interface TestEnv {
   redisUrl: string;
@@ -16,6 +19,11 @@ export interface TestEnv {
   dir: string;
   /** Stops the environment when the bench started it. */
   stop(): void;
+  /**
+   * Restarts kube-controller-manager (and the other controllers) with a client limit of `qps`
+   * requests/s to the API server (burst twice that); undefined: Kubernetes' default, 20 (burst 30).
+   */
+  restartControllers(qps?: number): void;
 }
 
 function readEnv(dir: string): Record<string, string> {
@@ -36,7 +44,7 @@ function readEnv(dir: string): Record<string, string> {
 export function startTestEnv(mode: 'private' | 'shared', privateDir: string): TestEnv {
   const testenv = path.join(root, 'scripts', 'testenv');
   // one environment per run: two benches at once must not stop each other's
-  const dir = mode === 'shared' ? path.join(root, '.testenv') : privateDir;
+  const dir = mode === 'shared' ? sharedDir : privateDir;
   const env = { ...process.env, DRIFTLESS_TESTENV_DIR: dir };
   const up = (args: string[]) => execFileSync(testenv, ['up', ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   if (mode === 'private' || !existsSync(path.join(dir, 'env'))) {
@@ -57,6 +65,12 @@ export function startTestEnv(mode: 'private' | 'shared', privateDir: string): Te
     kubectl,
     controllers: vars.CONTROLLERS === '1',
     dir,
+    restartControllers: (qps) => {
+      const run = (args: string[]) =>
+        execFileSync(testenv, args, { cwd: root, env: { ...env, DRIFTLESS_CONTROLLER_API_QPS: qps === undefined ? '' : String(qps) }, stdio: ['ignore', 'ignore', 'pipe'] });
+      run(['down', '--controllers']);
+      run(['up', '--with-controllers']);
+    },
     stop: () => {
       if (mode !== 'private') return;
       execFileSync(testenv, ['down'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
