@@ -15,6 +15,7 @@ import { prune } from './prune.js';
 import { renderManifests, type Rendered } from './render/index.js';
 import { chooseRenderer } from './render/helm-target.js';
 import { needsWholeTree, targetScope } from './render/scope.js';
+import { RenderedCache } from './rendered-cache.js';
 import { planHooks, runHooks, splitHooks, type PlannedHook } from './hooks.js';
 import { waitHealthy, type WaitOptions } from './wait.js';
 import type { SyncStage } from '../model/revision.js';
@@ -103,9 +104,11 @@ export async function stage<T>(name: SyncStage, timings: SyncResult['timings'], 
   });
 }
 
-/** Rendered manifests of recent commits, per process: a resync of the deployed commit skips fetch and render. */
-const rendered = new Map<string, Rendered>();
-const renderedKeep = 8;
+/**
+ * Rendered manifests of recent commits, per process: a resync of the deployed commit skips fetch
+ * and render. 10,000 objects is a few tens of MB: a 500-target fleet of 20 objects each.
+ */
+const rendered = new RenderedCache(10_000);
 
 /** A revision planned against the live cluster, and the repository files its render read. */
 export interface PlannedRevision {
@@ -159,7 +162,6 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
       return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode, helm, limits: target.renderLimits });
     });
     rendered.set(cacheKey, output);
-    if (rendered.size > renderedKeep) rendered.delete(rendered.keys().next().value!);
     const ctx = planContext(target, deps);
     const result = await stage('plan', timings, deps, () => planRendered(output, ctx));
     return { ...result, ctx, read: output.read };
