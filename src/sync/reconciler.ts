@@ -73,6 +73,19 @@ export interface ReconcileRequest {
   trigger: Trigger;
   /** A full commit id a person named; deployed exactly. */
   revision?: string;
+  /** The commit a push delivery named: its sync ends early only once this commit is settled (see settledPush). */
+  commit?: string;
+}
+
+/**
+ * Whether a push's sync that finds nothing pending for its target has nothing left to do: its
+ * commit was settled (deployed, failed or superseded) by an earlier sync. Nothing pending alone
+ * does not say so: the delivery's pending revision is written before its job is added, but when
+ * Redis lost its scripts (a restart, a failover) the claim's EVALSHA is answered NOSCRIPT and
+ * sent again as EVAL after the job, which a worker may take first.
+ */
+export async function settledPush(revisions: Pick<RevisionStore, 'settled'>, target: string, commit: string | undefined): Promise<boolean> {
+  return commit === undefined || (await revisions.settled(target, [commit])).has(commit);
 }
 
 export type ReconcileResult =
@@ -111,7 +124,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
   const decision = await stage('resolve', timings, syncDeps(deps), async () => {
     const [state, pending, head] = await Promise.all([revisions.state(target.name), revisions.pending(target.name), request.revision ? undefined : deps.branchHead()]);
     // a push delivery whose revision an earlier sync settled has nothing left to look at
-    if (!byPerson && request.trigger.kind !== 'schedule' && !request.revision && pending.length === 0) return undefined;
+    if (!byPerson && request.trigger.kind !== 'schedule' && !request.revision && pending.length === 0 && (await settledPush(revisions, target.name, request.commit))) return undefined;
     const [failures, settled] = await Promise.all([head ? revisions.failures(target.name, [head]) : {}, revisions.settled(target.name, pending.map((p) => p.sha))]);
     return { state, ...decideRevision({ requested: request.revision, byPerson, head, pending, state, failures, settled, driftCheck: request.trigger.kind === 'schedule' }) };
   });

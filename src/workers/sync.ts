@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime.js';
 import { queueTelemetry } from '../tracing.js';
 import { remoteHead } from '../sync/fetch.js';
 import { SyncStageError } from '../sync/pipeline.js';
-import { reconcile, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
+import { reconcile, settledPush, type ReconcilerDeps, type ReconcileRequest, type ReconcileResult } from '../sync/reconciler.js';
 import { quietUntil } from '../sync/revision-decision.js';
 import { jobId, queueNames, syncLogFields, type SyncJobData, type SyncJobs } from '../queue/jobs.js';
 import { jobProcessor, type JobContext } from '../queue/processor.js';
@@ -112,7 +112,7 @@ async function processSync(rt: Runtime, kind: keyof SyncJobs, ctx: JobContext<Sy
  */
 async function debounce(rt: Runtime, target: TargetConfig, { job, token, log }: JobContext<SyncJobData>): Promise<ReconcileResult | undefined> {
   const activity = await rt.revisions.activity(target.name);
-  if (activity.pending === 0) return { result: 'skipped', reason: 'nothing pending' };
+  if (activity.pending === 0 && (await settledPush(rt.revisions, target.name, job.data.commit))) return { result: 'skipped', reason: 'nothing pending' };
   // the delivery's "queued" status, once: made here rather than on the webhook's request path
   if (job.data.commit && job.attemptsStarted <= 1) {
     const queued = statusJob({ target: target.name, repo: target.repo.path, sha: job.data.commit, trigger: job.data.trigger }, 'queued', 'pending', 'queued');
@@ -129,7 +129,7 @@ async function runJob(rt: Runtime, target: TargetConfig, kind: keyof SyncJobs, {
   const { trigger } = job.data;
   // every run of a schedule is its own delivery in logs and statuses
   const runTrigger = kind === 'reconcile' ? { ...trigger, deliveryId: jobId('schedule', job.id ?? String(Date.now())) } : trigger;
-  return reconcileTarget(rt, target, { trigger: runTrigger, revision: job.data.revision }, {
+  return reconcileTarget(rt, target, { trigger: runTrigger, revision: job.data.revision, commit: job.data.commit }, {
     signal,
     // a scheduled run has one attempt: its transient failure is retried by the next run, or by the
     // delivery's own job with its backoff, so it is never the last word on a commit
