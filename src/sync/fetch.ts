@@ -118,64 +118,78 @@ function mirrorDir(cacheDir: string, cloneUrl: string): string {
   return path.join(cacheDir, createHash('sha256').update(cloneUrl).digest('hex').slice(0, 16) + '.git');
 }
 
+/** Whether the mirror has the commit's loose ref (see hasCommit): a file read, no process. */
+async function hasLooseRef(mirror: string, sha: string): Promise<boolean> {
+  return (await readFile(path.join(mirror, 'refs', 'driftless', sha), 'utf8').catch(() => '')).trim() === sha;
+}
+
 /**
  * Whether the mirror holds the commit: its ref, not the commit object, as git writes the ref only
  * once every object of the fetch is in, so a fetch cut short (a full disk, a killed process) that
  * left the commit without its blobs is fetched again instead of failing every checkout after it.
- * The loose ref file is read first: a process spawn per sync is what a fleet's worker spent most
- * of its CPU on; `rev-parse` answers for a ref git has since packed.
+ * The loose ref file is read first; `rev-parse` answers for a ref git has since packed.
  */
 async function hasCommit(mirror: string, sha: string): Promise<boolean> {
-  const loose = await readFile(path.join(mirror, 'refs', 'driftless', sha), 'utf8').catch(() => '');
-  if (loose.trim() === sha) return true;
+  if (await hasLooseRef(mirror, sha)) return true;
   return git(['rev-parse', '--quiet', '--verify', `refs/driftless/${sha}^{commit}`], { cwd: mirror }).then(() => true, () => false);
 }
 
-/**
- * The fetches into each mirror, one at a time: targets of one repository pushed together all ask
- * for the same commit, which the first fetch brings and the others then find (two fetches at once
- * would also race for the same ref's lock).
- */
-const mirrorTurns = new Map<string, Promise<void>>();
+/** Mirrors being made (`git init --bare`), so that two first fetches do not make one twice at once. */
+const mirrorsMade = new Map<string, Promise<void>>();
 
-async function inTurn(mirror: string, work: () => Promise<void>): Promise<void> {
-  const turn = (mirrorTurns.get(mirror) ?? Promise.resolve()).then(work);
-  const settled = turn.catch(() => undefined);
-  mirrorTurns.set(mirror, settled);
-  try {
-    await turn;
-  } finally {
-    if (mirrorTurns.get(mirror) === settled) mirrorTurns.delete(mirror);
-  }
-}
-
-/** Fetches whichever of these commits the cached mirror lacks, in one round trip. */
-export async function ensureCommits(options: Omit<FetchOptions, 'sha' | 'scope'> & { shas: readonly string[] }): Promise<void> {
-  const { cacheDir, cloneUrl, credentials, shas } = options;
-  for (const sha of shas) if (!shaPattern.test(sha)) throw new FetchError(`not a full commit id: ${JSON.stringify(sha)}`, true);
-  const mirror = mirrorDir(cacheDir, cloneUrl);
-  const lacking = async () => {
-    const missing: string[] = [];
-    for (const sha of shas) if (!(await hasCommit(mirror, sha))) missing.push(sha);
-    return missing;
-  };
-  if (existsSync(path.join(mirror, 'HEAD')) && (await lacking()).length === 0) return;
-  await inTurn(mirror, async () => {
-    // the mirror is made once; later calls only look for the commits
-    if (!existsSync(path.join(mirror, 'HEAD'))) {
+function makeMirror(cacheDir: string, mirror: string): Promise<void> {
+  if (existsSync(path.join(mirror, 'HEAD'))) return Promise.resolve();
+  let made = mirrorsMade.get(mirror);
+  if (!made) {
+    made = (async () => {
       await mkdir(cacheDir, { recursive: true });
       await git(['init', '--bare', '--quiet', mirror]);
-    }
-    const missing = await lacking();
-    if (missing.length === 0) return;
-    try {
-      // a ref per fetched commit keeps its objects safe from gc; FETCH_HEAD is shared and racy
-      const refspecs = missing.map((sha) => `+${sha}:refs/driftless/${sha}`);
-      await git(['-c', 'gc.auto=0', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', cloneUrl, ...refspecs], { cwd: mirror, credentials });
-    } catch (err) {
-      throw classify(err, `fetching ${missing.map((s) => s.slice(0, 7)).join(', ')} from ${redactUrl(cloneUrl)}`);
-    }
-  });
+    })().finally(() => mirrorsMade.delete(mirror));
+    mirrorsMade.set(mirror, made);
+  }
+  return made;
+}
+
+/**
+ * Fetches in flight, by mirror and the commits they bring: the syncs of a monorepo's targets
+ * pushed together ask for the same commit at once and share one fetch, and its failure (each
+ * is retried by its job), instead of each running its own.
+ */
+const fetching = new Map<string, Promise<void>>();
+
+/**
+ * Fetches whichever of these commits the cached mirror lacks, in one round trip. A commit
+ * fetched before costs a file read: a process spawn per sync was the largest part of a fleet's
+ * worker CPU.
+ */
+export async function ensureCommits(options: Omit<FetchOptions, 'sha' | 'scope'> & { shas: readonly string[] }): Promise<void> {
+  const { cacheDir, cloneUrl, shas } = options;
+  for (const sha of shas) if (!shaPattern.test(sha)) throw new FetchError(`not a full commit id: ${JSON.stringify(sha)}`, true);
+  const mirror = mirrorDir(cacheDir, cloneUrl);
+  const unknown: string[] = [];
+  for (const sha of shas) if (!(await hasLooseRef(mirror, sha))) unknown.push(sha);
+  if (unknown.length === 0) return;
+  const key = `${mirror}\0${[...unknown].sort().join(',')}`;
+  let shared = fetching.get(key);
+  if (!shared) {
+    shared = fetchMissing(mirror, unknown, options).finally(() => fetching.delete(key));
+    fetching.set(key, shared);
+  }
+  await shared;
+}
+
+async function fetchMissing(mirror: string, shas: readonly string[], { cacheDir, cloneUrl, credentials }: Omit<FetchOptions, 'sha' | 'scope'>): Promise<void> {
+  await makeMirror(cacheDir, mirror);
+  const missing: string[] = [];
+  for (const sha of shas) if (!(await hasCommit(mirror, sha))) missing.push(sha);
+  if (missing.length === 0) return;
+  try {
+    // a ref per fetched commit keeps its objects safe from gc; FETCH_HEAD is shared and racy
+    const refspecs = missing.map((sha) => `+${sha}:refs/driftless/${sha}`);
+    await git(['-c', 'gc.auto=0', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', cloneUrl, ...refspecs], { cwd: mirror, credentials });
+  } catch (err) {
+    throw classify(err, `fetching ${missing.map((s) => s.slice(0, 7)).join(', ')} from ${redactUrl(cloneUrl)}`);
+  }
 }
 
 /**
@@ -237,12 +251,16 @@ export async function fetchRevision(options: FetchOptions): Promise<Checkout> {
 /** Branch listings per clone URL and branch: the newest one started, with when it started. */
 const listings = new Map<string, { startedAt: number; head: Promise<string | undefined> }>();
 
+/** How long a finished listing may still be shared: long enough for a burst of syncs, short enough to stay news. */
+const listingReuseMs = 5_000;
+
 /**
  * The commit a branch points at on the remote (`git ls-remote`), or undefined if it has none.
- * `notBefore` (epoch ms) lets a caller share a listing of the same branch that started at or
- * after that time, running or done: the targets of a monorepo pushed together then list the
- * branch once, not once each. A push's sync passes when its delivery was queued: the provider
- * moved the branch before it sent the webhook, so a listing started after that sees the push.
+ * `notBefore` (epoch ms) lets a caller share a listing of the same branch, in this process, that
+ * started at or after that time and is running or ended less than 5 s ago: the targets of a
+ * monorepo pushed together then list the branch once, not once each. A sync passes the newest
+ * of when its delivery was queued and when the target's pending pushes arrived: the provider
+ * moved the branch before it sent each webhook, so a listing started after that sees them all.
  * Without `notBefore`, the branch is listed anew.
  */
 export function remoteHead(cloneUrl: string, branch: string, credentials?: GitCredentials, { notBefore }: { notBefore?: number } = {}): Promise<string | undefined> {
@@ -251,10 +269,11 @@ export function remoteHead(cloneUrl: string, branch: string, credentials?: GitCr
   if (notBefore !== undefined && known && known.startedAt >= notBefore) return known.head;
   const listing = { startedAt: Date.now(), head: listBranch(cloneUrl, branch, credentials) };
   listings.set(key, listing);
-  // a failed listing is nobody's answer: the next caller lists again
-  listing.head.catch(() => {
+  const forget = () => {
     if (listings.get(key) === listing) listings.delete(key);
-  });
+  };
+  // a failed listing is nobody's answer: the next caller lists again
+  listing.head.then(() => setTimeout(forget, listingReuseMs).unref(), forget);
   return listing.head;
 }
 

@@ -106,9 +106,12 @@ export async function stage<T>(name: SyncStage, timings: SyncResult['timings'], 
 
 /**
  * Rendered manifests of recent commits, per process: a resync of the deployed commit skips fetch
- * and render. 10,000 objects is a few tens of MB: a 500-target fleet of 20 objects each.
+ * and render. 32 MiB of objects' JSON holds a 1,000-target fleet of 20 small objects each.
  */
-const rendered = new RenderedCache(10_000);
+const rendered = new RenderedCache(32 * 1024 * 1024);
+
+/** Targets (`render: auto`) whose last render needed the whole tree: they check it all out at once. */
+const wholeTreeTargets = new Set<string>();
 
 /** A revision planned against the live cluster, and the repository files its render read. */
 export interface PlannedRevision {
@@ -133,9 +136,16 @@ async function planRendered(output: Rendered, ctx: PlanContext): Promise<{ plan:
  */
 async function checkoutFor(source: SyncSource, deps: SyncDeps): Promise<Checkout> {
   const { target } = source;
-  const checkout = await fetchRevision({ cacheDir: deps.cacheDir, cloneUrl: source.cloneUrl, credentials: source.credentials, sha: source.sha, scope: targetScope(target.path) });
+  const scope = targetScope(target.path);
+  // kustomize and charts always read the whole tree; what `auto` found last time is its best guess
+  const partial = scope !== undefined && target.render !== 'kustomize' && target.render !== 'helm' && !wholeTreeTargets.has(target.name);
+  const checkout = await fetchRevision({ cacheDir: deps.cacheDir, cloneUrl: source.cloneUrl, credentials: source.credentials, sha: source.sha, scope: partial ? scope : undefined });
   try {
-    if (checkout.scope !== undefined && (await needsWholeTree(target.render, checkout.dir, checkout.scope))) await checkout.widen();
+    // read only under the target's path, which every checkout holds
+    const whole = scope !== undefined && (await needsWholeTree(target.render, checkout.dir, scope));
+    if (whole) wholeTreeTargets.add(target.name);
+    else wholeTreeTargets.delete(target.name);
+    if (whole && checkout.scope !== undefined) await checkout.widen();
     return checkout;
   } catch (err) {
     await checkout.remove();
@@ -146,8 +156,8 @@ async function checkoutFor(source: SyncSource, deps: SyncDeps): Promise<Checkout
 /** fetch → render → plan: what the sync would do, without writing anything to the cluster. */
 export async function planRevision(source: SyncSource, deps: SyncDeps, timings: SyncResult['timings'] = {}): Promise<PlannedRevision> {
   const { target } = source;
-  // a commit renders the same every time (kustomize and helm run without exec plugins or network);
-  // a chart also renders with the target's release name, namespace and values
+  // a commit renders the same every time (kustomize runs without exec plugins or network); a
+  // chart does not (it renders against the cluster's API versions), and is not kept
   const cacheKey = `${source.cloneUrl}\0${source.sha}\0${target.path}\0${target.render}\0${target.name}\0${target.namespace}`;
   const cached = rendered.get(cacheKey);
   if (cached) {
@@ -157,11 +167,11 @@ export async function planRevision(source: SyncSource, deps: SyncDeps, timings: 
   }
   const checkout = await stage('fetch', timings, deps, () => checkoutFor(source, deps));
   try {
-    const output = await stage('render', timings, deps, async () => {
-      const { mode, helm } = await chooseRenderer(target, checkout.dir, deps.kube, deps.cacheDir);
-      return renderManifests({ checkoutDir: checkout.dir, path: target.path, mode, helm, limits: target.renderLimits });
+    const { output, helm } = await stage('render', timings, deps, async () => {
+      const renderer = await chooseRenderer(target, checkout.dir, deps.kube, deps.cacheDir);
+      return { output: await renderManifests({ checkoutDir: checkout.dir, path: target.path, limits: target.renderLimits, ...renderer }), helm: renderer.helm !== undefined };
     });
-    rendered.set(cacheKey, output);
+    if (!helm) rendered.set(cacheKey, output);
     const ctx = planContext(target, deps);
     const result = await stage('plan', timings, deps, () => planRendered(output, ctx));
     return { ...result, ctx, read: output.read };

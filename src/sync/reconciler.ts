@@ -50,8 +50,12 @@ export interface ReconcilerDeps {
   history: HistoryStore;
   /** Clone URL and credentials of the target's repository at a commit. */
   source(sha: string): Promise<SyncSource>;
-  /** The branch head as the git host reports it now (`git ls-remote`); undefined when the branch is gone. */
-  branchHead(): Promise<string | undefined>;
+  /**
+   * The branch head as the git host reports it (`git ls-remote`) at some time after `newestPush`
+   * (epoch ms; 0 when nothing is pending) and after this sync was asked for; undefined when the
+   * branch is gone.
+   */
+  branchHead(newestPush: number): Promise<string | undefined>;
   /** The pull request's hold on the target (`/lock`), if any. */
   pullHold(): Promise<PullHold | undefined>;
   kube: KubeClient;
@@ -122,9 +126,11 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
   const timings: SyncResult['timings'] = {};
   const byPerson = requestedByPerson(request.trigger);
   const decision = await stage('resolve', timings, syncDeps(deps), async () => {
-    const [state, pending, head] = await Promise.all([revisions.state(target.name), revisions.pending(target.name), request.revision ? undefined : deps.branchHead()]);
+    const [state, pending] = await Promise.all([revisions.state(target.name), revisions.pending(target.name)]);
     // a push delivery whose revision an earlier sync settled has nothing left to look at
     if (!byPerson && request.trigger.kind !== 'schedule' && !request.revision && pending.length === 0 && (await settledPush(revisions, target.name, request.commit))) return undefined;
+    // read after the pending pushes: a listing shared with other syncs must have started after them
+    const head = request.revision ? undefined : await deps.branchHead(Math.max(0, ...pending.map((p) => p.receivedAt)));
     const [failures, settled] = await Promise.all([head ? revisions.failures(target.name, [head]) : {}, revisions.settled(target.name, pending.map((p) => p.sha))]);
     return { state, ...decideRevision({ requested: request.revision, byPerson, head, pending, state, failures, settled, driftCheck: request.trigger.kind === 'schedule' }) };
   });

@@ -154,11 +154,11 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, request
     revisions: rt.revisions,
     history: rt.history,
     source: (sha) => rt.source(target, sha),
-    branchHead: async () => {
+    branchHead: async (newestPush) => {
       const { cloneUrl, credentials } = await rt.source(target, '');
-      // the clocks of the web (which queued) and of this worker agree far better than the
-      // provider's delivery takes, so a listing started after `queuedAt` is after the push
-      return remoteHead(cloneUrl, target.branch, credentials, { notBefore: queuedAt });
+      // the clocks of the web (which queued and received) and of this worker agree far better than
+      // the provider's delivery takes, so a listing started after both is after the pushes
+      return remoteHead(cloneUrl, target.branch, credentials, { notBefore: Math.max(queuedAt, newestPush) });
     },
     pullHold: () => rt.holds.holder(target.name),
     kube: client,

@@ -8,7 +8,7 @@ import { normalizeInside } from './paths.js';
 /**
  * The repository path a target's render reads when nothing outside it can be read, or undefined
  * when it may read the whole tree: the normal form of `targetPath` (see normalizeInside), unless
- * it is the root or leaves the repository (the render then says so from a whole checkout).
+ * it is the root, absolute or leaves the repository (the render then says so from a whole checkout).
  */
 export function targetScope(targetPath: string): string | undefined {
   const normalized = normalizeInside(targetPath.split(path.sep).join('/'));
@@ -36,7 +36,10 @@ async function hasSymbolicLink(file: string): Promise<boolean> {
     throw err;
   });
   if (!stats?.isDirectory()) return stats?.isSymbolicLink() ?? false;
-  // a recursive readdir does not descend into links: it reports them, which is all this needs
-  const entries = await readdir(file, { withFileTypes: true, recursive: true });
-  return entries.some((entry) => entry.isSymbolicLink());
+  // walked by hand: readdir's own recursion lost nested entries in early Node 20 releases
+  for (const entry of await readdir(file, { withFileTypes: true })) {
+    if (entry.isSymbolicLink()) return true;
+    if (entry.isDirectory() && (await hasSymbolicLink(path.join(file, entry.name)))) return true;
+  }
+  return false;
 }
