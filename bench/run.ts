@@ -328,7 +328,7 @@ function resultNotes(): string[] {
   }
   if (noop) {
     n.push(
-      `Row 4: Driftless from the push POST (same commit, new delivery id) to the sync recorded in history; stages ${JSON.stringify(noop.stages)}; API requests ${JSON.stringify(noop.driftlessApi.requests)}; writes = resourceVersions that moved among the ${noop.objects} objects and the ApplySet parent. kubectl requests ${JSON.stringify(noop.kubectlApi.requests)}. Cluster-side CPU: kubectl's window ${describeCpu(noop.kubectlApi)}; Driftless's ${describeCpu(noop.driftlessApi)}.`,
+      `Row 4: Driftless from the resync's POST (/api/targets/<name>/sync, a person's resync of the applied commit) to the sync recorded in history; stages ${JSON.stringify(noop.stages)}; API requests ${JSON.stringify(noop.driftlessApi.requests)}; writes = resourceVersions that moved among the ${noop.objects} objects and the ApplySet parent. kubectl requests ${JSON.stringify(noop.kubectlApi.requests)}. Cluster-side CPU: kubectl's window ${describeCpu(noop.kubectlApi)}; Driftless's ${describeCpu(noop.driftlessApi)}.`,
     );
   }
   if (burst) {

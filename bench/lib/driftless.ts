@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
@@ -24,6 +24,8 @@ export interface BenchTarget {
 export interface ConfigInput {
   secret: string;
   token: string;
+  /** A bearer token of /api with permission write (a person's resync), when the fixture uses one. */
+  apiToken?: string;
   apiUrl: string;
   kubeconfig: string;
   redisUrl: string;
@@ -59,7 +61,7 @@ clusters:
   test: { kubeconfig: "${c.kubeconfig}" }
 targets:
 ${targets}
-server: { port: 0 }
+server: { port: 0${c.apiToken ? `, apiTokens: [{ name: bench, sha256: ${createHash('sha256').update(c.apiToken).digest('hex')}, permission: write }]` : ''} }
 redis: { url: "${c.redisUrl}", prefix: "${c.prefix}" }
 git: { cacheDir: "${c.cacheDir}" }
 ${process.env.BENCH_SYNC_CONCURRENCY ? `worker: { syncConcurrency: ${process.env.BENCH_SYNC_CONCURRENCY} }\n` : ''}`,

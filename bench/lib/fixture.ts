@@ -36,6 +36,8 @@ export interface Pushed {
 export class DeployFixture {
   readonly secret = randomHex(16);
   readonly token = randomHex(12);
+  /** The bearer token of /api that asks for resyncs (`server.apiTokens`, permission write). */
+  readonly apiToken = randomHex(16);
   readonly prefix: string;
   readonly repos = new Map<TargetKey, TestRepo>();
   readonly cloneUrls = new Map<TargetKey, string>();
@@ -63,7 +65,7 @@ export class DeployFixture {
       fx.cloneUrls.set(key, fx.git.add(repo, t.repo));
       benchTargets.push({ ...t, cloneUrl: fx.cloneUrls.get(key)!, concurrency: ctx.concurrency });
     }
-    const config = writeConfig(path.join(ctx.outDir, 'deploy.yaml'), { ...fixtureConfig(fx, ctx.env), targets: benchTargets });
+    const config = writeConfig(path.join(ctx.outDir, 'deploy.yaml'), { ...fixtureConfig(fx, ctx.env), apiToken: fx.apiToken, targets: benchTargets });
     fx.watch = await SetWatch.start(ctx.admin);
     fx.web = await startServe('web', config, { outDir: ctx.outDir, profile: ctx.profile });
     fx.worker = await startWorker('worker', config, { outDir: ctx.outDir, profile: ctx.profile });
@@ -89,6 +91,18 @@ export class DeployFixture {
     const status = await post(this.web.url, delivery);
     if (status !== 202) throw new Error(`push of ${sha.slice(0, 7)} to ${targets[key].name} answered ${status}`);
     return { sha, postedAt, postedWall, status };
+  }
+
+  /**
+   * A person's resync of the target's branch head, as the dashboard's and `/sync`'s action does:
+   * `POST /api/targets/<name>/sync`. A push of a commit already applied is not one: branch truth
+   * finds the head applied and leaves it (only the schedule plans it against the cluster).
+   */
+  async resync(key: TargetKey): Promise<{ postedWall: number }> {
+    const postedWall = Date.now();
+    const res = await fetch(`${this.web.url}/api/targets/${targets[key].name}/sync`, { method: 'POST', headers: { authorization: `Bearer ${this.apiToken}` } });
+    if (res.status !== 202) throw new Error(`resync of ${targets[key].name} answered ${res.status}: ${await res.text()}`);
+    return { postedWall };
   }
 
   /** Commits and pushes: the developer's `git push` and GitHub's webhook. */
