@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderLimitsSchema } from '../../src/config/schema.js';
 import { DriftlessError, ManifestError } from '../../src/errors.js';
+import { renderManifests } from '../../src/sync/render/index.js';
 import { renderKustomize } from '../../src/sync/render/kustomize.js';
 import { cm, render, renderError, renderScratch, summary } from '../helpers/render.js';
 
@@ -198,6 +199,11 @@ describe('plain render', () => {
       ['deploy/extra.yml', 'ConfigMap/extra'],
       ['deploy/shared/common.yaml', 'ConfigMap/common'],
     ]);
+    // where the linked files really are counts as read: a push that changes only them routes here
+    const { read } = await renderManifests({ checkoutDir: root, path: 'deploy', mode: 'auto', kubectl: 'kubectl' });
+    expect(read).toEqual(['deploy/app.yaml', 'deploy/extra.yml', 'deploy/shared/common.yaml', 'other/extra.yaml', 'shared/common.yaml']);
+    const { read: readOne } = await renderManifests({ checkoutDir: root, path: 'deploy/extra.yml', mode: 'auto', kubectl: 'kubectl' });
+    expect(readOne).toEqual(['deploy/extra.yml', 'other/extra.yaml']);
   });
 
   it('rejects symbolic links that leave the checkout, broken links and loops', async () => {

@@ -10,6 +10,11 @@ const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 export interface ManifestFile {
   absolute: string;
   relative: string;
+  /**
+   * Where the file really is, relative to the checkout, when a symbolic link (to it or to a folder
+   * above it) leads there from elsewhere: a push that changes it changes what the target renders.
+   */
+  linked?: string;
 }
 
 function hasManifestExtension(name: string): boolean {
@@ -59,7 +64,8 @@ export async function listManifestFiles(root: string, rootReal: string, start: s
         }
         await walk(absolute, real, [...ancestors, real]);
       } else if (isFile && hasManifestExtension(entry.name)) {
-        files.push({ absolute, relative: file });
+        const linked = relativePath(rootReal, real);
+        files.push({ absolute, relative: file, ...(linked !== file && { linked }) });
       }
     }
   }

@@ -7,7 +7,7 @@ import type { Manifest } from '../manifest.js';
 import { collectDocuments, documentLines } from './documents.js';
 import { duplicateProblems } from './duplicates.js';
 import type { RenderBudget } from './limits.js';
-import { listManifestFiles } from './manifest-files.js';
+import { listManifestFiles, type ManifestFile } from './manifest-files.js';
 import { relativePath } from './paths.js';
 import { parseDocuments } from './yaml.js';
 
@@ -15,15 +15,13 @@ import { parseDocuments } from './yaml.js';
  * Reads the plain manifests under `target` (a directory or one file inside `root`, already
  * checked to be inside it), within `budget`: a file over a limit is refused before it is read,
  * and the render stops at the first file that takes it over its total. `onFile` hears of each file
- * before it is read. Every problem in every file is collected into one ManifestError.
+ * before it is read (and, for a file reached through a symbolic link, of where it really is). Every problem in every file is collected into one ManifestError.
  */
 export async function renderPlain(root: string, target: string, budget: RenderBudget, onFile?: (file: string) => void): Promise<Manifest[]> {
   const rootReal = await realpath(root);
   const problems: ObjectProblem[] = [];
   const targetStat = await stat(target);
-  const files = targetStat.isDirectory()
-    ? await listManifestFiles(root, rootReal, target, problems)
-    : [{ absolute: target, relative: relativePath(root, target) }];
+  const files = targetStat.isDirectory() ? await listManifestFiles(root, rootReal, target, problems) : [await oneFile(root, rootReal, target)];
 
   const manifests: Manifest[] = [];
   // sequential reads: they keep file descriptors and memory bounded. Synchronous ones: this runs
@@ -32,6 +30,7 @@ export async function renderPlain(root: string, target: string, budget: RenderBu
   // 400 ms warm with a thread-pool round trip per stat and read, 100 ms like this
   for (const file of files) {
     onFile?.(file.relative);
+    if (file.linked) onFile?.(file.linked);
     const { size } = statSync(file.absolute);
     const oversized = budget.oversized(file.relative, size);
     if (oversized) {
@@ -65,4 +64,11 @@ export async function renderPlain(root: string, target: string, budget: RenderBu
 /** Problems in file order, so the report reads top to bottom; within one file as found (sort is stable). */
 function sortProblems(problems: ObjectProblem[]): ObjectProblem[] {
   return [...problems].sort((a, b) => compareText(a.file, b.file));
+}
+
+/** A target that is one file, and where it really is when it is a symbolic link (see ManifestFile). */
+async function oneFile(root: string, rootReal: string, target: string): Promise<ManifestFile> {
+  const relative = relativePath(root, target);
+  const linked = relativePath(rootReal, await realpath(target));
+  return { absolute: target, relative, ...(linked !== relative && { linked }) };
 }
