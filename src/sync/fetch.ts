@@ -134,26 +134,34 @@ async function hasCommit(mirror: string, sha: string): Promise<boolean> {
   return git(['rev-parse', '--quiet', '--verify', `refs/driftless/${sha}^{commit}`], { cwd: mirror }).then(() => true, () => false);
 }
 
+/**
+ * Runs `work` once for the callers that ask for `key` while it runs: they share its end, or its
+ * failure (each caller's job retries on its own).
+ */
+function shared(inFlight: Map<string, Promise<void>>, key: string, work: () => Promise<void>): Promise<void> {
+  let running = inFlight.get(key);
+  if (!running) {
+    running = work().finally(() => inFlight.delete(key));
+    inFlight.set(key, running);
+  }
+  return running;
+}
+
 /** Mirrors being made (`git init --bare`), so that two first fetches do not make one twice at once. */
 const mirrorsMade = new Map<string, Promise<void>>();
 
 function makeMirror(cacheDir: string, mirror: string): Promise<void> {
   if (existsSync(path.join(mirror, 'HEAD'))) return Promise.resolve();
-  let made = mirrorsMade.get(mirror);
-  if (!made) {
-    made = (async () => {
-      await mkdir(cacheDir, { recursive: true });
-      await git(['init', '--bare', '--quiet', mirror]);
-    })().finally(() => mirrorsMade.delete(mirror));
-    mirrorsMade.set(mirror, made);
-  }
-  return made;
+  return shared(mirrorsMade, mirror, async () => {
+    await mkdir(cacheDir, { recursive: true });
+    await git(['init', '--bare', '--quiet', mirror]);
+  });
 }
 
 /**
  * Fetches in flight, by mirror and the commits they bring: the syncs of a monorepo's targets
- * pushed together ask for the same commit at once and share one fetch, and its failure (each
- * is retried by its job), instead of each running its own.
+ * pushed together ask for the same commit at once and share one fetch instead of each running
+ * its own.
  */
 const fetching = new Map<string, Promise<void>>();
 
@@ -169,13 +177,7 @@ export async function ensureCommits(options: Omit<FetchOptions, 'sha' | 'scope'>
   const unknown: string[] = [];
   for (const sha of shas) if (!(await hasLooseRef(mirror, sha))) unknown.push(sha);
   if (unknown.length === 0) return;
-  const key = `${mirror}\0${[...unknown].sort().join(',')}`;
-  let shared = fetching.get(key);
-  if (!shared) {
-    shared = fetchMissing(mirror, unknown, options).finally(() => fetching.delete(key));
-    fetching.set(key, shared);
-  }
-  await shared;
+  await shared(fetching, `${mirror}\0${[...unknown].sort().join(',')}`, () => fetchMissing(mirror, unknown, options));
 }
 
 async function fetchMissing(mirror: string, shas: readonly string[], { cacheDir, cloneUrl, credentials }: Omit<FetchOptions, 'sha' | 'scope'>): Promise<void> {
