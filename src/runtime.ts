@@ -12,7 +12,7 @@ import { PullHoldStore } from './store/holds.js';
 import { CommentLockStore, CreationLockStore, SyncLockStore } from './store/locks.js';
 import { PullStore } from './store/pulls.js';
 import { keys, type Keys } from './store/keys.js';
-import { connectRedis } from './store/redis-connection.js';
+import { connectRedis, waitForReplicas } from './store/redis-connection.js';
 import { RevisionStore } from './store/revisions.js';
 import { StatusRankStore } from './store/status-ranks.js';
 import type { SyncSource } from './sync/pipeline.js';
@@ -37,6 +37,12 @@ export interface Runtime {
   commentLocks: CommentLockStore;
   statusRanks: StatusRankStore;
   deliveries: DeliveryStore;
+  /**
+   * Resolves once `redis.minReplicasToAcknowledge` replicas hold every write made so far (Redis
+   * WAIT), so a failover cannot lose them; rejects when fewer did within `redis.replicaTimeout`.
+   * Resolves at once when the setting is 0 (no replicas to wait for).
+   */
+  replicated(): Promise<void>;
   providers: Providers;
   target(name: string): TargetConfig | undefined;
   cluster(name: string): { client: KubeClient; discovery: Discovery };
@@ -90,6 +96,7 @@ export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker
     commentLocks: new CommentLockStore(redis, k),
     statusRanks: new StatusRankStore(redis, k),
     deliveries: new DeliveryStore(redis, k),
+    replicated: () => waitForReplicas(redis, config.redis.minReplicasToAcknowledge, config.redis.replicaTimeout),
     providers,
     target: (name) => targets.get(name),
     cluster(name) {

@@ -10,7 +10,6 @@ import { GitLabWebhook } from './providers/gitlab/webhook.js';
 import type { WebhookReceiver } from './providers/types.js';
 import { createRuntime } from './runtime.js';
 import { checkRedis, pingRedis } from './store/redis-check.js';
-import { waitForReplicas } from './store/redis-connection.js';
 import { createApp } from './server/app.js';
 import { targetInfos } from './store/target-status.js';
 import { createDashboard } from './ui/dashboard.js';
@@ -51,13 +50,12 @@ export async function startWeb(config: Config, file: string, log: Logger, metric
   const receivers = webhookReceivers(config, file);
   const rt = createRuntime(config, log, 'web', metrics);
   metrics.watchTargets(() => targetInfos(rt));
-  const { minReplicasToAcknowledge, replicaTimeout } = config.redis;
   const intake = new Intake({
     deliveries: rt.deliveries,
     queues: rt.queues,
     revisions: rt.revisions,
     targets: config.targets,
-    replicated: minReplicasToAcknowledge > 0 ? () => waitForReplicas(rt.redis, minReplicasToAcknowledge, replicaTimeout) : undefined,
+    replicated: config.redis.minReplicasToAcknowledge > 0 ? rt.replicated : undefined,
   });
   const { maxBodyBytes, maxUnauthenticatedBytes, bodyTimeout } = config.server;
   const dashboard = createDashboard(config, rt);

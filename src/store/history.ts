@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { OutcomeRecord } from '../model/outcome.js';
 import type { Trigger } from '../model/trigger.js';
 import type { Keys } from './keys.js';
@@ -28,6 +28,12 @@ export function previousHealthy(newestFirst: readonly Pick<HistoryEntry, 'result
 /** Entries kept per target: how far back a rollback or `/deploy <sha>` can look. */
 const keep = 200;
 
+/** Adds the commands that record `entry` (newest first, `keep` kept) to a transaction of the caller's. */
+export function pushHistory(multi: ChainableCommander, k: Keys, entry: HistoryEntry): ChainableCommander {
+  const key = k.history(entry.target);
+  return multi.lpush(key, JSON.stringify(entry)).ltrim(key, 0, keep - 1);
+}
+
 export class HistoryStore {
   constructor(
     private readonly redis: Redis,
@@ -35,8 +41,7 @@ export class HistoryStore {
   ) {}
 
   async record(entry: HistoryEntry): Promise<void> {
-    const key = this.keys.history(entry.target);
-    await this.redis.multi().lpush(key, JSON.stringify(entry)).ltrim(key, 0, keep - 1).exec();
+    await pushHistory(this.redis.multi(), this.keys, entry).exec();
   }
 
   /** Newest first. */

@@ -9,6 +9,7 @@ export function keys(prefix: string) {
     failureMeta: (t: string) => `${target(t)}:failure-meta`,
     settled: (t: string) => `${target(t)}:settled`,
     readPaths: (t: string) => `${target(t)}:read-paths`,
+    outcomeToken: (t: string) => `${target(t)}:outcome-token`,
     history: (t: string) => `${target(t)}:history`,
     lock: (t: string) => `${target(t)}:lock`,
     createLock: (cluster: string) => `${prefix}:cluster:${cluster}:create-lock`,

@@ -1,5 +1,7 @@
-import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { LastAttempt, PendingRevision, RevisionFailure, RevisionHold, RevisionState } from '../model/revision.js';
+import { pushHistory, type HistoryEntry } from './history.js';
 import type { Keys } from './keys.js';
 
 /** How many permanent failures are remembered per target; older ones may be retried automatically again. */
@@ -28,6 +30,18 @@ export interface AttemptRecord extends LastAttempt {
   purpose: 'deploy' | 'heal' | 'rollback';
   /** Whether the run left the cluster changed (writes happened): then it is what runs. */
   changedCluster: boolean;
+}
+
+/** What a run leaves in Redis, written in one transaction by `RevisionStore.recordOutcome`. */
+export interface OutcomeWrite {
+  /** How the run's attempt ended; absent when nothing was attempted (revisions superseded). */
+  attempt?: AttemptRecord;
+  /** Revisions that now have their terminal status. */
+  settled: readonly string[];
+  /** The run's lines in history, oldest first. */
+  history: readonly HistoryEntry[];
+  /** Folders outside the target's path that the render read (see readPathsOutside). */
+  readPaths?: readonly string[];
 }
 
 /**
@@ -102,26 +116,48 @@ export class RevisionStore {
   }
 
   /**
-   * Records how an attempt ended: it becomes the last attempt; a success is the last applied
-   * revision and clears any failure of it; a permanent failure is remembered so that automation
-   * does not try it again.
+   * Records how a run ended (its attempt, the revisions it settled, its history lines, what its
+   * render read) in one transaction, with a fresh token; returns the token. A Redis failover can
+   * lose the transaction only as a whole: `holdsOutcome` then tells whether the server that
+   * answers now has it.
    */
-  async recordAttempt(target: string, attempt: AttemptRecord): Promise<void> {
+  async recordOutcome(target: string, write: OutcomeWrite): Promise<string> {
+    const token = randomUUID();
+    const multi = this.redis.multi();
+    if (write.attempt) this.attemptCommands(multi, target, write.attempt);
+    if (write.settled.length > 0) this.settledCommands(multi, target, write.settled);
+    for (const entry of write.history) pushHistory(multi, this.keys, entry);
+    if (write.readPaths) multi.set(this.keys.readPaths(target), JSON.stringify(write.readPaths));
+    await multi.set(this.keys.outcomeToken(target), token).exec();
+    if (write.attempt?.purpose === 'deploy' && write.attempt.permanent) await this.trimFailures(target);
+    return token;
+  }
+
+  /** Whether the outcome `recordOutcome` wrote with `token` is the target's newest on the server answering now. */
+  async holdsOutcome(target: string, token: string): Promise<boolean> {
+    return (await this.redis.get(this.keys.outcomeToken(target))) === token;
+  }
+
+  /**
+   * Adds the commands recording how an attempt ended to `multi`: it becomes the last attempt; a
+   * success is the last applied revision and clears any failure of it; a permanent failure is
+   * remembered so that automation does not try it again. False when the attempt changes nothing.
+   */
+  private attemptCommands(multi: ChainableCommander, target: string, attempt: AttemptRecord): boolean {
     const { changedCluster, purpose, ...last } = attempt;
     const deploy = purpose === 'deploy';
     const fields: Record<string, string> = deploy ? { lastAttempt: JSON.stringify(last) } : {};
     if (changedCluster || last.result === 'succeeded') Object.assign(fields, { deployed: last.revision, deployedAt: String(last.at) });
     if (last.result === 'succeeded') fields.lastApplied = last.revision;
-    if (Object.keys(fields).length === 0) return;
-    const multi = this.redis.multi().hset(this.keys.state(target), fields);
+    if (Object.keys(fields).length === 0) return false;
+    multi.hset(this.keys.state(target), fields);
     const failures = this.keys.failures(target);
     if (deploy && last.result === 'succeeded') multi.zrem(failures, last.revision).hdel(this.keys.failureMeta(target), last.revision);
     if (deploy && last.result !== 'succeeded' && last.permanent) {
       const failure: RevisionFailure = { stage: last.stage, reason: last.reason ?? 'failed', at: last.at };
       multi.zadd(failures, last.at, last.revision).hset(this.keys.failureMeta(target), last.revision, JSON.stringify(failure));
     }
-    await multi.exec();
-    if (deploy && last.permanent) await this.trimFailures(target);
+    return true;
   }
 
   /** Permanent failures of these revisions, by revision. */
@@ -136,18 +172,14 @@ export class RevisionStore {
   }
 
   /**
-   * Remembers that these revisions have their terminal status (deployed, failed, superseded), so
-   * a late or repeated delivery of one is dropped instead of getting a second one.
+   * Adds the commands remembering that these revisions have their terminal status (deployed,
+   * failed, superseded) to `multi`, so a late or repeated delivery of one is dropped instead of
+   * getting a second one.
    */
-  async markSettled(target: string, revisions: readonly string[]): Promise<void> {
-    if (revisions.length === 0) return;
+  private settledCommands(multi: ChainableCommander, target: string, revisions: readonly string[]): ChainableCommander {
     const key = this.keys.settled(target);
     const now = Date.now();
-    await this.redis
-      .multi()
-      .zadd(key, ...revisions.flatMap((r) => [now, r]))
-      .zremrangebyrank(key, 0, -(keepSettled + 1))
-      .exec();
+    return multi.zadd(key, ...revisions.flatMap((r) => [now, r])).zremrangebyrank(key, 0, -(keepSettled + 1));
   }
 
   /** Which of these revisions already have their terminal status. */
@@ -155,11 +187,6 @@ export class RevisionStore {
     if (revisions.length === 0) return new Set();
     const scores = await this.redis.zmscore(this.keys.settled(target), ...revisions);
     return new Set(revisions.filter((_, i) => scores[i] !== null));
-  }
-
-  /** Records the folders outside its path that the target's last successful render read (see readPathsOutside). */
-  async setReadPaths(target: string, paths: readonly string[]): Promise<void> {
-    await this.redis.set(this.keys.readPaths(target), JSON.stringify(paths));
   }
 
   /** The read paths of these targets, by target; a target never rendered has none. */

@@ -5,9 +5,9 @@ import type { Logger } from '../log.js';
 import { requestedByPerson, type Trigger } from '../model/trigger.js';
 import { failureReason, type OutcomeRecord, type RollbackOutcome, type SyncOutcome } from '../model/outcome.js';
 import type { PendingRevision, SyncStage } from '../model/revision.js';
-import type { HistoryStore } from '../store/history.js';
+import type { HistoryEntry, HistoryStore } from '../store/history.js';
 import type { PullHold } from '../model/pull.js';
-import type { RevisionStore } from '../store/revisions.js';
+import type { OutcomeWrite, RevisionStore } from '../store/revisions.js';
 import { historyChanges, isWrite, summarize, type Change } from './changeset.js';
 import { applyPlan, planRevision, stage, SyncStageError, type PlannedRevision, type SyncDeps, type SyncResult, type SyncSource } from './pipeline.js';
 import { planChangeSet } from './plan.js';
@@ -68,6 +68,14 @@ export interface ReconcilerDeps {
   /** Runs the creation of new objects under the cluster's creation lock (see PlanContext.serializeCreates). */
   serializeCreates?: SyncDeps['serializeCreates'];
   observer: ReconcileObserver;
+  /**
+   * Resolves once replicas acknowledged the writes so far (the runtime's `replicated`, never
+   * rejecting). A run's outcome is reported only after it, and once the server answering holds
+   * the outcome (see recordOutcome): a job that runs again on a promoted replica then finds its
+   * revision settled instead of giving it a second, different outcome ("deployed", then
+   * "superseded by ..."). Absent: no replicas to wait for.
+   */
+  durable?(): Promise<void>;
   /** Whether a failure is this job's last word (no retry with backoff follows): only then is it recorded and reported. */
   finalAttempt(err: SyncStageError): boolean;
 }
@@ -135,8 +143,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
     return { state, ...decideRevision({ requested: request.revision, byPerson, head, pending, state, failures, settled, driftCheck: request.trigger.kind === 'schedule' }) };
   });
   if (!decision) return { result: 'skipped', reason: 'nothing pending' };
-  for (const settled of decision.superseded) await settle(settled, deps);
-  await revisions.markSettled(target.name, decision.superseded.map((s) => s.revision.sha));
+  await settle(decision.superseded, deps);
   await revisions.removePending(target.name, [...decision.superseded.map((s) => s.revision.sha), ...decision.dropped.map((p) => p.sha)]);
   if (decision.releaseHold && decision.state.held) await revisions.releaseHold(target.name);
   if (byPerson && decision.revision) await revisions.forgetFailure(target.name, decision.revision);
@@ -177,7 +184,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
     const [newest] = await deps.history.list(target.name, 1);
     if (!(newest?.result === 'drifted' && newest.revision === run.revision && newest.message === message)) {
       await deps.observer.drifted(run, drift, false);
-      await recordHistory(deps, run, { result: 'drifted', reason: 'DriftDetected', summary: summarize(drift), message, changes: historyChanges(drift) }, timings, Date.now());
+      await deps.history.record(historyEntry(deps, run, { result: 'drifted', reason: 'DriftDetected', summary: summarize(drift), message, changes: historyChanges(drift) }, timings, Date.now()));
     }
     return { result: 'drifted', revision: run.revision, drift };
   }
@@ -202,11 +209,43 @@ const driftWords: Partial<Record<Change['action'], string>> = {
   released: 'adopted, no longer in Git',
 };
 
-/** A pending revision that will not be deployed: its terminal status and a line in history. */
-async function settle(settled: SettledRevision, deps: ReconcilerDeps): Promise<void> {
-  const { revision } = settled;
-  await deps.observer.superseded(settled);
-  await recordHistory(deps, { revision: revision.sha, trigger: revision.trigger }, { result: 'superseded', reason: 'Superseded', message: settled.message }, {}, Date.now());
+/**
+ * Pending revisions that will not be deployed: settled and a line in history each, made
+ * durable, then their terminal statuses. Settled first: a later sync then never gives one of
+ * them a second, different outcome, even after a failover.
+ */
+async function settle(superseded: readonly SettledRevision[], deps: ReconcilerDeps): Promise<void> {
+  if (superseded.length === 0) return;
+  const now = Date.now();
+  await recordOutcome(deps, {
+    settled: superseded.map((s) => s.revision.sha),
+    history: superseded.map(({ revision, message }) => historyEntry(deps, { revision: revision.sha, trigger: revision.trigger }, { result: 'superseded', reason: 'Superseded', message }, {}, now)),
+  });
+  for (const settled of superseded) await deps.observer.superseded(settled);
+}
+
+/** How often an outcome a failover lost is written again before it is reported anyway. */
+const outcomeWrites = 3;
+
+/**
+ * Writes a run's outcome (one transaction) and, with replicas to wait for (`durable`), returns
+ * only once it would survive a failover: a replica acknowledged it and the server answering now
+ * holds it. A failover between the write and the wait loses the whole transaction (the
+ * connection moves to the promoted replica, which never had it): it is written again there.
+ */
+async function recordOutcome(deps: ReconcilerDeps, write: OutcomeWrite): Promise<void> {
+  const target = deps.target.name;
+  for (let written = 1; ; written++) {
+    const token = await deps.revisions.recordOutcome(target, write);
+    if (!deps.durable) return;
+    await deps.durable();
+    if (await deps.revisions.holdsOutcome(target, token)) return;
+    if (written === outcomeWrites) {
+      deps.log.warn({ written }, 'the outcome is still not on the Redis primary; reporting it anyway');
+      return;
+    }
+    deps.log.warn({ written }, 'the outcome is not on the Redis primary (lost in a failover?); writing it again');
+  }
 }
 
 function syncDeps(deps: ReconcilerDeps, run?: Run): SyncDeps {
@@ -228,7 +267,7 @@ function syncDeps(deps: ReconcilerDeps, run?: Run): SyncDeps {
  * final failure that changed the cluster, the rollback. Throws the stage's error after recording it.
  */
 async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['timings'], planned?: PlannedRevision & { drift: Change[] }): Promise<ReconcileResult & { result: 'deployed' | 'healed' }> {
-  const { target, revisions, observer } = deps;
+  const { target, observer } = deps;
   const log = deps.log.child({ commit: run.revision, purpose: run.purpose });
   const startedAt = Date.now();
   if (run.purpose === 'deploy') await observer.started(run);
@@ -246,33 +285,40 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     if (deps.signal?.aborted) throw err;
     log.warn({ stage: err.stage, permanent: err.permanent, err: err.message }, `${run.purpose} failed`);
     if (!deps.finalAttempt(err)) throw err;
-    await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: err.permanent ? 'failed' : 'errored', stage: err.stage, reason: err.message, permanent: err.permanent, at: Date.now(), changedCluster: changedCluster(err) });
-    if (run.purpose === 'deploy') await revisions.markSettled(target.name, [run.revision]);
     const outcome = { result: err.permanent ? 'failed' : 'errored', reason: failureReason[err.stage], stage: err.stage, message: err.message, summary: err.applied.length ? summarize(err.applied) : undefined } as const;
-    await recordHistory(deps, run, { ...outcome, changes: historyChanges(err.applied) }, err.timings, startedAt);
+    await recordOutcome(deps, {
+      attempt: { revision: run.revision, purpose: run.purpose, result: outcome.result, stage: err.stage, reason: err.message, permanent: err.permanent, at: Date.now(), changedCluster: changedCluster(err) },
+      settled: run.purpose === 'deploy' ? [run.revision] : [],
+      history: [historyEntry(deps, run, { ...outcome, changes: historyChanges(err.applied) }, err.timings, startedAt)],
+    });
     const rollback = run.purpose === 'rollback' ? undefined : await rollBack(run, err, deps);
+    // the hold a rollback leaves is written after its own outcome
+    if (rollback) await deps.durable?.();
     await observer.finished(run, { ...outcome, rollback });
     throw err;
   }
   // the cluster is healthy at this revision: a Redis hiccup while recording it must not count as a failed deploy (or roll it back)
   const summary = summarize(result.changes);
-  await revisions.recordAttempt(target.name, { revision: run.revision, purpose: run.purpose, result: 'succeeded', at: Date.now(), changedCluster: true });
-  if (run.purpose === 'deploy') await revisions.markSettled(target.name, [run.revision]);
-  // pushes that touch only these folders (a kustomize base outside the path) concern the target too
-  await revisions.setReadPaths(target.name, readPathsOutside(target.path, read));
   const outcome: RunOutcome =
     run.purpose === 'heal' && planned
       ? { result: 'healed', reason: 'DriftHealed', summary: summarize(planned.drift), message: driftMessage(planned.drift, true) }
       : { result: 'succeeded', reason: 'ReconciliationSucceeded', summary };
-  await recordHistory(deps, run, { ...outcome, changes: historyChanges(planned && run.purpose === 'heal' ? planned.drift : result.changes) }, timings, startedAt);
+  await recordOutcome(deps, {
+    attempt: { revision: run.revision, purpose: run.purpose, result: 'succeeded', at: Date.now(), changedCluster: true },
+    settled: run.purpose === 'deploy' ? [run.revision] : [],
+    history: [historyEntry(deps, run, { ...outcome, changes: historyChanges(planned && run.purpose === 'heal' ? planned.drift : result.changes) }, timings, startedAt)],
+    // pushes that touch only these folders (a kustomize base outside the path) concern the target too
+    readPaths: readPathsOutside(target.path, read),
+  });
   await observer.finished(run, outcome);
   log.info({ summary, timings }, `${run.purpose} succeeded`);
   return { result: run.purpose === 'heal' ? 'healed' : 'deployed', revision: run.revision, changes: result.changes, timings };
 }
 
-async function recordHistory(deps: ReconcilerDeps, run: Pick<Run, 'revision' | 'trigger'>, outcome: OutcomeRecord, timings: SyncResult['timings'], startedAt: number): Promise<void> {
+/** A run's line in history, finished now. */
+function historyEntry(deps: ReconcilerDeps, run: Pick<Run, 'revision' | 'trigger'>, outcome: OutcomeRecord, timings: SyncResult['timings'], startedAt: number): HistoryEntry {
   const { result, reason, stage, message, summary, changes } = outcome;
-  await deps.history.record({ target: deps.target.name, revision: run.revision, trigger: run.trigger, result, reason, stage, message, summary, changes, timings, startedAt, finishedAt: Date.now() });
+  return { target: deps.target.name, revision: run.revision, trigger: run.trigger, result, reason, stage, message, summary, changes, timings, startedAt, finishedAt: Date.now() };
 }
 
 /**

@@ -161,6 +161,8 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, request
       return remoteHead(cloneUrl, target.branch, credentials, { notBefore: Math.max(queuedAt, newestPush) });
     },
     pullHold: () => rt.holds.holder(target.name),
+    // the outcome is reported either way: the writes are on the primary, only a failover in this window could lose them
+    durable: () => rt.replicated().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'revision state not yet on a replica; reporting anyway')),
     kube: client,
     discovery,
     cacheDir: rt.config.git.cacheDir,

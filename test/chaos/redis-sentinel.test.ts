@@ -21,9 +21,10 @@ import { recordResult, terminalStatuses } from './lib.js';
 // replica holds it (redis.minReplicasToAcknowledge: 1). The primary is SIGKILLed in the middle of
 // a burst of pushes: no acknowledged delivery is lost, each ends with one terminal outcome, the
 // workers carry on against the promoted replica, and the head is deployed once.
-// The worker's own writes (a job's completion, a status's rank) are not acknowledged by a
-// replica, so a job that ended just before the kill can run again on the promoted replica and
-// post its outcome a second time: the same outcome, never another one (at-least-once reports).
+// The worker waits for a replica to hold a revision's settled state before it reports the
+// outcome, so a job that ended just before the kill (its completion lost) runs again on the
+// promoted replica and finds its revision settled: it may post the same outcome a second time
+// (at-least-once reports), never another one.
 
 const processes: ChildProcess[] = [];
 let driftless: DriftlessProcess | undefined;

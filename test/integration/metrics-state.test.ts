@@ -34,15 +34,15 @@ describe('metrics read from Redis at scrape time', () => {
     const metrics = new Metrics();
     const config = { targets: [{ name: 'shop' }, { name: 'blog' }, { name: 'new' }] } as unknown as Parameters<typeof targetInfos>[0]['config'];
     metrics.watchTargets(() => targetInfos({ config, revisions }));
-    await revisions.recordAttempt('shop', { revision: good, purpose: 'deploy', result: 'succeeded', at: Date.now(), changedCluster: true });
-    await revisions.recordAttempt('blog', { revision: good, purpose: 'deploy', result: 'succeeded', at: Date.now(), changedCluster: true });
-    await revisions.recordAttempt('blog', { revision: bad, purpose: 'deploy', result: 'failed', stage: 'wait', reason: 'HealthCheckFailed', permanent: true, at: Date.now(), changedCluster: true });
+    await revisions.recordOutcome('shop', { attempt: { revision: good, purpose: 'deploy', result: 'succeeded', at: Date.now(), changedCluster: true }, settled: [], history: [] });
+    await revisions.recordOutcome('blog', { attempt: { revision: good, purpose: 'deploy', result: 'succeeded', at: Date.now(), changedCluster: true }, settled: [], history: [] });
+    await revisions.recordOutcome('blog', { attempt: { revision: bad, purpose: 'deploy', result: 'failed', stage: 'wait', reason: 'HealthCheckFailed', permanent: true, at: Date.now(), changedCluster: true }, settled: [], history: [] });
     expect(await value(metrics, 'driftless_target_info')).toEqual([
       { labels: { target: 'shop', revision: good, health: 'Healthy' }, value: 1 },
       { labels: { target: 'blog', revision: bad, health: 'Degraded' }, value: 1 },
     ]);
     // a render failure leaves the cluster as it was: still the healthy revision
-    await revisions.recordAttempt('shop', { revision: bad, purpose: 'deploy', result: 'failed', stage: 'render', reason: 'BuildFailed', permanent: true, at: Date.now(), changedCluster: false });
+    await revisions.recordOutcome('shop', { attempt: { revision: bad, purpose: 'deploy', result: 'failed', stage: 'render', reason: 'BuildFailed', permanent: true, at: Date.now(), changedCluster: false }, settled: [], history: [] });
     expect((await value(metrics, 'driftless_target_info'))[0]).toEqual({ labels: { target: 'shop', revision: good, health: 'Healthy' }, value: 1 });
   });
 });
