@@ -9,7 +9,7 @@ import type { RevisionStore } from '../store/revisions.js';
 
 /** What Intake writes to: the Redis-backed stores and queues in production, in-memory ones in unit tests. */
 export interface IntakeDeps {
-  deliveries: Pick<DeliveryStore, 'claim' | 'done' | 'forget' | 'connected'>;
+  deliveries: Pick<DeliveryStore, 'claim' | 'done' | 'forget' | 'connected' | 'isDone'>;
   /** BullMQ's queues in production; unit tests pass in-memory ones. */
   queues: JobQueues;
   revisions: Pick<RevisionStore, 'readPaths'>;
@@ -143,6 +143,8 @@ export class Intake {
         const outcome = await work();
         await deliveries.done(provider, deliveryId);
         await this.deps.replicated();
+        // a failover between the writes and WAIT sends WAIT to the promoted replica, which may never have had them
+        if (!(await deliveries.isDone(provider, deliveryId))) throw new Error('the delivery was lost in a Redis failover; it is taken in again when redelivered');
         return outcome;
       }
       // issued together (and pipelined); a failed `work` forgets the delivery after this one is remembered

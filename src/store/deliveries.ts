@@ -68,6 +68,11 @@ export class DeliveryStore {
     await this.redis.set(this.keys.delivery(provider, deliveryId), 'done', 'EX', rememberDeliverySeconds);
   }
 
+  /** Whether the server answering now remembers the delivery as taken in (after a failover: whether it survived). */
+  async isDone(provider: string, deliveryId: string): Promise<boolean> {
+    return (await this.redis.get(this.keys.delivery(provider, deliveryId))) === 'done';
+  }
+
   /** Lets a redelivery through again: the work failed. */
   async forget(provider: string, deliveryId: string): Promise<void> {
     await this.redis.del(this.keys.delivery(provider, deliveryId));

@@ -35,6 +35,9 @@ class MemoryDeliveries implements DeliveryStore {
     this.seen.delete(`${provider}/${deliveryId}`);
     return Promise.resolve();
   }
+  isDone(provider: string, deliveryId: string): Promise<boolean> {
+    return Promise.resolve(this.seen.get(`${provider}/${deliveryId}`) === 'done');
+  }
 }
 
 interface Job<Data> {
@@ -82,12 +85,13 @@ const { targets } = configSchema.parse({
   ],
 });
 
-function intake(read: Record<string, string[]> = {}) {
+function intake(read: Record<string, string[]> = {}, replicated?: IntakeDeps['replicated']) {
   const deps = {
     deliveries: new MemoryDeliveries(),
     queues: { sync: new MemoryQueue<SyncJobs>(), report: new MemoryQueue<ReportJobs>(), pulls: new MemoryQueue<PullJobs>() },
     revisions: new MemoryRevisions(read),
     targets,
+    replicated,
   };
   return { intake: new Intake(deps), ...deps };
 }
@@ -156,6 +160,19 @@ describe('Intake deduplicates deliveries by id', () => {
 
     expect((await t.intake.acceptPush('d-1', push())).outcome).toBe('queued');
     expect(t.queues.sync.jobs.map((j) => j.opts.jobId)).toEqual(['push.github.d-1.prod', 'push.github.d-1.dev']);
+  });
+
+  it('with replicas to wait for, refuses a delivery whose claim the server answering after WAIT does not hold (a failover lost it)', async () => {
+    let failover = true;
+    const t = intake({}, () => {
+      // WAIT answered by a promoted replica that never had the claim
+      if (failover) t.deliveries.seen.clear();
+      return Promise.resolve();
+    });
+    await expect(t.intake.acceptPush('d-1', push())).rejects.toThrow(/lost in a Redis failover/);
+    failover = false;
+    expect((await t.intake.acceptPush('d-1', push())).outcome).toBe('queued');
+    expect(t.deliveries.seen.get('github/d-1')).toBe('done');
   });
 });
 
