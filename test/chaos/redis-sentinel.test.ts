@@ -146,10 +146,12 @@ it('a Sentinel failover mid-burst loses no acknowledged delivery and the workers
     // the same process did it all: the failover cost 503s ("delivery could not be queued"), never the process
     expect(driftless.child.exitCode).toBeNull();
     expect(driftless.output.join('')).not.toContain('"level":60');
+    const output = driftless.output.join('');
+    const rewritten = output.split('writing it again').length - 1;
     recordResult({
       case: 'redis-sentinel-failover',
       fault: 'Redis primary (of 1 primary, 2 replicas, 3 Sentinels) SIGKILLed after 8 of 16 pushes; a replica promoted',
-      asserted: `${acknowledged.length} acknowledged deliveries (${refused.length} redelivered after 503), each ending with one terminal outcome (${acknowledged.filter((sha) => terminalStatuses(h!, sha, namespace).length > 1).length} of them posted twice, identically, after the failover); head deployed; ${deploys.length} deploys, none twice`,
+      asserted: `${acknowledged.length} acknowledged deliveries (${refused.length} redelivered after 503), each ending with one terminal outcome (${acknowledged.filter((sha) => terminalStatuses(h!, sha, namespace).length > 1).length} of them posted twice, identically, after the failover); head deployed; ${deploys.length} deploys, none twice; ${rewritten} outcome record(s) lost in the failover and written again`,
       convergeMs,
     });
   } finally {
