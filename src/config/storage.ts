@@ -43,10 +43,15 @@ export const redisSchema = z
     /**
      * Replicas that must hold a delivery's writes before the webhook is answered 202 (Redis
      * WAIT): with asynchronous replication, a primary lost right after answering would otherwise
-     * take acknowledged deliveries with it. 0 (the default) waits for none.
+     * take acknowledged deliveries with it. The workers wait for them too before reporting a
+     * run's outcome, so a failover cannot give a commit a second, different outcome. 0 (the
+     * default) waits for none.
      */
     minReplicasToAcknowledge: z.int().min(0).default(0),
-    /** How long the web waits for those replicas before answering 503 (the sender redelivers); below the web's 1 s command timeout. */
+    /**
+     * How long the web waits for those replicas before answering 503 (the sender redelivers);
+     * below the web's 1 s command timeout. A worker waits as long, then reports anyway.
+     */
     replicaTimeout: duration.prefault('500ms'),
     /** Prefix of every key and queue. */
     prefix: z.string().min(1).default('driftless'),
