@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,6 +13,7 @@ import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
 import { cm } from '../helpers/manifests.js';
 import { testKube } from '../helpers/kube.js';
 import { freePort, startDriftless, warmUp, type DriftlessProcess } from '../helpers/process.js';
+import { startRedisProgram } from '../helpers/redis-server.js';
 import { recordResult, terminalStatuses } from './lib.js';
 
 // A highly available Redis as production runs it: a primary, two replicas and three Sentinels
@@ -38,21 +39,11 @@ afterAll(async () => {
 const { client, discovery } = testKube();
 const master = 'driftless';
 
-/** Starts a Redis program and waits until it answers PING. */
+/** Starts a Redis program and waits until it answers PING; killed after the test. */
 async function start(file: string, args: string[], port: number): Promise<ChildProcess> {
-  const child = spawn(file, args, { stdio: 'ignore' });
+  const child = await startRedisProgram(file, args, port);
   processes.push(child);
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    for (let i = 0; i < 100; i++) {
-      if (await probe.connect().then(() => probe.ping(), () => undefined)) return child;
-      probe.disconnect();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } finally {
-    probe.disconnect();
-  }
-  throw new Error(`${file} on port ${port} did not start`);
+  return child;
 }
 
 it('a Sentinel failover mid-burst loses no acknowledged delivery and the workers carry on', async () => {

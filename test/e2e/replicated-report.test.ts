@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { keys } from '../../src/store/keys.js';
 import { DriftlessHarness } from '../helpers/driftless.js';
 import { cm } from '../helpers/manifests.js';
 import { freePort } from '../helpers/process.js';
+import { startRedisProgram } from '../helpers/redis-server.js';
 
 // With redis.minReplicasToAcknowledge, a deploy's outcome is reported only once a replica holds
 // the revision's settled state (Redis WAIT): a failover right after the report then cannot make
@@ -25,20 +26,9 @@ let replica: ChildProcess;
 let replicaPort: number;
 
 async function startRedis(args: string[], port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...args], { stdio: 'ignore' });
+  const child = await startRedisProgram('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...args], port);
   processes.push(child);
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  probe.on('error', () => undefined);
-  try {
-    for (let i = 0; i < 100; i++) {
-      if (await probe.connect().then(() => probe.ping(), () => undefined)) return child;
-      probe.disconnect();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  } finally {
-    probe.disconnect();
-  }
-  throw new Error(`redis-server on port ${port} did not start`);
+  return child;
 }
 
 beforeAll(async () => {
