@@ -1,5 +1,6 @@
 import type { ChangeSet, ChangeSummary } from './change.js';
 import type { SyncStage } from './revision.js';
+import type { Trigger } from './trigger.js';
 
 /**
  * Why a run ended as it did, in Flux's words: the condition reasons of kustomize-controller
@@ -59,6 +60,17 @@ export type SyncOutcome =
   | { result: 'drifted'; reason: 'DriftDetected'; summary: ChangeSummary; message: string };
 
 export type OutcomeResult = SyncOutcome['result'];
+
+/**
+ * The terminal outcome a settled revision was reported with, and the delivery it was reported
+ * under. Kept with the settled mark, so that a sync finding the revision still pending (the run
+ * that settled it ended before its report was queued: a crash, a failover) reports it again,
+ * identically: the same report job, a no-op while the queue still holds the first.
+ */
+export interface TerminalReport {
+  trigger: Trigger;
+  outcome: Extract<SyncOutcome, { result: 'succeeded' | 'failed' | 'errored' | 'superseded' }>;
+}
 
 /** An outcome's fields side by side, as history stores it; `reason` is absent from entries recorded before reasons existed. */
 export interface OutcomeRecord {

@@ -1,5 +1,6 @@
 import type { TargetConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
+import type { TerminalReport } from '../model/outcome.js';
 import type { Trigger } from '../model/trigger.js';
 import type { SyncStage } from '../model/revision.js';
 import type { PullRef } from '../model/pull.js';
@@ -100,11 +101,13 @@ export function syncObserver(deps: SyncReportDeps, target: TargetConfig, log: Lo
     if (!r) reporters.set(key, (r = new SyncReporter(deps, target, run, log.child({ commit: run.revision }))));
     return r;
   };
+  const terminal = async (sha: string, report: TerminalReport) => {
+    const j = terminalStatusJob(target, sha, report);
+    await deps.reports.add(j.name, j.data, j.opts);
+  };
   return {
-    async superseded({ revision, message }) {
-      const j = statusJob({ target: target.name, repo: target.repo.path, sha: revision.sha, trigger: revision.trigger }, 'terminal', 'superseded', message);
-      await deps.reports.add(j.name, j.data, j.opts);
-    },
+    superseded: ({ revision, message }) => terminal(revision.sha, { trigger: revision.trigger, outcome: { result: 'superseded', reason: 'Superseded', message } }),
+    settledAgain: terminal,
     started: (run) => reporter(run).started(),
     stage: (run, stage) => reporter(run).stage(stage),
     health: (run, healthy, total) => reporter(run).health(healthy, total),
@@ -117,6 +120,15 @@ export function syncObserver(deps: SyncReportDeps, target: TargetConfig, log: Lo
     },
     held: (waiting, hold) => reportHeld(deps, target, waiting, hold),
   };
+}
+
+/**
+ * The terminal commit status of a settled revision: the same job (id and text) as the run that
+ * settled it queued, whenever it is asked for again.
+ */
+function terminalStatusJob(target: TargetConfig, sha: string, { trigger, outcome }: TerminalReport): ReturnType<typeof statusJob> {
+  const { state, description } = outcome.result === 'superseded' ? { state: 'superseded' as const, description: outcome.message } : reportOutcome(outcome, sha, trigger.deliveryId).status;
+  return statusJob({ target: target.name, repo: target.repo.path, sha, trigger }, 'terminal', state, description);
 }
 
 /** Pending revisions that wait behind a pull request's hold (`/lock`) say so, without failing. */

@@ -10,6 +10,7 @@ export function keys(prefix: string) {
     settled: (t: string) => `${target(t)}:settled`,
     readPaths: (t: string) => `${target(t)}:read-paths`,
     outcomeToken: (t: string) => `${target(t)}:outcome-token`,
+    terminalReport: (t: string, sha: string) => `${target(t)}:terminal:${sha}`,
     history: (t: string) => `${target(t)}:history`,
     lock: (t: string) => `${target(t)}:lock`,
     createLock: (cluster: string) => `${prefix}:cluster:${cluster}:create-lock`,

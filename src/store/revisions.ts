@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
+import type { TerminalReport } from '../model/outcome.js';
 import type { LastAttempt, PendingRevision, RevisionFailure, RevisionHold, RevisionState } from '../model/revision.js';
 import { pushHistory, type HistoryEntry } from './history.js';
 import type { Keys } from './keys.js';
@@ -8,6 +9,8 @@ import type { Keys } from './keys.js';
 const keepFailures = 100;
 /** How many settled revisions are remembered per target: a delivery older than that may be settled twice. */
 const keepSettled = 1_000;
+/** Seconds a settled revision's terminal report is kept to be reported again: as long as delivery ids are remembered. */
+const keepTerminalReportSeconds = 7 * 24 * 3600;
 
 /** A target's pushes as a push's sync sees them before it takes the lock; times in milliseconds since the epoch. */
 export interface PushActivity {
@@ -37,9 +40,11 @@ export interface OutcomeWrite {
   /** How the run's attempt ended; absent when nothing was attempted (revisions superseded). */
   attempt?: AttemptRecord;
   /** Revisions that now have their terminal status. */
-  settled: readonly string[];
+  settled?: readonly string[];
+  /** The terminal reports of settled revisions, by revision (see TerminalReport). */
+  reports?: Readonly<Record<string, TerminalReport>>;
   /** The run's lines in history, oldest first. */
-  history: readonly HistoryEntry[];
+  history?: readonly HistoryEntry[];
   /** Folders outside the target's path that the render read (see readPathsOutside). */
   readPaths?: readonly string[];
 }
@@ -125,12 +130,20 @@ export class RevisionStore {
     const token = randomUUID();
     const multi = this.redis.multi();
     if (write.attempt) this.attemptCommands(multi, target, write.attempt);
-    if (write.settled.length > 0) this.settledCommands(multi, target, write.settled);
-    for (const entry of write.history) pushHistory(multi, this.keys, entry);
+    if (write.settled?.length) this.settledCommands(multi, target, write.settled);
+    for (const [sha, report] of Object.entries(write.reports ?? {})) multi.set(this.keys.terminalReport(target, sha), JSON.stringify(report), 'EX', keepTerminalReportSeconds);
+    for (const entry of write.history ?? []) pushHistory(multi, this.keys, entry);
     if (write.readPaths) multi.set(this.keys.readPaths(target), JSON.stringify(write.readPaths));
     await multi.set(this.keys.outcomeToken(target), token).exec();
     if (write.attempt?.purpose === 'deploy' && write.attempt.permanent) await this.trimFailures(target);
     return token;
+  }
+
+  /** The terminal reports kept for these revisions (see TerminalReport), by revision; expired or never written ones are absent. */
+  async terminalReports(target: string, revisions: readonly string[]): Promise<Map<string, TerminalReport>> {
+    if (revisions.length === 0) return new Map();
+    const rows = await this.redis.mget(...revisions.map((sha) => this.keys.terminalReport(target, sha)));
+    return new Map(revisions.flatMap((sha, i) => (rows[i] ? [[sha, JSON.parse(rows[i]) as TerminalReport] as const] : [])));
   }
 
   /** Whether the outcome `recordOutcome` wrote with `token` is the target's newest on the server answering now. */

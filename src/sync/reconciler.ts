@@ -3,7 +3,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { Discovery } from '../kube/discovery.js';
 import type { Logger } from '../log.js';
 import { requestedByPerson, type Trigger } from '../model/trigger.js';
-import { failureReason, type OutcomeRecord, type RollbackOutcome, type SyncOutcome } from '../model/outcome.js';
+import { failureReason, type OutcomeRecord, type RollbackOutcome, type SyncOutcome, type TerminalReport } from '../model/outcome.js';
 import type { PendingRevision, SyncStage } from '../model/revision.js';
 import type { HistoryEntry, HistoryStore } from '../store/history.js';
 import type { PullHold } from '../model/pull.js';
@@ -42,6 +42,11 @@ export interface ReconcileObserver {
   drifted(run: Run, drift: readonly Change[], healing: boolean): Promise<void>;
   /** A pull request's hold (`/lock`) keeps these revisions waiting. */
   held(waiting: readonly PendingRevision[], lock: PullHold): Promise<void>;
+  /**
+   * A settled revision found still pending: the run that settled it may have ended before its
+   * terminal status was queued. The same status again, as the same report job.
+   */
+  settledAgain(revision: string, report: TerminalReport): Promise<void>;
 }
 
 export interface ReconcilerDeps {
@@ -121,6 +126,7 @@ const silent: ReconcileObserver = {
   finished: async () => undefined,
   drifted: async () => undefined,
   held: async () => undefined,
+  settledAgain: async () => undefined,
 };
 
 /**
@@ -144,6 +150,7 @@ export async function reconcile(request: ReconcileRequest, deps: ReconcilerDeps)
   });
   if (!decision) return { result: 'skipped', reason: 'nothing pending' };
   await settle(decision.superseded, deps);
+  await reportAgain(decision.dropped, deps);
   await revisions.removePending(target.name, [...decision.superseded.map((s) => s.revision.sha), ...decision.dropped.map((p) => p.sha)]);
   if (decision.releaseHold && decision.state.held) await revisions.releaseHold(target.name);
   if (byPerson && decision.revision) await revisions.forgetFailure(target.name, decision.revision);
@@ -217,11 +224,25 @@ const driftWords: Partial<Record<Change['action'], string>> = {
 async function settle(superseded: readonly SettledRevision[], deps: ReconcilerDeps): Promise<void> {
   if (superseded.length === 0) return;
   const now = Date.now();
+  const outcome = (message: string) => ({ result: 'superseded', reason: 'Superseded', message }) as const;
   await recordOutcome(deps, {
     settled: superseded.map((s) => s.revision.sha),
-    history: superseded.map(({ revision, message }) => historyEntry(deps, { revision: revision.sha, trigger: revision.trigger }, { result: 'superseded', reason: 'Superseded', message }, {}, now)),
+    reports: Object.fromEntries(superseded.map(({ revision, message }) => [revision.sha, { trigger: revision.trigger, outcome: outcome(message) }])),
+    history: superseded.map(({ revision, message }) => historyEntry(deps, { revision: revision.sha, trigger: revision.trigger }, outcome(message), {}, now)),
   });
   for (const settled of superseded) await deps.observer.superseded(settled);
+}
+
+/**
+ * Pending revisions dropped because they are settled: a late delivery, or a run that settled one
+ * and ended (a crash, a failover) before it removed the pending entry, maybe before its report
+ * was queued. Each gets its terminal report again; the report job is the first one's, so a
+ * report that went out is not repeated while the queue holds it.
+ */
+async function reportAgain(dropped: readonly PendingRevision[], deps: ReconcilerDeps): Promise<void> {
+  if (dropped.length === 0) return;
+  const reports = await deps.revisions.terminalReports(deps.target.name, dropped.map((p) => p.sha));
+  for (const [revision, report] of reports) await deps.observer.settledAgain(revision, report);
 }
 
 /** How often an outcome a failover lost is written again before it is reported anyway. */
@@ -286,14 +307,16 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     log.warn({ stage: err.stage, permanent: err.permanent, err: err.message }, `${run.purpose} failed`);
     if (!deps.finalAttempt(err)) throw err;
     const outcome = { result: err.permanent ? 'failed' : 'errored', reason: failureReason[err.stage], stage: err.stage, message: err.message, summary: err.applied.length ? summarize(err.applied) : undefined } as const;
+    const deploy = run.purpose === 'deploy';
     await recordOutcome(deps, {
       attempt: { revision: run.revision, purpose: run.purpose, result: outcome.result, stage: err.stage, reason: err.message, permanent: err.permanent, at: Date.now(), changedCluster: changedCluster(err) },
-      settled: run.purpose === 'deploy' ? [run.revision] : [],
+      settled: deploy ? [run.revision] : [],
+      reports: deploy ? { [run.revision]: { trigger: run.trigger, outcome } } : undefined,
       history: [historyEntry(deps, run, { ...outcome, changes: historyChanges(err.applied) }, err.timings, startedAt)],
     });
     const rollback = run.purpose === 'rollback' ? undefined : await rollBack(run, err, deps);
-    // the hold a rollback leaves is written after its own outcome
-    if (rollback) await deps.durable?.();
+    // the report says how the rollback went; written (with the hold the rollback left) before it is reported
+    if (rollback) await recordOutcome(deps, { reports: deploy ? { [run.revision]: { trigger: run.trigger, outcome: { ...outcome, rollback } } } : undefined });
     await observer.finished(run, { ...outcome, rollback });
     throw err;
   }
@@ -303,9 +326,11 @@ async function runRevision(run: Run, deps: ReconcilerDeps, timings: SyncResult['
     run.purpose === 'heal' && planned
       ? { result: 'healed', reason: 'DriftHealed', summary: summarize(planned.drift), message: driftMessage(planned.drift, true) }
       : { result: 'succeeded', reason: 'ReconciliationSucceeded', summary };
+  const deploy = run.purpose === 'deploy' && outcome.result === 'succeeded';
   await recordOutcome(deps, {
     attempt: { revision: run.revision, purpose: run.purpose, result: 'succeeded', at: Date.now(), changedCluster: true },
-    settled: run.purpose === 'deploy' ? [run.revision] : [],
+    settled: deploy ? [run.revision] : [],
+    reports: deploy ? { [run.revision]: { trigger: run.trigger, outcome } } : undefined,
     history: [historyEntry(deps, run, { ...outcome, changes: historyChanges(planned && run.purpose === 'heal' ? planned.drift : result.changes) }, timings, startedAt)],
     // pushes that touch only these folders (a kustomize base outside the path) concern the target too
     readPaths: readPathsOutside(target.path, read),

@@ -24,8 +24,8 @@ import { recordResult, terminalStatuses } from './lib.js';
 // workers carry on against the promoted replica, and the head is deployed once.
 // The worker waits for a replica to hold a revision's settled state before it reports the
 // outcome, so a job that ended just before the kill (its completion lost) runs again on the
-// promoted replica and finds its revision settled: it may post the same outcome a second time
-// (at-least-once reports), never another one.
+// promoted replica and finds its revision settled: it may queue the same outcome a second time
+// (the kept terminal report, at-least-once), never another one.
 
 const processes: ChildProcess[] = [];
 let driftless: DriftlessProcess | undefined;

@@ -1,6 +1,9 @@
 import { createHmac } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject } from '../../src/kube/objects.js';
+import { keys } from '../../src/store/keys.js';
+import { RevisionStore } from '../../src/store/revisions.js';
 import { DriftlessHarness } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 import { Receiver } from '../helpers/receiver.js';
@@ -47,6 +50,11 @@ describe('automatic rollback after a failed health check', () => {
     const info = (await discovery.resourceFor(widget.apiVersion, 'Widget'))!;
     const pool = await getObject(client, info, namespace, 'pool');
     expect((pool?.status as { conditions: { type: string }[] }).conditions[0]?.type).toBe('Ready');
+
+    // the report kept for the failed commit (a later sync repeats it if it never went out) says how the rollback went
+    const redis = new Redis(h.config.redis.url);
+    const kept = await new RevisionStore(redis, keys(h.config.redis.prefix)).terminalReports(namespace, [bad.sha]).finally(() => redis.quit());
+    expect(kept.get(bad.sha)?.outcome).toMatchObject({ result: 'failed', rollback: { rolledBackTo: good.sha } });
 
     const history = await h.history(namespace);
     // newest first: the rollback ran after the failure was recorded
