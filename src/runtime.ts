@@ -40,9 +40,9 @@ export interface Runtime {
   /**
    * Resolves once `redis.minReplicasToAcknowledge` replicas hold every write made so far (Redis
    * WAIT), so a failover cannot lose them; rejects when fewer did within `redis.replicaTimeout`.
-   * Resolves at once when the setting is 0 (no replicas to wait for).
+   * Absent when the setting is 0: no replicas to wait for.
    */
-  replicated(): Promise<void>;
+  replicated?: () => Promise<void>;
   providers: Providers;
   target(name: string): TargetConfig | undefined;
   cluster(name: string): { client: KubeClient; discovery: Discovery };
@@ -96,7 +96,7 @@ export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker
     commentLocks: new CommentLockStore(redis, k),
     statusRanks: new StatusRankStore(redis, k),
     deliveries: new DeliveryStore(redis, k),
-    replicated: () => waitForReplicas(redis, config.redis.minReplicasToAcknowledge, config.redis.replicaTimeout),
+    replicated: config.redis.minReplicasToAcknowledge > 0 ? () => waitForReplicas(redis, config.redis.minReplicasToAcknowledge, config.redis.replicaTimeout) : undefined,
     providers,
     target: (name) => targets.get(name),
     cluster(name) {

@@ -55,7 +55,7 @@ export async function startWeb(config: Config, file: string, log: Logger, metric
     queues: rt.queues,
     revisions: rt.revisions,
     targets: config.targets,
-    replicated: config.redis.minReplicasToAcknowledge > 0 ? rt.replicated : undefined,
+    replicated: rt.replicated,
   });
   const { maxBodyBytes, maxUnauthenticatedBytes, bodyTimeout } = config.server;
   const dashboard = createDashboard(config, rt);

@@ -101,13 +101,11 @@ export function syncObserver(deps: SyncReportDeps, target: TargetConfig, log: Lo
     if (!r) reporters.set(key, (r = new SyncReporter(deps, target, run, log.child({ commit: run.revision }))));
     return r;
   };
-  const terminal = async (sha: string, report: TerminalReport) => {
-    const j = terminalStatusJob(target, sha, report);
-    await deps.reports.add(j.name, j.data, j.opts);
-  };
   return {
-    superseded: ({ revision, message }) => terminal(revision.sha, { trigger: revision.trigger, outcome: { result: 'superseded', reason: 'Superseded', message } }),
-    settledAgain: terminal,
+    async settled(sha, report) {
+      const j = terminalStatusJob(target, sha, report);
+      await deps.reports.add(j.name, j.data, j.opts);
+    },
     started: (run) => reporter(run).started(),
     stage: (run, stage) => reporter(run).stage(stage),
     health: (run, healthy, total) => reporter(run).health(healthy, total),

@@ -31,8 +31,6 @@ export type RunOutcome = Extract<SyncOutcome, { result: 'succeeded' | 'healed' |
  * reconciler imports no provider or report code.
  */
 export interface ReconcileObserver {
-  /** A pending revision will not be deployed: it gets its terminal status now. */
-  superseded(settled: SettledRevision): Promise<void>;
   started(run: Run): Promise<void>;
   stage(run: Run, stage: SyncStage): Promise<void>;
   health(run: Run, healthy: number, total: number): Promise<void>;
@@ -43,10 +41,11 @@ export interface ReconcileObserver {
   /** A pull request's hold (`/lock`) keeps these revisions waiting. */
   held(waiting: readonly PendingRevision[], lock: PullHold): Promise<void>;
   /**
-   * A settled revision found still pending: the run that settled it may have ended before its
-   * terminal status was queued. The same status again, as the same report job.
+   * A revision's terminal status from its kept report, without a run of its own: a pending
+   * revision superseded, or a settled one found still pending (the run that settled it may have
+   * ended before its status was queued), then as the same report job again.
    */
-  settledAgain(revision: string, report: TerminalReport): Promise<void>;
+  settled(revision: string, report: TerminalReport): Promise<void>;
 }
 
 export interface ReconcilerDeps {
@@ -119,14 +118,13 @@ export function changedCluster(err: SyncStageError): boolean {
 
 const short = (sha: string) => sha.slice(0, 7);
 const silent: ReconcileObserver = {
-  superseded: async () => undefined,
   started: async () => undefined,
   stage: async () => undefined,
   health: async () => undefined,
   finished: async () => undefined,
   drifted: async () => undefined,
   held: async () => undefined,
-  settledAgain: async () => undefined,
+  settled: async () => undefined,
 };
 
 /**
@@ -224,13 +222,13 @@ const driftWords: Partial<Record<Change['action'], string>> = {
 async function settle(superseded: readonly SettledRevision[], deps: ReconcilerDeps): Promise<void> {
   if (superseded.length === 0) return;
   const now = Date.now();
-  const outcome = (message: string) => ({ result: 'superseded', reason: 'Superseded', message }) as const;
+  const reports = superseded.map(({ revision, message }): [string, TerminalReport] => [revision.sha, { trigger: revision.trigger, outcome: { result: 'superseded', reason: 'Superseded', message } }]);
   await recordOutcome(deps, {
-    settled: superseded.map((s) => s.revision.sha),
-    reports: Object.fromEntries(superseded.map(({ revision, message }) => [revision.sha, { trigger: revision.trigger, outcome: outcome(message) }])),
-    history: superseded.map(({ revision, message }) => historyEntry(deps, { revision: revision.sha, trigger: revision.trigger }, outcome(message), {}, now)),
+    settled: reports.map(([sha]) => sha),
+    reports: Object.fromEntries(reports),
+    history: reports.map(([sha, { trigger, outcome }]) => historyEntry(deps, { revision: sha, trigger }, outcome, {}, now)),
   });
-  for (const settled of superseded) await deps.observer.superseded(settled);
+  for (const [sha, report] of reports) await deps.observer.settled(sha, report);
 }
 
 /**
@@ -242,7 +240,7 @@ async function settle(superseded: readonly SettledRevision[], deps: ReconcilerDe
 async function reportAgain(dropped: readonly PendingRevision[], deps: ReconcilerDeps): Promise<void> {
   if (dropped.length === 0) return;
   const reports = await deps.revisions.terminalReports(deps.target.name, dropped.map((p) => p.sha));
-  for (const [revision, report] of reports) await deps.observer.settledAgain(revision, report);
+  for (const [revision, report] of reports) await deps.observer.settled(revision, report);
 }
 
 /** How often an outcome a failover lost is written again before it is reported anyway. */

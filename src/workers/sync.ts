@@ -1,5 +1,6 @@
 import { DelayedError, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { TargetConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
 import { statusJob } from '../report/status.js';
 import { syncObserver } from '../report/sync-report.js';
 import type { Runtime } from '../runtime.js';
@@ -140,6 +141,16 @@ async function runJob(rt: Runtime, target: TargetConfig, kind: keyof SyncJobs, {
 }
 
 /**
+ * The reconciler's wait for replicas: it never rejects, because the outcome is reported either
+ * way (the writes are on the primary; only a failover in this window could lose them). Absent
+ * without replicas.
+ */
+function durable(replicated: Runtime['replicated'], log: Logger): ReconcilerDeps['durable'] {
+  if (!replicated) return undefined;
+  return () => replicated().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'revision state not yet on a replica; reporting anyway'));
+}
+
+/**
  * Runs the reconciler for one target with this process's stores, cluster client and reporting,
  * and records its metrics. The caller holds the target lock. Used by the worker and the CLI.
  * `queuedAt` (milliseconds since the epoch): when the delivery queued this sync, the start of
@@ -161,8 +172,7 @@ export async function reconcileTarget(rt: Runtime, target: TargetConfig, request
       return remoteHead(cloneUrl, target.branch, credentials, { notBefore: Math.max(queuedAt, newestPush) });
     },
     pullHold: () => rt.holds.holder(target.name),
-    // the outcome is reported either way: the writes are on the primary, only a failover in this window could lose them
-    durable: () => rt.replicated().catch((err: unknown) => log.warn({ err: err instanceof Error ? err.message : String(err) }, 'revision state not yet on a replica; reporting anyway')),
+    durable: durable(rt.replicated, log),
     kube: client,
     discovery,
     cacheDir: rt.config.git.cacheDir,

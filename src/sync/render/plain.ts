@@ -15,7 +15,8 @@ import { parseDocuments } from './yaml.js';
  * Reads the plain manifests under `target` (a directory or one file inside `root`, already
  * checked to be inside it), within `budget`: a file over a limit is refused before it is read,
  * and the render stops at the first file that takes it over its total. `onFile` hears of each file
- * before it is read (and, for a file reached through a symbolic link, of where it really is). Every problem in every file is collected into one ManifestError.
+ * before it is read (and, for a file reached through a symbolic link, of where it really is).
+ * Every problem in every file is collected into one ManifestError.
  */
 export async function renderPlain(root: string, target: string, budget: RenderBudget, onFile?: (file: string) => void): Promise<Manifest[]> {
   const rootReal = await realpath(root);
