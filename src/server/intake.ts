@@ -25,6 +25,8 @@ export interface IntakeDeps {
 export type IntakeOutcome =
   | { outcome: 'queued'; targets: string[] }
   | { outcome: 'duplicate' }
+  /** A copy of a delivery still being taken in (its intake may yet fail): the sender should redeliver it shortly. */
+  | { outcome: 'in-flight' }
   | { outcome: 'ignored'; reason: string };
 
 /**
@@ -80,7 +82,8 @@ export class Intake {
     // awaited below, or not needed once the claim decided
     added?.catch(() => undefined);
     try {
-      if (!(await claimed)) return { outcome: 'duplicate' };
+      const claim = await claimed;
+      if (claim !== 'claimed') return { outcome: claim };
       await (added ?? addJobs());
       return queued;
     } catch (err) {
@@ -130,12 +133,14 @@ export class Intake {
   }
 
   /**
-   * Runs `work` once per delivery id; a redelivery is answered "duplicate". A push's pending
-   * revisions are written by the claim itself, so a duplicate writes nothing.
+   * Runs `work` once per delivery id; a redelivery is answered "duplicate", or "in-flight" while
+   * the first copy is still being taken in. A push's pending revisions are written by the claim
+   * itself, so a copy writes nothing.
    */
   private async once(provider: string, deliveryId: string, work: () => Promise<IntakeOutcome>, pending?: PendingPush): Promise<IntakeOutcome> {
     const { deliveries } = this.deps;
-    if (!(await deliveries.claim(provider, deliveryId, pending))) return { outcome: 'duplicate' };
+    const claim = await deliveries.claim(provider, deliveryId, pending);
+    if (claim !== 'claimed') return { outcome: claim };
     try {
       if (this.deps.replicated) {
         // the work before its "done": replication keeps the order, so a promoted replica that

@@ -9,7 +9,7 @@ import type { Intake } from './intake.js';
 /** The delivery's result for the metric, from the answer's status code. */
 function resultOf(res: Response): string {
   if (res.statusCode === 202) return 'queued';
-  if (res.statusCode === 503) return 'unavailable';
+  if (res.statusCode === 503) return (res.locals.result as string | undefined) ?? 'unavailable';
   if (res.statusCode >= 400) return 'rejected';
   return (res.locals.result as string | undefined) ?? 'ignored';
 }
@@ -31,7 +31,7 @@ export interface WebhookOptions {
   bodyTimeoutMs: number;
 }
 
-/** Seconds a sender refused for the unauthenticated-bytes budget is asked to wait. */
+/** Seconds a sender refused for the unauthenticated-bytes budget, or for a copy of a delivery still being taken in, is asked to wait. */
 const retryAfterSeconds = 5;
 
 /**
@@ -92,6 +92,11 @@ export function webhookRouter(options: WebhookOptions & { log: Logger; metrics: 
         if (outcome.outcome === 'duplicate') {
           res.locals.result = 'duplicate';
           return answer(res, 200, { result: 'duplicate' });
+        }
+        if (outcome.outcome === 'in-flight') {
+          res.locals.result = 'in-flight';
+          res.set('retry-after', String(retryAfterSeconds));
+          return answer(res, 503, { error: 'an earlier copy of this delivery is still being taken in; redeliver it in a few seconds' });
         }
         if (outcome.outcome === 'ignored') return answer(res, 200, { result: 'ignored', reason: outcome.reason });
         return answer(res, 202, { result: 'queued', targets: outcome.targets });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject } from '../../src/kube/objects.js';
-import { DriftlessHarness, pushPayload } from '../helpers/driftless.js';
+import { Redis } from 'ioredis';
+import { keys } from '../../src/store/keys.js';
+import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 import { cm } from '../helpers/manifests.js';
 
@@ -67,6 +69,28 @@ describe('push to deploy on GitHub', () => {
     expect(again).toEqual({ status: 200, body: { result: 'duplicate' } });
     await expect.poll(finalState(sha), { timeout: 30_000 }).toBe('success');
     expect(h.statuses(sha).filter((s) => s.description === 'queued')).toHaveLength(1);
+  });
+
+  it('answers a copy of a delivery still being taken in 503 with Retry-After, not "duplicate", and takes it in once the hold is gone', async () => {
+    const deliveryId = `in-flight-${Date.now()}`;
+    const redis = new Redis(process.env.REDIS_URL!);
+    try {
+      // what an intake that lost Redis before it could forget its claim leaves behind (for 15 s)
+      const held = keys(h.config.redis.prefix).delivery('github', deliveryId);
+      await redis.set(held, 'in-flight', 'EX', 15);
+      const before = await h.repo.head();
+      const sha = await h.repo.commit('held delivery', { 'deploy/held.yaml': cm('held', '1') });
+      const body = pushPayload({ repo: h.repoName, cloneUrl: 'x', before, after: sha, paths: ['deploy/held.yaml'] });
+      const res = await fetch(`${h.url}/webhooks/github`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': sign(h.secret, body) }, body });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
+      expect(await res.json()).toEqual({ error: 'an earlier copy of this delivery is still being taken in; redeliver it in a few seconds' });
+      await redis.del(held);
+      expect((await h.push(body, { deliveryId })).status).toBe(202);
+      await expect.poll(finalState(sha), { timeout: 30_000 }).toBe('success');
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('deploys the newest of a burst of 10 pushes and gives every skipped commit a terminal status', async () => {

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import type { JobQueues, SyncJobData } from '../../src/queue/jobs.js';
-import { Intake } from '../../src/server/intake.js';
+import { Intake, type IntakeDeps } from '../../src/server/intake.js';
 import { DeliveryStore } from '../../src/store/deliveries.js';
 import { keys } from '../../src/store/keys.js';
 import { waitForReplicas } from '../../src/store/redis-connection.js';
@@ -29,12 +29,12 @@ function stores() {
 describe('DeliveryStore.claim', () => {
   it('claims a delivery once and records its revision as pending per target; a duplicate writes nothing', async () => {
     const { deliveries, revisions } = stores();
-    expect(await deliveries.claim('github', 'd-1', { targets: ['prod', 'dev'], revision: { sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') } })).toBe(true);
-    expect(await deliveries.claim('github', 'd-1', { targets: ['prod'], revision: { sha: sha('b'), receivedAt: 6, trigger: trigger('d-1') } })).toBe(false);
+    expect(await deliveries.claim('github', 'd-1', { targets: ['prod', 'dev'], revision: { sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') } }, 'done')).toBe('claimed');
+    expect(await deliveries.claim('github', 'd-1', { targets: ['prod'], revision: { sha: sha('b'), receivedAt: 6, trigger: trigger('d-1') } })).toBe('duplicate');
     expect(await revisions.pending('prod')).toEqual([{ sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') }]);
     expect(await revisions.pending('dev')).toEqual([{ sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') }]);
     // another host's delivery of the same id is its own
-    expect(await deliveries.claim('gitlab', 'd-1')).toBe(true);
+    expect(await deliveries.claim('gitlab', 'd-1')).toBe('claimed');
   });
 
   it('keeps the first delivery of a sha as its trigger, and a forgotten delivery can be claimed again', async () => {
@@ -43,7 +43,19 @@ describe('DeliveryStore.claim', () => {
     await deliveries.claim('github', 'd-2', { targets: ['prod'], revision: { sha: sha('a'), receivedAt: 9, trigger: trigger('d-2') } });
     expect(await revisions.pending('prod')).toEqual([{ sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') }]);
     await deliveries.forget('github', 'd-2');
-    expect(await deliveries.claim('github', 'd-2')).toBe(true);
+    expect(await deliveries.claim('github', 'd-2')).toBe('claimed');
+  });
+
+  it('answers a copy of a delivery still being taken in "in-flight", not "duplicate", and the hold lapses within 15 s', async () => {
+    const { k, deliveries, revisions } = stores();
+    expect(await deliveries.claim('github', 'd-1', { targets: ['prod'], revision: { sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') } })).toBe('claimed');
+    expect(await deliveries.claim('github', 'd-1', { targets: ['prod'], revision: { sha: sha('b'), receivedAt: 6, trigger: trigger('d-1') } })).toBe('in-flight');
+    expect((await revisions.pending('prod')).map((p) => p.sha)).toEqual([sha('a')]);
+    const ttl = await redis.ttl(k.delivery('github', 'd-1'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(15);
+    await deliveries.done('github', 'd-1');
+    expect(await deliveries.claim('github', 'd-1')).toBe('duplicate');
   });
 });
 
@@ -55,7 +67,7 @@ describe('Intake on a real Redis', () => {
   });
   const push = pushEvent({ changedPaths: ['overlays/prod/kustomization.yaml'] });
 
-  function intakeOn(prefix: string, connection: Redis, s: ReturnType<typeof stores>, replicated?: () => Promise<void>) {
+  function intakeOn(prefix: string, connection: Redis, s: Pick<IntakeDeps, 'deliveries' | 'revisions'>, replicated?: () => Promise<void>) {
     const queue = new Queue<SyncJobData>('sync', { connection, prefix });
     const queues = { sync: queue, report: queue, pulls: queue } as unknown as JobQueues;
     return { queue, intake: new Intake({ deliveries: s.deliveries, revisions: s.revisions, queues, targets, replicated }) };
@@ -97,5 +109,29 @@ describe('Intake on a real Redis', () => {
     expect(await replicated.intake.acceptPush('d-1', push)).toEqual({ outcome: 'queued', targets: ['prod'] });
     expect(await redis.get(s.k.delivery('github', 'd-1'))).toBe('done');
     expect(await replicated.intake.acceptPush('d-1', push)).toEqual({ outcome: 'duplicate' });
+  });
+
+  it('with replicas to wait for, a delivery whose intake failed and could not forget it (Redis lost mid-way) is answered "in-flight" to copies, never "duplicate", until the hold lapses', async () => {
+    const s = stores();
+    // the job cannot be written (see above), and then Redis is gone for the forget
+    const counter = `${s.prefix}:sync:id`;
+    await redis.hset(counter, 'not', 'a counter');
+    const unreachable: IntakeDeps['deliveries'] = {
+      claim: (...args) => s.deliveries.claim(...args),
+      done: (...args) => s.deliveries.done(...args),
+      isDone: (...args) => s.deliveries.isDone(...args),
+      connected: true,
+      forget: () => Promise.reject(new Error('Connection is closed.')),
+    };
+    const first = intakeOn(s.prefix, redis, { ...s, deliveries: unreachable }, () => waitForReplicas(redis, 0, 50));
+    await expect(first.intake.acceptPush('d-1', push)).rejects.toThrow(/WRONGTYPE/);
+    await redis.del(counter);
+    const copy = intakeOn(s.prefix, redis, s, () => waitForReplicas(redis, 0, 50));
+    expect(await copy.intake.acceptPush('d-1', push)).toEqual({ outcome: 'in-flight' });
+    expect(await redis.ttl(s.k.delivery('github', 'd-1'))).toBeLessThanOrEqual(15);
+    // the hold lapsed: the redelivery is taken in
+    await redis.del(s.k.delivery('github', 'd-1'));
+    expect(await copy.intake.acceptPush('d-1', push)).toEqual({ outcome: 'queued', targets: ['prod'] });
+    expect((await copy.queue.getJobs(['waiting'])).map((j) => j.id)).toEqual(['push.github.d-1.prod']);
   });
 });

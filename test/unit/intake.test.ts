@@ -4,7 +4,7 @@ import type { PendingRevision } from '../../src/model/revision.js';
 import type { CommentEvent, PushEvent } from '../../src/providers/types.js';
 import { commentEvent, pullRequestEvent, pushEvent } from '../helpers/events.js';
 import type { JobQueue, PullJobs, QueuedJob, ReportJobs, SyncJobs } from '../../src/queue/jobs.js';
-import type { PendingPush } from '../../src/store/deliveries.js';
+import type { DeliveryClaim, PendingPush } from '../../src/store/deliveries.js';
 import { Intake, type IntakeDeps } from '../../src/server/intake.js';
 
 // Intake with in-memory stand-ins for its Redis-backed delivery store, revision store and
@@ -20,12 +20,13 @@ class MemoryDeliveries implements DeliveryStore {
   readonly seen = new Map<string, 'in-flight' | 'done'>();
   readonly pending = new Map<string, PendingRevision[]>();
   readonly connected = true;
-  claim(provider: string, deliveryId: string, push?: PendingPush, state: 'in-flight' | 'done' = 'in-flight'): Promise<boolean> {
+  claim(provider: string, deliveryId: string, push?: PendingPush, state: 'in-flight' | 'done' = 'in-flight'): Promise<DeliveryClaim> {
     const key = `${provider}/${deliveryId}`;
-    if (this.seen.has(key)) return Promise.resolve(false);
+    const held = this.seen.get(key);
+    if (held) return Promise.resolve(held === 'done' ? 'duplicate' : 'in-flight');
     this.seen.set(key, state);
     for (const t of push?.targets ?? []) this.pending.set(t, [...(this.pending.get(t) ?? []), push!.revision]);
-    return Promise.resolve(true);
+    return Promise.resolve('claimed');
   }
   done(provider: string, deliveryId: string): Promise<void> {
     this.seen.set(`${provider}/${deliveryId}`, 'done');
@@ -116,6 +117,14 @@ describe('Intake deduplicates deliveries by id', () => {
     const t = intake();
     const outcomes = await Promise.all([t.intake.acceptPush('d-1', push()), t.intake.acceptPush('d-1', push()), t.intake.acceptPush('d-1', push())]);
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(['duplicate', 'duplicate', 'queued']);
+    expect(t.queues.sync.jobs).toHaveLength(2);
+  });
+
+  it('with replicas to wait for, answers copies that arrive while the first is taken in "in-flight" (it may yet fail), and later ones "duplicate"', async () => {
+    const t = intake({}, () => Promise.resolve());
+    const outcomes = await Promise.all([t.intake.acceptPush('d-1', push()), t.intake.acceptPush('d-1', push()), t.intake.acceptPush('d-1', push())]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['in-flight', 'in-flight', 'queued']);
+    expect(await t.intake.acceptPush('d-1', push())).toEqual({ outcome: 'duplicate' });
     expect(t.queues.sync.jobs).toHaveLength(2);
   });
 
