@@ -112,10 +112,12 @@ async function processSync(rt: Runtime, kind: keyof SyncJobs, ctx: JobContext<Sy
  * lock; the burst deploys once, its newest commit, and the other jobs find their revision settled.
  */
 async function debounce(rt: Runtime, target: TargetConfig, { job, token, log }: JobContext<SyncJobData>): Promise<ReconcileResult | undefined> {
-  const activity = await rt.revisions.activity(target.name);
-  if (activity.pending === 0 && (await settledPush(rt.revisions, target.name, job.data.commit))) return { result: 'skipped', reason: 'nothing pending' };
-  // the delivery's "queued" status, once: made here rather than on the webhook's request path
-  if (job.data.commit && job.attemptsStarted <= 1) {
+  const [activity, settled] = await Promise.all([rt.revisions.activity(target.name), settledPush(rt.revisions, target.name, job.data.commit)]);
+  if (activity.pending === 0 && settled) return { result: 'skipped', reason: 'nothing pending' };
+  // the delivery's "queued" status, once: made here rather than on the webhook's request path.
+  // Never for a settled commit: a job run again after a Redis failover lost its completion (and
+  // maybe its attempt count and the status's rank) would post "queued" over the terminal status
+  if (job.data.commit && !settled && job.attemptsStarted <= 1) {
     const queued = statusJob({ target: target.name, repo: target.repo.path, sha: job.data.commit, trigger: job.data.trigger }, 'queued', 'pending', 'queued');
     await rt.queues.report.add(queued.name, queued.data, queued.opts);
   }

@@ -81,4 +81,27 @@ describe('a settled revision still pending', () => {
     expect(terminal(sha)).toEqual(first);
     expect((await revisions.pending(namespace)).map((p) => p.sha)).not.toContain(sha);
   });
+
+  it('a settled commit\'s sync job run again after a failover lost its completion, its "queued" job and its rank posts no "queued" over the terminal status', async () => {
+    const deliveryId = randomUUID();
+    const { sha, res } = await h.commitAndPush('value 3', { 'deploy/app.yaml': cm('app', '3') }, { deliveryId });
+    expect(res.status).toBe(202);
+    await expect.poll(() => terminal(sha), { timeout: 30_000, interval: 100 }).toEqual([expect.stringMatching(/^success deployed/)]);
+    const posted = h.statuses(sha).length;
+    // what the promoted replica lacks: the finished sync job, its "queued" report job, the rank of the terminal status
+    const id = jobId('push', 'github', deliveryId, namespace);
+    const job = (await syncs.getJob(id))!;
+    await expect.poll(async () => (await syncs.getJob(id))?.finishedOn !== undefined, { timeout: 30_000, interval: 100 }).toBe(true);
+    await job.remove();
+    await (await reports.getJob(jobId('status', statusContext(namespace), sha, 'queued', deliveryId)))?.remove();
+    await redis.del(keys(h.config.redis.prefix).statusRank(statusContext(namespace), sha));
+    // and another push pending, so the job does not end at "nothing pending"
+    const next = await h.repo.commit('value 4', { 'deploy/app.yaml': cm('app', '4') });
+    await revisions.addPending([namespace], { sha: next, receivedAt: Date.now(), trigger: { kind: 'push', deliveryId: randomUUID(), actor: 'octocat' } });
+    await syncs.add('sync', job.data, { jobId: id });
+    await expect.poll(async () => (await syncs.getJob(id))?.finishedOn !== undefined, { timeout: 30_000, interval: 100 }).toBe(true);
+    await expect.poll(() => terminal(next), { timeout: 30_000, interval: 100 }).toEqual([expect.stringMatching(/^success deployed/)]);
+    expect(h.statuses(sha)).toHaveLength(posted);
+    expect(h.statuses(sha)[0]?.state).toBe('success');
+  });
 });
