@@ -1,5 +1,3 @@
-import { UnrecoverableError } from 'bullmq';
-
 /**
  * Every error Driftless raises on purpose. `permanent` decides retries: a permanent failure
  * is caused by the input (config, manifests, policy) and retrying cannot fix it.
@@ -63,14 +61,4 @@ export class FetchError extends DriftlessError {
   ) {
     super(message, options);
   }
-}
-
-/** Converts a permanent DriftlessError into BullMQ's UnrecoverableError so the job fails at once. */
-export function toJobError(err: unknown): Error {
-  if (err instanceof DriftlessError && err.permanent) {
-    const unrecoverable = new UnrecoverableError(err.message);
-    unrecoverable.cause = err;
-    return unrecoverable;
-  }
-  return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job, type Processor } from 'bullmq';
-import { toJobError } from '../errors.js';
+import { DriftlessError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { annotateActiveSpan } from '../tracing.js';
 import type { JobLogFields } from './jobs.js';
@@ -46,4 +46,17 @@ export function jobProcessor<Jobs>(handlers: JobHandlers<Jobs>, fields: JobLogFi
       throw toJobError(err);
     }
   };
+}
+
+/**
+ * Converts a permanent DriftlessError into BullMQ's UnrecoverableError so the job fails at once.
+ * Here, in the queue layer, so that what imports errors.js (the render threads) never loads BullMQ.
+ */
+export function toJobError(err: unknown): Error {
+  if (err instanceof DriftlessError && err.permanent) {
+    const unrecoverable = new UnrecoverableError(err.message);
+    unrecoverable.cause = err;
+    return unrecoverable;
+  }
+  return err instanceof Error ? err : new Error(String(err));
 }

@@ -1,4 +1,4 @@
-import { renderLimitsSchema } from '../../config/render.js';
+import { renderLimitDefaults } from '../../config/render-defaults.js';
 import type { TargetConfig } from '../../config/schema.js';
 import type { ObjectProblem } from '../../errors.js';
 import { formatBytes } from './yaml.js';
@@ -7,7 +7,7 @@ import { formatBytes } from './yaml.js';
 export type RenderLimits = TargetConfig['renderLimits'];
 
 /** The limits of a target whose configuration sets none. */
-export const defaultRenderLimits = (): RenderLimits => renderLimitsSchema.parse({});
+export const defaultRenderLimits = (): RenderLimits => ({ ...renderLimitDefaults });
 
 /**
  * What one render has read and produced so far, against its limits. Every check returns a
