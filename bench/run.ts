@@ -17,6 +17,7 @@ import { benchIntake, type IntakeResult } from './intake.js';
 import { compileChildren } from './lib/compile.js';
 import type { BenchContext } from './lib/context.js';
 import { driftlessCommand, loadAverage, machine, root, startTestEnv } from './lib/env.js';
+import { chartNodeFlags } from './lib/driftless.js';
 import { DeployFixture } from './lib/fixture.js';
 import { Admin } from './lib/kube.js';
 import { fmtInt, fmtMb, fmtMs, fmtRatio, median } from './lib/stats.js';
@@ -302,7 +303,7 @@ function resultNotes(): string[] {
   const n: string[] = [];
   const build = driftlessCommand();
   n.push(
-    `Environment: ${env.dir.endsWith('.testenv') ? 'the shared .testenv' : `a private scripts/testenv instance (${path.relative(root, env.dir)}), started and stopped by the bench so no other suite's objects or requests are in its /metrics`}; controllers (kube-controller-manager, kube-scheduler, kwok) ${env.controllers ? 'running' : 'not running'}. Driftless: ${build.built ? path.relative(root, build.args[0]!) || build.args[0] : 'src/cli.ts through tsx'}${process.env.DRIFTLESS_ROOT ? ` (DRIFTLESS_ROOT=${process.env.DRIFTLESS_ROOT})` : ''}, \`serve\` and \`worker\` as separate processes, LOG_LEVEL=info, target concurrency ${ctx.concurrency ?? 'default (8)'}.`,
+    `Environment: ${env.dir.endsWith('.testenv') ? 'the shared .testenv' : `a private scripts/testenv instance (${path.relative(root, env.dir)}), started and stopped by the bench so no other suite's objects or requests are in its /metrics`}; controllers (kube-controller-manager, kube-scheduler, kwok) ${env.controllers ? 'running' : 'not running'}. Driftless: ${build.built ? path.relative(root, build.args[0]!) || build.args[0] : 'src/cli.ts through tsx'}${process.env.DRIFTLESS_ROOT ? ` (DRIFTLESS_ROOT=${process.env.DRIFTLESS_ROOT})` : ''}, \`serve\` and \`worker\` as separate processes with the Helm chart's Node.js flags (web: ${chartNodeFlags('web').join(' ') || 'none'}; worker: ${chartNodeFlags('worker').join(' ') || 'none'}), LOG_LEVEL=info, target concurrency ${ctx.concurrency ?? 'default (8)'}.`,
     'Objects: ConfigMaps, headless Services, Deployments and ServiceAccounts in turn, one file each; Deployments have 1 replica in rows 2 and 5 and 0 in rows 3–4, so that the scheduler and kwok starting 250 Pods do not dominate the cluster side of a row about the deployer.',
   );
   if (intake) {

@@ -1,7 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
+import * as yaml from 'js-yaml';
 import type { HistoryEntry } from '../../src/store/history.js';
 import { pushPayload, sign } from '../../test/helpers/driftless.js';
 import { driftlessCommand, root } from './env.js';
@@ -85,10 +86,16 @@ function nodeArgs(name: string, o: ProcessOptions): string[] {
   return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
 }
 
+/** The Node.js flags the Helm chart starts a component with (`<component>.nodeFlags` of its values.yaml), so the bench runs it as deployed. */
+export function chartNodeFlags(component: 'web' | 'worker', buildRoot = root): string[] {
+  const values = yaml.load(readFileSync(path.join(buildRoot, 'helm', 'driftless', 'values.yaml'), 'utf8')) as Record<string, { nodeFlags?: string[] } | undefined>;
+  return values[component]?.nodeFlags ?? [];
+}
+
 /** `driftless serve` in its own process; resolves once it listens, with its URL. */
 export async function startServe(name: string, configFile: string, o: ProcessOptions): Promise<{ child: Child; url: string }> {
   const { args } = driftlessCommand(o.buildRoot);
-  const child = spawnLogged(name, process.execPath, [...nodeArgs(name, o), ...args, 'serve', '--config', configFile], {
+  const child = spawnLogged(name, process.execPath, [...chartNodeFlags('web', o.buildRoot), ...nodeArgs(name, o), ...args, 'serve', '--config', configFile], {
     cwd: root,
     env: { ...process.env, PORT: '0', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...o.env },
     logFile: path.join(o.outDir, `${name}.log`),
@@ -100,7 +107,7 @@ export async function startServe(name: string, configFile: string, o: ProcessOpt
 /** `driftless worker` in its own process; resolves once its workers run. */
 export async function startWorker(name: string, configFile: string, o: ProcessOptions): Promise<Child> {
   const { args } = driftlessCommand();
-  const child = spawnLogged(name, process.execPath, [...nodeArgs(name, o), ...args, 'worker', '--config', configFile], {
+  const child = spawnLogged(name, process.execPath, [...chartNodeFlags('worker', o.buildRoot), ...nodeArgs(name, o), ...args, 'worker', '--config', configFile], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...o.env },
     logFile: path.join(o.outDir, `${name}.log`),

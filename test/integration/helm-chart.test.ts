@@ -30,7 +30,7 @@ type KubeDoc = { apiVersion: string; kind: string; metadata: { name: string; nam
 type PodSpec = {
   automountServiceAccountToken?: boolean;
   securityContext?: Record<string, unknown>;
-  containers: { name: string; args?: string[]; env?: { name: string; value?: string }[]; securityContext?: Record<string, unknown>; livenessProbe?: { httpGet?: { path: string; port: string } }; readinessProbe?: { httpGet?: { path: string; port: string } } }[];
+  containers: { name: string; command?: string[]; args?: string[]; env?: { name: string; value?: string }[]; securityContext?: Record<string, unknown>; livenessProbe?: { httpGet?: { path: string; port: string } }; readinessProbe?: { httpGet?: { path: string; port: string } } }[];
   topologySpreadConstraints?: { labelSelector?: { matchLabels?: Record<string, string> } }[];
   volumes?: { name: string; emptyDir?: unknown }[];
 };
@@ -224,6 +224,17 @@ describe('the chart, rendered', () => {
         expect(docs.some((d) => d.kind === 'NetworkPolicy'), set).toBe(true);
       }
     }
+  });
+
+  it('starts the web with its Node.js flags through the image\'s own entrypoint, and the worker with the entrypoint unchanged', async () => {
+    const entrypoint = JSON.parse(/^ENTRYPOINT (.*)$/m.exec(await readFile(path.join(root, 'Dockerfile'), 'utf8'))![1]!) as string[];
+    const node = entrypoint.indexOf('node');
+    const { docs } = await render('flags', 'flags', [valueFile('minimal')]);
+    const container = (component: string) => podSpec(docs.find((d) => d.kind === 'Deployment' && d.metadata.name === `flags-driftless-${component}`)!).containers[0]!;
+    expect(container('web').command).toEqual([...entrypoint.slice(0, node + 1), '--max-semi-space-size=8', '--heap-growing-percent=20', ...entrypoint.slice(node + 1)]);
+    expect(container('worker').command).toBeUndefined();
+    // each flag is one Node.js accepts
+    for (const flag of container('web').command!.slice(node + 1, -1)) expect((await exec(process.execPath, [flag, '-e', '0'])).code, flag).toBe(0);
   });
 
   it('ships the Grafana dashboard and the alerts only when asked, each querying only metrics Driftless serves', async () => {

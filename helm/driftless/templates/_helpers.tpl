@@ -343,6 +343,10 @@ spec:
         - name: {{ $component }}
           image: {{ include "driftless.image" $ | quote }}
           imagePullPolicy: {{ $.Values.image.pullPolicy }}
+          {{- with $v.nodeFlags }}
+          # the image's entrypoint, with the component's Node.js flags before the script
+          command: ["/usr/bin/tini", "--", "node", {{ range . }}{{ . | quote }}, {{ end }}"/app/dist/cli.js"]
+          {{- end }}
           args: [{{ .command | quote }}, "--config", "/etc/driftless/config/driftless.yaml"]
           ports:
             - name: http
