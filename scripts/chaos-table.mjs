@@ -11,13 +11,13 @@ import process from 'node:process';
 const [rowsFile, reportFile, seconds] = process.argv.slice(2);
 const rows = existsSync(rowsFile) ? readFileSync(rowsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
 const report = existsSync(reportFile) ? JSON.parse(readFileSync(reportFile, 'utf8')) : { testResults: [] };
-// A failed case names its first error and where in the case it was thrown (for a timed-out
-// expect.poll, the poll's line), since CI shows only the end of the output.
-const failure = (message = '') => {
-  const where = /\/(test\/[^\s:()]+\.ts):(\d+)/.exec(message);
-  return `${message.split('\n')[0].slice(0, 160)}${where ? ` (${where[1]}:${where[2]})` : ''}`;
+// A failed case names its first error and the line of the case's own file it was thrown from
+// (for a timed-out expect.poll, the poll's line), since CI shows only the end of the output.
+const failure = (file, message = '') => {
+  const line = message.split('\n').map((l) => l.split(`${path.basename(file)}:`)[1]).find(Boolean)?.match(/^\d+/)?.[0];
+  return `${message.split('\n')[0].slice(0, 160)}${line ? ` (${path.basename(file)}:${line})` : ''}`;
 };
-const failed = report.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => ({ case: `${path.basename(f.name)}: ${a.title}`, fault: '', asserted: failure(a.failureMessages[0]), result: 'failed' })));
+const failed = report.testResults.flatMap((f) => f.assertionResults.filter((a) => a.status === 'failed').map((a) => ({ case: `${path.basename(f.name)}: ${a.title}`, fault: '', asserted: failure(f.name, a.failureMessages[0]), result: 'failed' })));
 const cell = (s) => String(s ?? '').replaceAll('|', '\\|');
 const lines = [
   '| case | fault | what was asserted | time to converge | result |',

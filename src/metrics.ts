@@ -28,7 +28,7 @@ export class Metrics {
 
   readonly deliveries = new Counter({
     name: 'driftless_webhook_deliveries_total',
-    help: 'Webhook deliveries by provider and result (queued, duplicate, ignored, rejected, unavailable).',
+    help: 'Webhook deliveries by provider and result (queued, duplicate, in-flight, ignored, rejected, unavailable).',
     labelNames: ['provider', 'result'] as const,
     registers: [this.registry],
   });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import * as yaml from 'js-yaml';
@@ -86,9 +86,15 @@ function nodeArgs(name: string, o: ProcessOptions): string[] {
   return ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
 }
 
-/** The Node.js flags the Helm chart starts a component with (`<component>.nodeFlags` of its values.yaml), so the bench runs it as deployed. */
-export function chartNodeFlags(component: 'web' | 'worker', buildRoot = root): string[] {
-  const values = yaml.load(readFileSync(path.join(buildRoot, 'helm', 'driftless', 'values.yaml'), 'utf8')) as Record<string, { nodeFlags?: string[] } | undefined>;
+/**
+ * The Node.js flags the Helm chart of the build being benched starts a component with
+ * (`<component>.nodeFlags` of its values.yaml), so the bench runs it as deployed; none for a
+ * build without them.
+ */
+export function chartNodeFlags(component: 'web' | 'worker', buildRoot = process.env.DRIFTLESS_ROOT ?? root): string[] {
+  const file = path.join(buildRoot, 'helm', 'driftless', 'values.yaml');
+  if (!existsSync(file)) return [];
+  const values = yaml.load(readFileSync(file, 'utf8')) as Record<string, { nodeFlags?: string[] } | undefined>;
   return values[component]?.nodeFlags ?? [];
 }
 

@@ -52,7 +52,7 @@ export function jobProcessor<Jobs>(handlers: JobHandlers<Jobs>, fields: JobLogFi
  * Converts a permanent DriftlessError into BullMQ's UnrecoverableError so the job fails at once.
  * Here, in the queue layer, so that what imports errors.js (the render threads) never loads BullMQ.
  */
-export function toJobError(err: unknown): Error {
+function toJobError(err: unknown): Error {
   if (err instanceof DriftlessError && err.permanent) {
     const unrecoverable = new UnrecoverableError(err.message);
     unrecoverable.cause = err;

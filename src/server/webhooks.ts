@@ -88,15 +88,16 @@ export function webhookRouter(options: WebhookOptions & { log: Logger; metrics: 
               ? options.intake.acceptPullRequest(deliveryId, event)
               : options.intake.acceptComment(deliveryId, event),
         );
+        if (outcome.outcome === 'in-flight') {
+          log.warn({ provider, deliveryId, event: event.kind, repo: event.repo }, 'an earlier copy of this delivery is still being taken in: answered 503');
+          res.locals.result = 'in-flight';
+          res.set('retry-after', String(retryAfterSeconds));
+          return answer(res, 503, { error: 'an earlier copy of this delivery is still being taken in; redeliver it in a few seconds' });
+        }
         log.info({ provider, deliveryId, ...outcome, event: event.kind, repo: event.repo, commit: event.kind === 'push' ? event.after : undefined }, 'delivery accepted');
         if (outcome.outcome === 'duplicate') {
           res.locals.result = 'duplicate';
           return answer(res, 200, { result: 'duplicate' });
-        }
-        if (outcome.outcome === 'in-flight') {
-          res.locals.result = 'in-flight';
-          res.set('retry-after', String(retryAfterSeconds));
-          return answer(res, 503, { error: 'an earlier copy of this delivery is still being taken in; redeliver it in a few seconds' });
         }
         if (outcome.outcome === 'ignored') return answer(res, 200, { result: 'ignored', reason: outcome.reason });
         return answer(res, 202, { result: 'queued', targets: outcome.targets });

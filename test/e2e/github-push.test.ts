@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject } from '../../src/kube/objects.js';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { jobId, queueNames } from '../../src/queue/jobs.js';
 import { keys } from '../../src/store/keys.js';
-import { DriftlessHarness, pushPayload, sign } from '../helpers/driftless.js';
+import { DriftlessHarness, issueCommentPayload, pushPayload, sign } from '../helpers/driftless.js';
 import { createNamespace, testKube, uniqueName } from '../helpers/kube.js';
 import { cm } from '../helpers/manifests.js';
 
@@ -71,24 +73,29 @@ describe('push to deploy on GitHub', () => {
     expect(h.statuses(sha).filter((s) => s.description === 'queued')).toHaveLength(1);
   });
 
-  it('answers a copy of a delivery still being taken in 503 with Retry-After, not "duplicate", and takes it in once the hold is gone', async () => {
+  it('answers a copy of a delivery still being taken in 503 with Retry-After, not "duplicate", queues nothing for it, and takes it in once the hold is gone', async () => {
+    // a comment command claims its delivery before it queues anything (as every delivery does
+    // with replicas to wait for); the hold is what an intake that lost Redis before it could
+    // forget its claim leaves behind, for 15 s
     const deliveryId = `in-flight-${Date.now()}`;
     const redis = new Redis(process.env.REDIS_URL!);
+    const pulls = new Queue(queueNames.pulls, { connection: redis, prefix: h.config.redis.prefix });
     try {
-      // what an intake that lost Redis before it could forget its claim leaves behind (for 15 s)
       const held = keys(h.config.redis.prefix).delivery('github', deliveryId);
       await redis.set(held, 'in-flight', 'EX', 15);
-      const before = await h.repo.head();
-      const sha = await h.repo.commit('held delivery', { 'deploy/held.yaml': cm('held', '1') });
-      const body = pushPayload({ repo: h.repoName, cloneUrl: 'x', before, after: sha, paths: ['deploy/held.yaml'] });
-      const res = await fetch(`${h.url}/webhooks/github`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': deliveryId, 'x-hub-signature-256': sign(h.secret, body) }, body });
+      const body = issueCommentPayload({ repo: h.repoName, number: 7, body: '/help', user: 'octocat' });
+      const headers = { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': deliveryId, 'x-hub-signature-256': sign(h.secret, body) };
+      const res = await fetch(`${h.url}/webhooks/github`, { method: 'POST', headers, body });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('5');
       expect(await res.json()).toEqual({ error: 'an earlier copy of this delivery is still being taken in; redeliver it in a few seconds' });
+      const command = jobId('command', 'github', deliveryId);
+      expect(await pulls.getJob(command)).toBeUndefined();
       await redis.del(held);
-      expect((await h.push(body, { deliveryId })).status).toBe(202);
-      await expect.poll(finalState(sha), { timeout: 30_000 }).toBe('success');
+      expect((await fetch(`${h.url}/webhooks/github`, { method: 'POST', headers, body })).status).toBe(202);
+      expect(await pulls.getJob(command)).toBeDefined();
     } finally {
+      await pulls.close();
       redis.disconnect();
     }
   });

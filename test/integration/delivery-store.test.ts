@@ -46,7 +46,7 @@ describe('DeliveryStore.claim', () => {
     expect(await deliveries.claim('github', 'd-2')).toBe('claimed');
   });
 
-  it('answers a copy of a delivery still being taken in "in-flight", not "duplicate", and the hold lapses within 15 s', async () => {
+  it('answers a copy of a delivery still being taken in "in-flight", not "duplicate"; the hold expires within 15 s', async () => {
     const { k, deliveries, revisions } = stores();
     expect(await deliveries.claim('github', 'd-1', { targets: ['prod'], revision: { sha: sha('a'), receivedAt: 5, trigger: trigger('d-1') } })).toBe('claimed');
     expect(await deliveries.claim('github', 'd-1', { targets: ['prod'], revision: { sha: sha('b'), receivedAt: 6, trigger: trigger('d-1') } })).toBe('in-flight');
@@ -128,7 +128,12 @@ describe('Intake on a real Redis', () => {
     await redis.del(counter);
     const copy = intakeOn(s.prefix, redis, s, () => waitForReplicas(redis, 0, 50));
     expect(await copy.intake.acceptPush('d-1', push)).toEqual({ outcome: 'in-flight' });
-    expect(await redis.ttl(s.k.delivery('github', 'd-1'))).toBeLessThanOrEqual(15);
+    expect(await redis.get(s.k.delivery('github', 'd-1'))).toBe('in-flight');
+    const ttl = await redis.ttl(s.k.delivery('github', 'd-1'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(15);
+    // nothing was queued for it
+    expect(await copy.queue.getJobs(['waiting'])).toEqual([]);
     // the hold lapsed: the redelivery is taken in
     await redis.del(s.k.delivery('github', 'd-1'));
     expect(await copy.intake.acceptPush('d-1', push)).toEqual({ outcome: 'queued', targets: ['prod'] });
