@@ -107,9 +107,10 @@ async function processSync(rt: Runtime, kind: keyof SyncJobs, ctx: JobContext<Sy
 /**
  * The first steps of a push's sync, before the lock. A push whose revision a sync settled already
  * ends here, without the lock or a look at the git host. Otherwise its "queued" status is reported
- * (once, when the worker first takes the job, and never for a commit settled already). In a burst it then waits until the pushes stop
- * (target.debounce, quietUntil), delayed in the queue rather than holding a worker slot or the
- * lock; the burst deploys once, its newest commit, and the other jobs find their revision settled.
+ * (once, when the worker first takes the job, and never for a commit settled already). In a burst
+ * it then waits until the pushes stop (target.debounce, quietUntil), delayed in the queue rather
+ * than holding a worker slot or the lock; the burst deploys once, its newest commit, and the other
+ * jobs find their revision settled.
  */
 async function debounce(rt: Runtime, target: TargetConfig, { job, token, log }: JobContext<SyncJobData>): Promise<ReconcileResult | undefined> {
   const [activity, settled] = await Promise.all([rt.revisions.activity(target.name), settledPush(rt.revisions, target.name, job.data.commit)]);
