@@ -3,7 +3,7 @@ import type { KubeClient } from '../kube/client.js';
 import type { Discovery, ResourceInfo } from '../kube/discovery.js';
 import { formatGroupKind } from '../kube/keys.js';
 import { getObject, listMetadata, listObjects, type KubeObject, type ObjectMetadata } from '../kube/objects.js';
-import { applySetKeys, unionScope, type InventoryScope } from './inventory.js';
+import { applySetKeys, type InventoryScope } from './inventory.js';
 import { identityKey } from './normalise.js';
 
 /** What reading the live side needs: the cluster, the ApplySet's id, and how many requests may be in flight. */
@@ -68,8 +68,14 @@ export async function existingIn(client: KubeClient, info: ResourceInfo, namespa
   return found;
 }
 
-/** Every slot of the inventory's scope (previous ∪ next), and those of the declared objects. */
-async function slotsOf(discovery: Discovery, declared: readonly Declared[], previousScope: InventoryScope, scope: InventoryScope): Promise<Slot[]> {
+/**
+ * The slots of the declared objects, and every slot of the previous inventory's scope: members
+ * can only be there (KEP-3659: prune lists the parent's group kinds × namespaces, and apply
+ * records the union before writing). A kind or namespace the next scope adds holds no member
+ * yet, so where no object is declared it is not listed: a first apply into 10 namespaces lists
+ * the kinds each namespace declares, not every kind in every namespace and the parent's.
+ */
+async function slotsOf(discovery: Discovery, declared: readonly Declared[], previousScope: InventoryScope): Promise<Slot[]> {
   const slots = new Map<string, Slot>();
   // the declared objects' own kinds first: what resolve found is what they are compared under
   for (const d of declared) {
@@ -79,11 +85,10 @@ async function slotsOf(discovery: Discovery, declared: readonly Declared[], prev
     slot.declared.push(d);
     slots.set(key, slot);
   }
-  const union = unionScope(previousScope, scope);
-  for (const groupKind of union.groupKinds) {
+  for (const groupKind of previousScope.groupKinds) {
     const info = await discovery.resourceForGroupKind(groupKind);
     if (!info) continue; // the kind is gone from the cluster (CRD deleted): nothing left to prune
-    for (const namespace of info.namespaced ? union.namespaces : [undefined]) {
+    for (const namespace of info.namespaced ? previousScope.namespaces : [undefined]) {
       const key = slotKey(groupKind, namespace);
       if (!slots.has(key)) slots.set(key, { info, groupKind, namespace, declared: [] });
     }
@@ -102,7 +107,7 @@ async function slotsOf(discovery: Discovery, declared: readonly Declared[], prev
  * Declared objects that exist without the label are fetched in full, one GET each: adoption,
  * refusal and takeover read their managedFields and annotations.
  */
-export async function readLive(ctx: LiveContext, declared: readonly Declared[], previousScope: InventoryScope, scope: InventoryScope): Promise<LiveView> {
+export async function readLive(ctx: LiveContext, declared: readonly Declared[], previousScope: InventoryScope): Promise<LiveView> {
   const { client, applySetId } = ctx;
   const selector = `${applySetKeys.partOf}=${applySetId}`;
   const labelled = new Map<string, LiveObject>();
@@ -114,7 +119,7 @@ export async function readLive(ctx: LiveContext, declared: readonly Declared[], 
     for (const live of await listObjects(client, s.info, s.namespace, selector)) labelled.set(identityKey(s.info, live.metadata.namespace, live.metadata.name), { info: s.info, live });
   };
   const readSlot = async (s: Slot) => {
-    if (inScope(previousScope, s) || s.declared.length === 0) {
+    if (inScope(previousScope, s)) {
       await listLabelled(s);
       const missing = s.declared.filter((d) => !labelled.has(d.key));
       const existing = await existingIn(client, s.info, s.namespace, missing.map((d) => d.name));
@@ -131,7 +136,7 @@ export async function readLive(ctx: LiveContext, declared: readonly Declared[], 
     for (const d of s.declared) if (names.has(d.name) && !labelled.has(d.key)) toFetch.push(d);
   };
 
-  await Promise.all((await slotsOf(ctx.discovery, declared, previousScope, scope)).map((s) => limit(() => readSlot(s))));
+  await Promise.all((await slotsOf(ctx.discovery, declared, previousScope)).map((s) => limit(() => readSlot(s))));
   await Promise.all(
     toFetch.map((d) =>
       limit(async () => {

@@ -228,7 +228,7 @@ export async function plan(manifests: readonly Manifest[], ctx: PlanContext): Pr
     if (r.info.namespaced && r.desired.metadata.namespace) scope.namespaces.add(r.desired.metadata.namespace);
   }
   const declared = resolved.filter((r) => !r.crdPending).map((r): Declared => ({ info: r.info, key: r.key, namespace: r.desired.metadata.namespace, name: r.desired.metadata.name }));
-  const { labelled, unlabelled } = await readLive({ client, discovery: ctx.discovery, applySetId: parent.id, concurrency: policy.concurrency }, declared, previousScope, scope);
+  const { labelled, unlabelled } = await readLive({ client, discovery: ctx.discovery, applySetId: parent.id, concurrency: policy.concurrency }, declared, previousScope);
   const newNamespaces = new Set(resolved.filter((r) => isKind(r.desired, namespaceKind)).map((r) => r.desired.metadata.name));
 
   const limit = pLimit(policy.concurrency);

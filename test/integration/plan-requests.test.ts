@@ -57,6 +57,33 @@ describe('what a first apply asks the API server', () => {
   });
 });
 
+describe('a first apply into namespaces other than the target\'s own', () => {
+  const own = uniqueName('reqs-own');
+  const namespaces = [uniqueName('reqs-c'), uniqueName('reqs-d'), uniqueName('reqs-e')];
+  // ConfigMaps in every namespace, ServiceAccounts in the first only: 4 kinds × namespaces that declare them
+  const set = [...namespaces.map((ns) => configMap('cm', ns)), serviceAccount('sa', namespaces[0]!)];
+  const ctx = targetContext(client, discovery, uniqueName('reqs-own'), own, { allowedNamespaces: [own, ...namespaces] });
+  beforeAll(async () => {
+    for (const ns of [own, ...namespaces]) await createNamespace(client, ns);
+  });
+
+  it('lists only the kinds each namespace declares: nothing can be a member anywhere else yet', async () => {
+    const { result: changes, requests } = await requestsDuring(() => syncSet(set, ctx));
+    expect(Object.values(changes).map((c) => c.action)).toEqual(set.map(() => 'created'));
+    const lists = requests.filter((r) => r.startsWith('LIST ')).sort();
+    expect(lists).toEqual(
+      [...namespaces.map((ns) => `LIST /api/v1/namespaces/${ns}/configmaps`), `LIST /api/v1/namespaces/${namespaces[0]}/serviceaccounts`].sort(),
+    );
+  });
+
+  it('lists the whole recorded scope once it is the inventory, the target\'s namespace included (KEP-3659), and prunes there', async () => {
+    const { result: changes, requests } = await requestsDuring(() => syncSet(set.slice(1), ctx));
+    expect(changes[`ConfigMap/${namespaces[0]}/cm`]?.action).toBe('deleted');
+    // 2 kinds × (3 namespaces + the target's own), each listed by the ApplySet label
+    expect(requests.filter((r) => r.startsWith('LIST '))).toHaveLength(2 * 4);
+  });
+});
+
 describe('objects that exist without the label are still found among new ones', () => {
   const namespace = uniqueName('reqs-exist');
   beforeAll(async () => {
