@@ -8,7 +8,7 @@ import { ManifestError, type ObjectProblem } from '../errors.js';
 import { subjectOf, type Manifest } from './manifest.js';
 import type { Change, ChangeSet } from './changeset.js';
 import { stampApplied, unchangedSinceApplied } from './applied.js';
-import { differs, objectDiff } from './diff.js';
+import { compareObjects, objectDiff } from './diff.js';
 import { applySetKeys, readInventory, type ApplySetParent, type InventoryScope } from './inventory.js';
 import { readLive, type Declared } from './live.js';
 import { findDuplicates, identityKey, normalise } from './normalise.js';
@@ -188,15 +188,15 @@ async function planObject(r: Resolved, live: KubeObject | undefined, namespacePe
   }
   const managers = policy.ownership.takeOverFrom;
   const after = live && takeover ? (result ? afterTakeover(result, live, desired, managers) : (overlay(live, desired) as KubeObject)) : (result ?? desired);
-  const compare = { keepStatus: !info.statusSubresource };
-  const action = !live ? 'created' : owner.kind === 'unowned' ? 'adopted' : deferred || takeover || differs(live, after, compare) ? 'configured' : 'unchanged';
+  const comparison = compareObjects(subject, live, after, { keepStatus: !info.statusSubresource });
+  const action = !live ? 'created' : owner.kind === 'unowned' ? 'adopted' : deferred || takeover || comparison.changed ? 'configured' : 'unchanged';
   const reasons = [
     owner.kind === 'unowned' && `adopts an existing object written by ${owner.writers.join(', ') || 'an unknown writer'}; prune will release it, not delete it`,
     takeover && describeTakeover(takeover),
     takeover && deferred && !result && 'validated once its fields are taken over',
   ].filter((x): x is string => typeof x === 'string');
   const change: Omit<Change, 'subject' | 'file'> = { action, ...(reasons.length > 0 && { reason: reasons.join('; ') }) };
-  if (action !== 'unchanged') change.diff = objectDiff(subject, live, after, compare);
+  if (action !== 'unchanged') change.diff = comparison.diff;
   return planned(change, { deferred, ...(takeover && { takeover }) });
 }
 
