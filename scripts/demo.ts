@@ -41,6 +41,8 @@ const cloneUrl = git.add(repo, repoName);
 const github = await GitHubStandIn.start({ token });
 const port = 18000 + Math.floor(Math.random() * 1000);
 let driftless: ReturnType<typeof spawn> | undefined;
+/** When Driftless logged each commit's deploy as succeeded (its log line's arrival), by sha. */
+const deployedAt = new Map<string, number>();
 
 try {
   say(`namespace ${namespace} on the test API server (${(await kubectl('version', '-o', 'json')).match(/"gitVersion": "([^"]+)"/g)?.at(-1) ?? ''})`);
@@ -62,6 +64,7 @@ try {
     for (const line of chunk.toString().split('\n').filter(Boolean)) {
       try {
         const l = JSON.parse(line) as { msg: string; target?: string; commit?: string; summary?: unknown };
+        if (l.msg === 'deploy succeeded' && l.commit) deployedAt.set(l.commit, Date.now());
         console.log(`  [driftless] ${l.msg}${l.target ? ` target=${l.target}` : ''}${l.commit ? ` commit=${l.commit.slice(0, 7)}` : ''}${l.summary ? ` ${JSON.stringify(l.summary)}` : ''}`);
       } catch {
         console.log(`  [driftless] ${line}`);
@@ -93,7 +96,8 @@ try {
       if (Date.now() - started > 60_000) throw new Error('no final status within 60 s');
       await new Promise((r) => setTimeout(r, 100));
     }
-    console.log(`  deployed and reported in ${Date.now() - started} ms. Commit statuses (oldest first):`);
+    const deployed = deployedAt.get(sha);
+    console.log(`  deployed in ${deployed === undefined ? '?' : deployed - started} ms, reported in ${Date.now() - started} ms. Commit statuses (oldest first):`);
     for (const s of github.statuses(repoName, sha).reverse()) console.log(`    ${s.context}  ${s.state.padEnd(8)} ${s.description}`);
     say(`kubectl get configmap,deployment,service -n ${namespace}`);
     console.log(await kubectl('get', 'configmap,deployment,service', '-n', namespace, '-l', 'applyset.kubernetes.io/part-of', '-o', 'custom-columns=KIND:.kind,NAME:.metadata.name,COLOR:.data.color,READY:.status.readyReplicas,RESOURCEVERSION:.metadata.resourceVersion'));
