@@ -40,6 +40,16 @@ describe('a settled revision still pending', () => {
 
   const terminal = (sha: string) => h.statuses(sha).filter((s) => s.state !== 'pending').map((s) => `${s.state} ${s.description}`);
 
+  /**
+   * Removes a report job once its worker has let go of it. The stand-in sees the status as soon as
+   * it is posted, while the worker still holds the job's lock until it records the completion, and
+   * BullMQ refuses to remove a locked job.
+   */
+  async function removeReportJob(id: string): Promise<void> {
+    await expect.poll(async () => (await reports.getJob(id))?.finishedOn !== undefined, { timeout: 30_000, interval: 50 }).toBe(true);
+    await (await reports.getJob(id))!.remove();
+  }
+
   /** Deploys a commit through a push under `deliveryId`, waits for its terminal status, and leaves the pending entry a crash would leave. */
   async function deployThenCrash(value: string, deliveryId: string): Promise<string> {
     const { sha, res } = await h.commitAndPush(`value ${value}`, { 'deploy/app.yaml': cm('app', value) }, { deliveryId });
@@ -64,7 +74,7 @@ describe('a settled revision still pending', () => {
     const sha = await deployThenCrash('1', deliveryId);
     const first = terminal(sha);
     // the status job was never queued: the crash came first
-    await (await reports.getJob(jobId('status', statusContext(namespace), sha, 'terminal', deliveryId)))!.remove();
+    await removeReportJob(jobId('status', statusContext(namespace), sha, 'terminal', deliveryId));
     await syncAgain(sha);
     await expect.poll(() => terminal(sha), { timeout: 30_000, interval: 100 }).toEqual([...first, ...first]);
     // and nothing is left pending
@@ -93,7 +103,7 @@ describe('a settled revision still pending', () => {
     const job = (await syncs.getJob(id))!;
     await expect.poll(async () => (await syncs.getJob(id))?.finishedOn !== undefined, { timeout: 30_000, interval: 100 }).toBe(true);
     await job.remove();
-    await (await reports.getJob(jobId('status', statusContext(namespace), sha, 'queued', deliveryId)))?.remove();
+    await removeReportJob(jobId('status', statusContext(namespace), sha, 'queued', deliveryId));
     await redis.del(keys(h.config.redis.prefix).statusRank(statusContext(namespace), sha));
     // and another push pending, so the job does not end at "nothing pending"
     const next = await h.repo.commit('value 4', { 'deploy/app.yaml': cm('app', '4') });
