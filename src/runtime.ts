@@ -9,7 +9,7 @@ import { createQueues, type Queues } from './queue/queues.js';
 import { DeliveryStore } from './store/deliveries.js';
 import { HistoryStore } from './store/history.js';
 import { PullHoldStore } from './store/holds.js';
-import { CommentLockStore, CreationLockStore, SyncLockStore } from './store/locks.js';
+import { CreationLockStore, ReportLockStore, SyncLockStore } from './store/locks.js';
 import { PullStore } from './store/pulls.js';
 import { keys, type Keys } from './store/keys.js';
 import { connectRedis, waitForReplicas } from './store/redis-connection.js';
@@ -34,7 +34,7 @@ export interface Runtime {
   syncLocks: SyncLockStore;
   creationLocks: CreationLockStore;
   /** One render of a pull request's comment at a time. */
-  commentLocks: CommentLockStore;
+  reportLocks: ReportLockStore;
   statusRanks: StatusRankStore;
   deliveries: DeliveryStore;
   /**
@@ -93,7 +93,7 @@ export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker
     holds: new PullHoldStore(redis, k),
     syncLocks: new SyncLockStore(redis, k),
     creationLocks: new CreationLockStore(redis, k),
-    commentLocks: new CommentLockStore(redis, k),
+    reportLocks: new ReportLockStore(redis, k),
     statusRanks: new StatusRankStore(redis, k),
     deliveries: new DeliveryStore(redis, k),
     replicated: config.redis.minReplicasToAcknowledge > 0 ? () => waitForReplicas(redis, config.redis.minReplicasToAcknowledge, config.redis.replicaTimeout) : undefined,

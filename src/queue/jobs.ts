@@ -65,6 +65,8 @@ export interface DeploymentJobData {
   ref: string;
   state: DeploymentState;
   description?: string;
+  /** The delivery that deploys the commit: a redeploy of the same commit is a deployment of its own. */
+  deliveryId: string;
 }
 
 /** The report queue's jobs by name. */

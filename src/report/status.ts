@@ -47,11 +47,20 @@ export function statusJob(
   // one job per phase and delivery: a redelivered webhook cannot post "queued" over "success"
   const step = progress > 0 ? `${phase}-${Math.round(progress * 100)}` : phase;
   const id = jobId('status', data.context, input.sha, step, input.trigger.deliveryId);
-  // "queued" gives way to every other status (BullMQ takes prioritized jobs after the rest): in a
-  // burst, a commit settled before its "queued" was posted skips it (the rank), so the one write
-  // a second GitHub allows goes to terminal statuses first
-  return { name: 'status', data, opts: phase === 'queued' ? { jobId: id, priority: 1 } : { jobId: id } };
+  const priority = progressPriority[phase];
+  return { name: 'status', data, opts: priority === undefined ? { jobId: id } : { jobId: id, priority } };
 }
+
+/**
+ * BullMQ priority of a phase's status job. A terminal status has none, and BullMQ takes jobs
+ * without a priority before every prioritized one; among the progress statuses a lower number
+ * goes first, so the latest phase does. With an idle report queue this changes nothing: each
+ * status goes out as it is queued. With a backlog behind the one write a second GitHub allows
+ * (a fleet pushed at once, a burst), terminal statuses, deployment records and comments go out
+ * first, and a progress status whose commit has settled, or moved on to a later phase, by the
+ * time a worker takes it is skipped by its rank: the budget goes to what is still news.
+ */
+const progressPriority: Record<StatusPhase, number | undefined> = { terminal: undefined, waiting: 1, applying: 2, queued: 3 };
 
 /** The terminal report of a pull request's preview: a check run with the plan as a GitHub App, else the status `statusJob` would post. */
 export function previewCheckJob(

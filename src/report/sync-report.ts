@@ -6,11 +6,12 @@ import type { SyncStage } from '../model/revision.js';
 import type { PullRef } from '../model/pull.js';
 import type { TargetSection } from '../model/pull-comment.js';
 import type { StatusState } from '../model/status.js';
-import { commentJob, jobId, type DeploymentJobData } from '../queue/jobs.js';
+import { commentJob, type DeploymentJobData } from '../queue/jobs.js';
 import type { PullStore } from '../store/pulls.js';
 import { progressLine } from '../sync/health/index.js';
 import type { ReconcileObserver, Run, RunOutcome } from '../sync/reconciler.js';
 import { announce, type AnnounceDeps } from './announce.js';
+import { deploymentJob } from './deployment.js';
 import { reportOutcome } from './outcome.js';
 import { statusJob, type StatusPhase } from './status.js';
 
@@ -74,8 +75,8 @@ export class SyncReporter {
 
   private async deployment(state: DeploymentJobData['state'], description?: string): Promise<void> {
     if (this.heal) return;
-    const data: DeploymentJobData = { target: this.target.name, repo: this.target.repo.path, sha: this.sha, ref: this.target.branch, state, description };
-    await this.deps.reports.add('deployment', data, { jobId: jobId('deployment', this.target.name, this.sha, state, this.trigger.deliveryId) });
+    const j = deploymentJob({ target: this.target.name, repo: this.target.repo.path, sha: this.sha, ref: this.target.branch, trigger: this.trigger }, state, description);
+    await this.deps.reports.add(j.name, j.data, j.opts);
   }
 
   /** The deploy's line in the pull request's comment: the PR a command came from, or the PR a merge commit closed. */

@@ -18,6 +18,7 @@ export function keys(prefix: string) {
     statusRank: (context: string, sha: string) => `${prefix}:status:${context}:${sha}`,
     commentLock: (provider: string, repo: string, pr: number) => `${prefix}:pr:${provider}:${repo}:${pr}:comment-lock`,
     prLock: (t: string) => `${target(t)}:pr-lock`,
+    deploymentLock: (t: string) => `${target(t)}:deployment-lock`,
     prComment: (provider: string, repo: string, pr: number) => `${prefix}:pr:${provider}:${repo}:${pr}:comment`,
     prNotes: (provider: string, repo: string, pr: number, t: string) => `${prefix}:pr:${provider}:${repo}:${pr}:notes:${t}`,
     mergeCommit: (provider: string, repo: string, sha: string) => `${prefix}:merge:${provider}:${repo}:${sha}`,

@@ -75,16 +75,26 @@ export class SyncLockStore {
   }
 }
 
-/** One render of a pull request's comment at a time, so an older render never lands after a newer one. */
-export class CommentLockStore {
+/**
+ * Locks of the report worker, held while one record is read and written, so two jobs never
+ * write the same record at once: a pull request's comment (an older render never lands after a
+ * newer one), and a target's deployment records (two jobs of one deployment would each find none
+ * and each create one).
+ */
+export class ReportLockStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: Keys,
   ) {}
 
   /** The pull request's render lock, or undefined while another render holds it. */
-  acquire(pr: PullRef): Promise<HeldLock | undefined> {
+  comment(pr: PullRef): Promise<HeldLock | undefined> {
     return acquireLock(this.redis, this.keys.commentLock(pr.provider, pr.repo, pr.number), 60_000);
+  }
+
+  /** The lock of the target's deployment records (its environment), or undefined while another job holds it. */
+  deployment(target: string): Promise<HeldLock | undefined> {
+    return acquireLock(this.redis, this.keys.deploymentLock(target));
   }
 }
 

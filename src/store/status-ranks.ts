@@ -8,7 +8,10 @@ if tonumber(ARGV[1]) < current then return 0 end
 redis.call('set', KEYS[1], ARGV[1], 'EX', 604800)
 return 1`;
 
-/** The lifecycle rank last posted per status context and commit, so a status never goes backwards. */
+/**
+ * The lifecycle rank last posted per status context (or deployment, see deploymentRankKey) and
+ * commit, so a status or a deployment never goes backwards.
+ */
 export class StatusRankStore {
   constructor(
     private readonly redis: Redis,

@@ -7,13 +7,15 @@ import type { Runtime } from '../runtime.js';
 import { queueTelemetry } from '../tracing.js';
 import { checkFromStatus, previewCheck } from '../report/check.js';
 import { commentMarker, renderComment } from '../report/comment.js';
+import { deploymentRank, deploymentRankKey } from '../report/deployment.js';
 import { sendNotification } from '../report/notify.js';
 
 /**
  * Posts what syncs and previews report: commit statuses, notifications, the pull request's
  * comment and the provider's deployments. Each post is its own job with its own retries, so a
- * flaky Git host never re-runs a deploy; a status older in the lifecycle than one already posted
- * is dropped.
+ * flaky Git host never re-runs a deploy. A status or deployment state older in its lifecycle than
+ * one already posted is dropped; behind a backlog the later ones are taken first (their job
+ * priorities), so the earlier ones it made moot cost no write.
  */
 export function createReportWorker(rt: Runtime, options: { concurrency?: number } = {}): Worker<ReportJobData> {
   /**
@@ -69,7 +71,7 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
     async comment({ data: { pr } }) {
       const provider = reporterFor(rt, pr.provider);
       if ('skipped' in provider) return provider;
-      const lock = await rt.commentLocks.acquire(pr);
+      const lock = await rt.reportLocks.comment(pr);
       if (!lock) throw new DriftlessError('another render of this comment is running; retrying');
       try {
         const sections = await rt.pulls.sections(pr, (target) => rt.holds.holder(target));
@@ -81,13 +83,29 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
       }
     },
 
-    async deployment({ data }) {
+    /**
+     * Moves the commit's deployment to a state, under the target's deployment lock: the record is
+     * read (is there a deployment of this commit, in which state) and then written. While another
+     * job of the target holds the lock, this one comes back in a second without spending an attempt.
+     */
+    async deployment({ data, log, job, token }) {
       const target = rt.target(data.target);
       if (!target) return { skipped: `target ${data.target} is not in the configuration` };
       const provider = reporterFor(rt, target.repo.provider);
       if ('skipped' in provider) return provider;
-      await provider.recordDeployment(data.repo, { environment: data.target, sha: data.sha, ref: data.ref, state: data.state, description: data.description });
-      return { deployment: data.state };
+      const lock = await rt.reportLocks.deployment(data.target);
+      if (!lock) {
+        log.debug('another job is recording this target\'s deployment: back in a second');
+        await job.moveToDelayed(Date.now() + 1_000, token);
+        throw new DelayedError();
+      }
+      try {
+        if (!(await rt.statusRanks.claim(deploymentRankKey(data), data.sha, deploymentRank(data.state)))) return { skipped: 'a later state of this deployment was recorded already' };
+        await provider.recordDeployment(data.repo, { environment: data.target, sha: data.sha, ref: data.ref, state: data.state, description: data.description });
+        return { deployment: data.state };
+      } finally {
+        await lock.release();
+      }
     },
   };
   const limited = Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, untilRateLimitLifts(handler as JobHandler<unknown>)])) as JobHandlers<ReportJobs>;
