@@ -63,6 +63,13 @@ const redisOptions: Record<'web' | 'worker', RedisOptions> = {
   worker: { maxRetriesPerRequest: null },
 };
 
+/** The role's Redis connection, connecting now; its errors are logged (ioredis reconnects by itself). */
+function openRedis(config: Config, log: Logger, role: 'web' | 'worker'): Redis {
+  const redis = connectRedis(config.redis, { ...redisOptions[role], lazyConnect: false });
+  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'Redis connection error'));
+  return redis;
+}
+
 /** A client for one configured cluster. */
 export function connectCluster(config: Config, name: string): { client: KubeClient; discovery: Discovery } {
   const connection = config.clusters[name];
@@ -72,8 +79,7 @@ export function connectCluster(config: Config, name: string): { client: KubeClie
 }
 
 export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker', metrics: Metrics = new Metrics()): Runtime {
-  const redis = connectRedis(config.redis, { ...redisOptions[role], lazyConnect: false });
-  redis.on('error', (err: Error) => log.warn({ err: err.message }, 'Redis connection error'));
+  const redis = openRedis(config, log, role);
   const k = keys(config.redis.prefix);
   const providers = createProviders(config);
   const targets = new Map(config.targets.map((t) => [t.name, t]));
@@ -111,6 +117,34 @@ export function createRuntime(config: Config, log: Logger, role: 'web' | 'worker
     async close() {
       await this.queues.close();
       for (const c of clusters.values()) c.client.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** What the read-only commands (`status`, `history`) use: the stores they read, over one Redis connection. */
+export interface ReadRuntime {
+  config: Config;
+  revisions: RevisionStore;
+  history: HistoryStore;
+  holds: PullHoldStore;
+  close(): Promise<void>;
+}
+
+/**
+ * A runtime for commands that only read. No queues: a BullMQ Queue writes its `:meta` key when
+ * it connects, and a command that reports state must not change it (nor create a prefix's keys
+ * when pointed at the wrong one).
+ */
+export function createReadRuntime(config: Config, log: Logger): ReadRuntime {
+  const redis = openRedis(config, log, 'worker');
+  const k = keys(config.redis.prefix);
+  return {
+    config,
+    revisions: new RevisionStore(redis, k),
+    history: new HistoryStore(redis, k),
+    holds: new PullHoldStore(redis, k),
+    close: async () => {
       await redis.quit().catch(() => redis.disconnect());
     },
   };

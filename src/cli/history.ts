@@ -1,4 +1,4 @@
-import { createRuntime } from '../runtime.js';
+import { createReadRuntime } from '../runtime.js';
 import { configure, targetOf } from './context.js';
 import { formatData, oneLine, printLine } from './output.js';
 import type { CommandLine } from './usage.js';
@@ -8,7 +8,7 @@ export async function history(line: CommandLine): Promise<number> {
   const { config, format, log } = await configure(line, 'stderr');
   const t = targetOf(config, line.options.target);
   const limit = Number(line.options.limit ?? 20);
-  const rt = createRuntime(config, log, 'worker');
+  const rt = createReadRuntime(config, log);
   try {
     const entries = await rt.history.list(t.name, limit);
     if (format !== 'human') {

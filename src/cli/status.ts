@@ -1,4 +1,4 @@
-import { createRuntime } from '../runtime.js';
+import { createReadRuntime } from '../runtime.js';
 import { targetStatuses, type TargetStatus } from '../store/target-status.js';
 import { configure } from './context.js';
 import { formatData, oneLine, printLine } from './output.js';
@@ -7,7 +7,7 @@ import type { CommandLine } from './usage.js';
 /** `status`: one line per target; JSON/YAML: `{ targets: TargetStatus[] }`, the same document as `GET /api/targets`. */
 export async function status(line: CommandLine): Promise<number> {
   const { config, format, log } = await configure(line, 'stderr');
-  const rt = createRuntime(config, log, 'worker');
+  const rt = createReadRuntime(config, log);
   try {
     const statuses = await targetStatuses(rt);
     if (format !== 'human') process.stdout.write(formatData({ targets: statuses }, format));

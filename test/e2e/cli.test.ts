@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import { load } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject } from '../../src/kube/objects.js';
@@ -129,6 +131,20 @@ describe('the driftless CLI', () => {
     expect(Object.keys(statuses)).toEqual(['targets']);
     expect(statuses.targets).toEqual([expect.objectContaining({ target: namespace, condition: 'applied', deployed: expect.objectContaining({ sha: expect.stringMatching(/^[0-9a-f]{40}$/) }) })]);
     expect(load((await cli(['status', '--config', configFile, '-o', 'yaml'])).stdout)).toEqual(statuses);
+  });
+
+  it('status and history only read: pointed at an unused prefix they leave Redis without a key of it', async () => {
+    const prefix = `unused-${randomBytes(4).toString('hex')}`;
+    const unused = path.join(path.dirname(configFile), 'unused-prefix.yaml');
+    await writeFile(unused, h.configYaml.replace(`prefix: "${h.config.redis.prefix}"`, `prefix: "${prefix}"`));
+    expect((await cli(['status', '--config', unused])).stdout).toMatch(new RegExp(`^${namespace}  github:${h.repoName}@main  never deployed`));
+    expect((await cli(['history', '--config', unused, '--target', namespace])).stdout).toBe(`${namespace}: no syncs recorded\n`);
+    const redis = new Redis(h.config.redis.url);
+    try {
+      expect(await redis.keys(`${prefix}*`)).toEqual([]);
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('finds the config in $DRIFTLESS_CONFIG, else ./driftless.yaml, and says where to put one when there is none', async () => {
