@@ -1,6 +1,7 @@
 import type { DeploymentState } from '../providers/types.js';
 import type { Trigger } from '../model/trigger.js';
 import { jobId, type DeploymentJobData } from '../queue/jobs.js';
+import { reportPriority } from './priority.js';
 
 /**
  * Position of a deployment state in its lifecycle, queued → in_progress → finished (success or
@@ -19,22 +20,15 @@ export function deploymentRankKey(d: Pick<DeploymentJobData, 'target' | 'deliver
 }
 
 /**
- * BullMQ priority of a state's job, as for commit statuses (see statusJob): a finished state has
- * none and goes before every prioritized job; of the others the later state goes first. With an
- * idle report queue each state is recorded as it is queued; behind a backlog of writes, a
- * deployment that finished meanwhile is created with its final state (two writes instead of
- * four), and its earlier states are skipped by their rank.
+ * A report job that moves the deployment of `input.sha` by `input.trigger` to `state`. Every
+ * state at one priority (reportPriority.deployment): behind terminal statuses, and in the order
+ * queued, so a deployment is created by its first state and each later one finds it.
  */
-const statePriority: Record<DeploymentState, number | undefined> = { success: undefined, failure: undefined, in_progress: 1, queued: 2 };
-
-/** A report job that moves the deployment of `input.sha` by `input.trigger` to `state`. */
 export function deploymentJob(
   input: { target: string; repo: string; sha: string; ref: string; trigger: Pick<Trigger, 'deliveryId'> },
   state: DeploymentState,
   description?: string,
-): { name: 'deployment'; data: DeploymentJobData; opts: { jobId: string; priority?: number } } {
+): { name: 'deployment'; data: DeploymentJobData; opts: { jobId: string; priority: number } } {
   const data: DeploymentJobData = { target: input.target, repo: input.repo, sha: input.sha, ref: input.ref, state, description, deliveryId: input.trigger.deliveryId };
-  const id = jobId('deployment', input.target, input.sha, state, input.trigger.deliveryId);
-  const priority = statePriority[state];
-  return { name: 'deployment', data, opts: priority === undefined ? { jobId: id } : { jobId: id, priority } };
+  return { name: 'deployment', data, opts: { jobId: jobId('deployment', input.target, input.sha, state, input.trigger.deliveryId), priority: reportPriority.deployment } };
 }

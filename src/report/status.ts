@@ -3,6 +3,7 @@ import type { StatusState } from '../model/status.js';
 import type { PullRef } from '../model/pull.js';
 import type { CheckJobData, StatusJobData } from '../queue/jobs.js';
 import { jobId } from '../queue/jobs.js';
+import { reportPriority } from './priority.js';
 
 /** Position in the lifecycle queued → applying → waiting → terminal; lower ranks never overwrite higher. */
 export const statusRank = { queued: 0, applying: 1, waiting: 2, terminal: 3 } as const;
@@ -47,20 +48,9 @@ export function statusJob(
   // one job per phase and delivery: a redelivered webhook cannot post "queued" over "success"
   const step = progress > 0 ? `${phase}-${Math.round(progress * 100)}` : phase;
   const id = jobId('status', data.context, input.sha, step, input.trigger.deliveryId);
-  const priority = progressPriority[phase];
-  return { name: 'status', data, opts: priority === undefined ? { jobId: id } : { jobId: id, priority } };
+  // behind a backlog a terminal status goes first, and progress last (reportPriority)
+  return { name: 'status', data, opts: phase === 'terminal' ? { jobId: id } : { jobId: id, priority: reportPriority[phase] } };
 }
-
-/**
- * BullMQ priority of a phase's status job. A terminal status has none, and BullMQ takes jobs
- * without a priority before every prioritized one; among the progress statuses a lower number
- * goes first, so the latest phase does. With an idle report queue this changes nothing: each
- * status goes out as it is queued. With a backlog behind the one write a second GitHub allows
- * (a fleet pushed at once, a burst), terminal statuses, deployment records and comments go out
- * first, and a progress status whose commit has settled, or moved on to a later phase, by the
- * time a worker takes it is skipped by its rank: the budget goes to what is still news.
- */
-const progressPriority: Record<StatusPhase, number | undefined> = { terminal: undefined, waiting: 1, applying: 2, queued: 3 };
 
 /** The terminal report of a pull request's preview: a check run with the plan as a GitHub App, else the status `statusJob` would post. */
 export function previewCheckJob(

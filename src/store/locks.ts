@@ -60,6 +60,26 @@ export async function acquireLock(redis: Redis, key: string, ttlMs = 30_000): Pr
 
 
 /**
+ * Runs `work` holding the lock at `key`, trying again every 100 to 250 ms while another holder
+ * has it, for up to `waitMs`; then throws a transient DriftlessError saying `busy` and how long.
+ */
+async function runHoldingLock<T>(redis: Redis, key: string, work: (lock: HeldLock) => Promise<T>, waitMs: number, busy: string): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const lock = await acquireLock(redis, key);
+    if (lock) {
+      try {
+        return await work(lock);
+      } finally {
+        await lock.release();
+      }
+    }
+    if (Date.now() > deadline) throw new DriftlessError(`${busy} for over ${Math.round(waitMs / 1000)} s; retrying later`);
+    await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 150)));
+  }
+}
+
+/**
  * The sync lock: one sync per target across every worker and the CLI. Not a pull request's hold
  * on a target (`/lock`), which is PullHoldStore's.
  */
@@ -92,9 +112,14 @@ export class ReportLockStore {
     return acquireLock(this.redis, this.keys.commentLock(pr.provider, pr.repo, pr.number), 60_000);
   }
 
-  /** The lock of the target's deployment records (its environment), or undefined while another job holds it. */
-  deployment(target: string): Promise<HeldLock | undefined> {
-    return acquireLock(this.redis, this.keys.deploymentLock(target));
+  /**
+   * Runs `work` holding the lock of the target's deployment records (its environment), waiting
+   * for it while another job holds it, up to `waitMs` (default 2 min; then a transient
+   * DriftlessError, and the job is retried). Waiting in the job keeps the queue's order; `work`
+   * gets the lock to check that it still holds it before it writes.
+   */
+  deployment<T>(target: string, work: (lock: HeldLock) => Promise<T>, waitMs = 120_000): Promise<T> {
+    return runHoldingLock(this.redis, this.keys.deploymentLock(target), work, waitMs, `another job has been recording the deployments of target ${target}`);
   }
 }
 
@@ -113,19 +138,7 @@ export class CreationLockStore {
    * Runs `work` holding the cluster's creation lock, waiting for it up to `waitMs` (default 2 min);
    * throws a transient DriftlessError when another sync holds it longer (the job is retried).
    */
-  async run<T>(cluster: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
-    const deadline = Date.now() + waitMs;
-    for (;;) {
-      const lock = await acquireLock(this.redis, this.keys.createLock(cluster));
-      if (lock) {
-        try {
-          return await work();
-        } finally {
-          await lock.release();
-        }
-      }
-      if (Date.now() > deadline) throw new DriftlessError(`another sync has been creating objects in cluster ${cluster} for over ${Math.round(waitMs / 1000)} s; retrying later`);
-      await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 150)));
-    }
+  run<T>(cluster: string, work: () => Promise<T>, waitMs = 120_000): Promise<T> {
+    return runHoldingLock(this.redis, this.keys.createLock(cluster), work, waitMs, `another sync has been creating objects in cluster ${cluster}`);
   }
 }

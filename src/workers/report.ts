@@ -14,8 +14,8 @@ import { sendNotification } from '../report/notify.js';
  * Posts what syncs and previews report: commit statuses, notifications, the pull request's
  * comment and the provider's deployments. Each post is its own job with its own retries, so a
  * flaky Git host never re-runs a deploy. A status or deployment state older in its lifecycle than
- * one already posted is dropped; behind a backlog the later ones are taken first (their job
- * priorities), so the earlier ones it made moot cost no write.
+ * one already posted is dropped; behind a backlog a commit's terminal status is taken before
+ * its progress statuses (their job priorities), so the progress it made moot costs no write.
  */
 export function createReportWorker(rt: Runtime, options: { concurrency?: number } = {}): Worker<ReportJobData> {
   /**
@@ -85,27 +85,22 @@ export function createReportWorker(rt: Runtime, options: { concurrency?: number 
 
     /**
      * Moves the commit's deployment to a state, under the target's deployment lock: the record is
-     * read (is there a deployment of this commit, in which state) and then written. While another
-     * job of the target holds the lock, this one comes back in a second without spending an attempt.
+     * read (is there a deployment of this commit, in which state) and then written, so two jobs
+     * of one deployment never both find none and both create one. A state older than one
+     * already recorded is skipped: after a finished state it would start a new deployment.
      */
-    async deployment({ data, log, job, token }) {
+    async deployment({ data }) {
       const target = rt.target(data.target);
       if (!target) return { skipped: `target ${data.target} is not in the configuration` };
       const provider = reporterFor(rt, target.repo.provider);
       if ('skipped' in provider) return provider;
-      const lock = await rt.reportLocks.deployment(data.target);
-      if (!lock) {
-        log.debug('another job is recording this target\'s deployment: back in a second');
-        await job.moveToDelayed(Date.now() + 1_000, token);
-        throw new DelayedError();
-      }
-      try {
+      return rt.reportLocks.deployment(data.target, async (lock) => {
         if (!(await rt.statusRanks.claim(deploymentRankKey(data), data.sha, deploymentRank(data.state)))) return { skipped: 'a later state of this deployment was recorded already' };
+        // renewals failed for longer than the lock lives: another job may be writing now
+        if (lock.lost.aborted) throw new DriftlessError(`lost the lock of target ${data.target}'s deployments before recording ${data.state}; retrying`);
         await provider.recordDeployment(data.repo, { environment: data.target, sha: data.sha, ref: data.ref, state: data.state, description: data.description });
         return { deployment: data.state };
-      } finally {
-        await lock.release();
-      }
+      });
     },
   };
   const limited = Object.fromEntries(Object.entries(handlers).map(([name, handler]) => [name, untilRateLimitLifts(handler as JobHandler<unknown>)])) as JobHandlers<ReportJobs>;

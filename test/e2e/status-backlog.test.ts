@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.js';
 import { queueNames, type ReportJobData } from '../../src/queue/jobs.js';
+import { reportJobOptions } from '../../src/queue/queues.js';
 import { deploymentJob } from '../../src/report/deployment.js';
 import { statusJob, type StatusPhase } from '../../src/report/status.js';
 import type { DeploymentState } from '../../src/providers/types.js';
@@ -15,9 +16,9 @@ import { DriftlessHarness } from '../helpers/driftless.js';
 // GitHub takes about one write a second per client, so a fleet pushed at once leaves the report
 // queue with a backlog. The report worker is started only once the jobs of several commits are
 // queued, in the order their syncs queue them: what a worker finds after such a push. Terminal
-// statuses and finished deployments go out first; a progress status or deployment state whose
-// commit has settled, or moved on to a later phase, is skipped; a commit still running keeps its
-// latest progress.
+// statuses go out first, then deployment records in their order, then progress; a progress status
+// whose commit has settled, or moved on to a later phase, is skipped; a commit still running keeps
+// its latest progress. One deployment per commit, however many workers take its states at once.
 
 describe('commit statuses and deployments behind a backlog', () => {
   let h: DriftlessHarness;
@@ -57,17 +58,17 @@ describe('commit statuses and deployments behind a backlog', () => {
       .filter((d) => d.sha === commit)
       .map((d) => h.github.deploymentStatuses(h.repoName, d.id).map((s) => s.state).filter((state) => state !== 'inactive').reverse());
 
-  it('posts every settled commit\'s terminal status and deployment first and skips the progress it made moot', async () => {
+  it('posts every settled commit\'s terminal status first and skips the progress it made moot', async () => {
     const settled = [sha(), sha(), sha()];
     const running = sha();
     const trigger = Object.fromEntries([...settled, running].map((s) => [s, { deliveryId: randomUUID() }]));
     const add = async (commit: string, phase: StatusPhase, state: StatusState, description: string, progress = 0) => {
       const j = statusJob({ target: namespace, repo: h.repoName, sha: commit, trigger: trigger[commit]! }, phase, state, description, progress);
-      await reports.add(j.name, j.data, j.opts);
+      await reports.add(j.name, j.data, { ...reportJobOptions, ...j.opts });
     };
     const record = async (commit: string, state: DeploymentState) => {
       const j = deploymentJob({ target: namespace, repo: h.repoName, sha: commit, ref: 'main', trigger: trigger[commit]! }, state);
-      await reports.add(j.name, j.data, j.opts);
+      await reports.add(j.name, j.data, { ...reportJobOptions, ...j.opts });
     };
     // "queued" for every commit when its job is taken, then each sync's stages in turn (as
     // SyncReporter queues them); the last one still waits
@@ -95,9 +96,11 @@ describe('commit statuses and deployments behind a backlog', () => {
     const idOf = (commit: string) => h.github.statuses(h.repoName, commit)[0]!.id;
     expect(Math.max(...settled.map(idOf))).toBeLessThan(idOf(running));
 
-    // one deployment per commit: a settled one created with its final state, the running one with its latest
-    for (const commit of settled) expect(deployments(commit)).toEqual([['success']]);
-    expect(deployments(running)).toEqual([['in_progress']]);
+    // one deployment per commit, its states in order, all recorded after the terminal statuses
+    for (const commit of settled) expect(deployments(commit)).toEqual([['queued', 'in_progress', 'success']]);
+    expect(deployments(running)).toEqual([['queued', 'in_progress']]);
+    const firstDeployment = Math.min(...h.github.deployments(h.repoName).map((d) => d.id));
+    expect(Math.max(...settled.map(idOf))).toBeLessThan(firstDeployment);
   });
 
   it('records one deployment of a commit whose states are taken at once by several workers', async () => {
@@ -106,9 +109,7 @@ describe('commit statuses and deployments behind a backlog', () => {
       const trigger = { deliveryId: randomUUID() };
       for (const state of ['queued', 'in_progress', 'success'] as const) {
         const j = deploymentJob({ target: namespace, repo: h.repoName, sha: commit, ref: 'main', trigger }, state);
-        // taken in lifecycle order, as when each state is queued while the one before it is
-        // still being written (its priority would let "success" go first and skip the others)
-        await reports.add(j.name, j.data, { jobId: j.opts.jobId });
+        await reports.add(j.name, j.data, { ...reportJobOptions, ...j.opts });
       }
     }
     // all six jobs active together: without the target's deployment lock each would find no
