@@ -115,8 +115,10 @@ export class ReportLockStore {
   /**
    * Runs `work` holding the lock of the target's deployment records (its environment), waiting
    * for it while another job holds it, up to `waitMs` (default 2 min; then a transient
-   * DriftlessError, and the job is retried). Waiting in the job keeps the queue's order; `work`
-   * gets the lock to check that it still holds it before it writes.
+   * DriftlessError, and the job is retried). Waiting in the job, rather than going back to the
+   * end of the queue, keeps a target's jobs near their queue order, though not strictly: waiters
+   * poll, so two waiting at once go in either order. `work` gets the lock to check that it still
+   * holds it before it writes.
    */
   deployment<T>(target: string, work: (lock: HeldLock) => Promise<T>, waitMs = 120_000): Promise<T> {
     return runHoldingLock(this.redis, this.keys.deploymentLock(target), work, waitMs, `another job has been recording the deployments of target ${target}`);
