@@ -12,7 +12,8 @@ commands:
                                           what a sync would change; writes nothing.
                                           exit 0: no changes, 1: changes, 2: error
   history   [--config FILE] --target T [--limit N] [-o json|yaml]
-  status    [--config FILE] [-o json|yaml]   per target: deployed, healthy, pending revisions, lock
+  status    [--config FILE] [-o json|yaml]   per target: applied, failed, held or never deployed;
+                                          the last attempt, pending revisions, lock
   validate-config [FILE]
   version   [-o json|yaml]                Driftless's and Node.js's versions
   completion bash|zsh                     shell completion script: source <(driftless completion bash)
