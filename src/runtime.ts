@@ -33,7 +33,7 @@ export interface Runtime {
   /** The sync lock: one sync per target at a time. */
   syncLocks: SyncLockStore;
   creationLocks: CreationLockStore;
-  /** One render of a pull request's comment at a time. */
+  /** The report worker's locks: one render of a pull request's comment, one writer of a target's deployment records. */
   reportLocks: ReportLockStore;
   statusRanks: StatusRankStore;
   deliveries: DeliveryStore;
